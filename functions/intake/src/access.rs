@@ -1,0 +1,98 @@
+//! Who sees what. Staff who run the agency (admin, finance, manager) see all
+//! work; members and contractors see the projects they are on and those
+//! projects' clients; a client user sees only their own client. Something a
+//! caller may not see is "not found", so ids of other tenants or clients leak nothing.
+
+use std::collections::BTreeSet;
+
+use agencyops_domain::Role;
+use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::record::{load, load_many};
+use agencyops_store::records::{Client, Project, ProjectMember};
+use agencyops_store::{keys, Index, Query};
+
+/// Most memberships read when answering "which projects am I on".
+const MAX_MEMBERSHIPS: usize = 2000;
+
+pub async fn is_member(services: &Services, caller: &Caller, project_id: &str) -> ApiResult<bool> {
+    Ok(load::<ProjectMember>(
+        &*services.table,
+        &keys::member(&caller.tenant, project_id, &caller.person),
+    )
+    .await?
+    .is_some())
+}
+
+/// The project, if the caller may see it.
+pub async fn visible_project(services: &Services, caller: &Caller, id: &str) -> ApiResult<Project> {
+    let project = load::<Project>(&*services.table, &keys::project(&caller.tenant, id))
+        .await?
+        .ok_or(ApiError::NotFound("project"))?;
+    let visible = match caller.role {
+        r if r.sees_everything() => true,
+        Role::Client => caller.client.as_deref() == Some(project.client_id.as_str()),
+        _ => is_member(services, caller, id).await?,
+    };
+    if visible {
+        Ok(project)
+    } else {
+        Err(ApiError::NotFound("project"))
+    }
+}
+
+/// Ids of the projects the caller is on.
+pub async fn my_project_ids(services: &Services, caller: &Caller) -> ApiResult<Vec<String>> {
+    let mut q = Query::new(
+        Index::Gsi1,
+        keys::person_projects(&caller.tenant, &caller.person),
+    )
+    .limit(200);
+    let mut ids = Vec::new();
+    loop {
+        let (members, next) =
+            agencyops_store::record::page::<ProjectMember>(&*services.table, &q).await?;
+        ids.extend(members.into_iter().map(|m| m.project_id));
+        match next {
+            Some(n) if ids.len() < MAX_MEMBERSHIPS => q.start_after = Some(n),
+            _ => return Ok(ids),
+        }
+    }
+}
+
+/// Client ids a member or contractor reaches through their projects.
+pub async fn my_client_ids(services: &Services, caller: &Caller) -> ApiResult<BTreeSet<String>> {
+    let ids = my_project_ids(services, caller).await?;
+    let keys: Vec<_> = ids
+        .iter()
+        .map(|id| keys::project(&caller.tenant, id))
+        .collect();
+    let mut clients = BTreeSet::new();
+    for chunk in keys.chunks(100) {
+        for p in load_many::<Project>(&*services.table, chunk).await? {
+            clients.insert(p.client_id);
+        }
+    }
+    Ok(clients)
+}
+
+/// The client, if the caller may see it.
+pub async fn visible_client(services: &Services, caller: &Caller, id: &str) -> ApiResult<Client> {
+    let client = load::<Client>(&*services.table, &keys::client(&caller.tenant, id))
+        .await?
+        .ok_or(ApiError::NotFound("client"))?;
+    let visible = match caller.role {
+        r if r.sees_everything() => true,
+        Role::Client => caller.client.as_deref() == Some(id),
+        _ => my_client_ids(services, caller).await?.contains(id),
+    };
+    if visible {
+        Ok(client)
+    } else {
+        Err(ApiError::NotFound("client"))
+    }
+}
+
+/// Admin and manager set up clients, projects and their parts.
+pub fn require_manages_work(caller: &Caller) -> ApiResult<()> {
+    caller.require(&[Role::Admin, Role::Manager])
+}

@@ -1,0 +1,341 @@
+//! A project's tasks and billing milestones.
+
+use agencyops_domain::validate;
+use agencyops_platform::error::Problems;
+use agencyops_platform::extract::{IfMatch, Json, Path, Query};
+use agencyops_platform::resource::{self, fetch, ListPage};
+use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::record::Record;
+use agencyops_store::records::{Milestone, MilestoneStatus, Project, Task};
+use agencyops_store::{keys, Condition, Index, Query as StoreQuery, SkCondition, Write};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::access::{require_manages_work, visible_project};
+use crate::clients::PageParams;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTask {
+    pub name: String,
+    /// Defaults from the project's billing model.
+    #[serde(default)]
+    pub billable: Option<bool>,
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[schema(value_type = Option<String>)]
+    pub estimate_hours: Option<Decimal>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskPatch {
+    pub name: Option<String>,
+    pub billable: Option<bool>,
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[schema(value_type = Option<String>)]
+    pub estimate_hours: Option<Decimal>,
+    pub archived: Option<bool>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMilestone {
+    pub name: String,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "2026-12-15")]
+    pub due_on: Option<Date>,
+    /// Billed when the milestone is reached, in the client's currency.
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[schema(value_type = Option<String>, example = "5000.00")]
+    pub amount: Option<Decimal>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MilestonePatch {
+    pub name: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub due_on: Option<Date>,
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[schema(value_type = Option<String>)]
+    pub amount: Option<Decimal>,
+    pub status: Option<MilestoneStatus>,
+}
+
+fn check_hours(p: &mut Problems, field: &str, h: Option<Decimal>) {
+    if h.is_some_and(|h| h <= Decimal::ZERO || h.normalize().scale() > 2) {
+        p.add(field, "must be positive with at most 2 decimals");
+    }
+}
+
+pub fn check_amount(p: &mut Problems, field: &str, amount: Option<Decimal>) {
+    if amount.is_some_and(|a| a <= Decimal::ZERO || a.normalize().scale() > 3) {
+        p.add(field, "must be positive and in the client's minor units");
+    }
+}
+
+/// The project, visible to the caller and open to changes by them.
+async fn managed_project(s: &Services, caller: &Caller, id: &str) -> ApiResult<Project> {
+    let project = visible_project(s, caller, id).await?;
+    require_manages_work(caller)?;
+    Ok(project)
+}
+
+fn project_exists(caller: &Caller, project_id: &str) -> Write {
+    Write::Check {
+        key: keys::project(&caller.tenant, project_id),
+        condition: Condition::Exists,
+    }
+}
+
+async fn list_children<R: Record + DeserializeOwned>(
+    s: &Services,
+    caller: &Caller,
+    project_id: &str,
+    prefix: &str,
+    pg: PageParams,
+) -> ApiResult<ListPage<R>> {
+    visible_project(s, caller, project_id).await?;
+    let q = StoreQuery::new(
+        Index::Table,
+        keys::project_partition(&caller.tenant, project_id),
+    )
+    .sk(SkCondition::BeginsWith(prefix.into()));
+    resource::list(s, caller, q, pg.limit, pg.cursor.as_deref(), |_: &R| true).await
+}
+
+// ---- tasks ----
+
+#[utoipa::path(post, path = "/v1/projects/{id}/tasks", tag = "projects", params(("id" = String, Path)), request_body = NewTask,
+    responses((status = 201, body = Task), (status = 400), (status = 403), (status = 404)))]
+pub async fn create_task(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(project_id): Path<String>,
+    Json(body): Json<NewTask>,
+) -> ApiResult<Response> {
+    let project = managed_project(&s, &caller, &project_id).await?;
+    let mut p = Problems::new();
+    p.check("name", validate::name(&body.name, 200));
+    check_hours(&mut p, "estimate_hours", body.estimate_hours);
+    p.finish()?;
+    let now = s.clock.now();
+    let task = Task {
+        id: resource::new_id(),
+        project_id: project.id.clone(),
+        name: body.name.trim().to_owned(),
+        billable: body
+            .billable
+            .unwrap_or(project.billing_model.billable_by_default()),
+        estimate_hours: body.estimate_hours,
+        archived: false,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    resource::insert(
+        &s,
+        &caller,
+        &task,
+        vec![project_exists(&caller, &project.id)],
+    )
+    .await?;
+    Ok(resource::respond(
+        StatusCode::CREATED,
+        &task,
+        Some(format!("/v1/projects/{project_id}/tasks/{}", task.id)),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/projects/{id}/tasks", tag = "projects", params(("id" = String, Path), PageParams),
+    responses((status = 200, body = ListPage<Task>), (status = 404)))]
+pub async fn list_tasks(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(project_id): Path<String>,
+    Query(pg): Query<PageParams>,
+) -> ApiResult<axum::Json<ListPage<Task>>> {
+    Ok(axum::Json(
+        list_children(&s, &caller, &project_id, "TASK#", pg).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/projects/{id}/tasks/{task_id}", tag = "projects", params(("id" = String, Path), ("task_id" = String, Path)),
+    responses((status = 200, body = Task), (status = 404)))]
+pub async fn get_task(
+    State(s): State<Services>,
+    caller: Caller,
+    Path((project_id, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    visible_project(&s, &caller, &project_id).await?;
+    let task = fetch::<Task>(&s, &keys::task(&caller.tenant, &project_id, &id)).await?;
+    Ok(resource::respond(StatusCode::OK, &task, None))
+}
+
+#[utoipa::path(patch, path = "/v1/projects/{id}/tasks/{task_id}", tag = "projects", params(("id" = String, Path), ("task_id" = String, Path)),
+    request_body = TaskPatch, responses((status = 200, body = Task), (status = 400), (status = 403), (status = 404), (status = 412)))]
+pub async fn patch_task(
+    State(s): State<Services>,
+    caller: Caller,
+    Path((project_id, id)): Path<(String, String)>,
+    if_match: IfMatch,
+    Json(body): Json<TaskPatch>,
+) -> ApiResult<Response> {
+    managed_project(&s, &caller, &project_id).await?;
+    let current = fetch::<Task>(&s, &keys::task(&caller.tenant, &project_id, &id)).await?;
+    let mut p = Problems::new();
+    if let Some(n) = &body.name {
+        p.check("name", validate::name(n, 200));
+    }
+    check_hours(&mut p, "estimate_hours", body.estimate_hours);
+    p.finish()?;
+    let task = resource::update(&s, &caller, current, if_match, "update", |t| {
+        if let Some(v) = body.name {
+            t.name = v.trim().to_owned();
+        }
+        if let Some(v) = body.billable {
+            t.billable = v;
+        }
+        if body.estimate_hours.is_some() {
+            t.estimate_hours = body.estimate_hours;
+        }
+        if let Some(v) = body.archived {
+            t.archived = v;
+        }
+        Ok(vec![])
+    })
+    .await?;
+    Ok(resource::respond(StatusCode::OK, &task, None))
+}
+
+// ---- milestones ----
+
+pub fn new_milestone(s: &Services, project_id: &str, body: NewMilestone) -> Milestone {
+    let now = s.clock.now();
+    Milestone {
+        id: resource::new_id(),
+        project_id: project_id.to_owned(),
+        name: body.name.trim().to_owned(),
+        due_on: body.due_on,
+        amount: body.amount,
+        status: MilestoneStatus::Planned,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+pub fn check_milestone(p: &mut Problems, prefix: &str, body: &NewMilestone) {
+    p.check(format!("{prefix}name"), validate::name(&body.name, 200));
+    check_amount(p, &format!("{prefix}amount"), body.amount);
+}
+
+#[utoipa::path(post, path = "/v1/projects/{id}/milestones", tag = "projects", params(("id" = String, Path)), request_body = NewMilestone,
+    responses((status = 201, body = Milestone), (status = 400), (status = 403), (status = 404)))]
+pub async fn create_milestone(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(project_id): Path<String>,
+    Json(body): Json<NewMilestone>,
+) -> ApiResult<Response> {
+    let project = managed_project(&s, &caller, &project_id).await?;
+    let mut p = Problems::new();
+    check_milestone(&mut p, "", &body);
+    p.finish()?;
+    let milestone = new_milestone(&s, &project.id, body);
+    resource::insert(
+        &s,
+        &caller,
+        &milestone,
+        vec![project_exists(&caller, &project.id)],
+    )
+    .await?;
+    Ok(resource::respond(
+        StatusCode::CREATED,
+        &milestone,
+        Some(format!(
+            "/v1/projects/{project_id}/milestones/{}",
+            milestone.id
+        )),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/projects/{id}/milestones", tag = "projects", params(("id" = String, Path), PageParams),
+    responses((status = 200, body = ListPage<Milestone>), (status = 404)))]
+pub async fn list_milestones(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(project_id): Path<String>,
+    Query(pg): Query<PageParams>,
+) -> ApiResult<axum::Json<ListPage<Milestone>>> {
+    Ok(axum::Json(
+        list_children(&s, &caller, &project_id, "MILESTONE#", pg).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/projects/{id}/milestones/{milestone_id}", tag = "projects",
+    params(("id" = String, Path), ("milestone_id" = String, Path)), responses((status = 200, body = Milestone), (status = 404)))]
+pub async fn get_milestone(
+    State(s): State<Services>,
+    caller: Caller,
+    Path((project_id, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    visible_project(&s, &caller, &project_id).await?;
+    let m = fetch::<Milestone>(&s, &keys::milestone(&caller.tenant, &project_id, &id)).await?;
+    Ok(resource::respond(StatusCode::OK, &m, None))
+}
+
+#[utoipa::path(patch, path = "/v1/projects/{id}/milestones/{milestone_id}", tag = "projects",
+    params(("id" = String, Path), ("milestone_id" = String, Path)), request_body = MilestonePatch,
+    responses((status = 200, body = Milestone), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)))]
+pub async fn patch_milestone(
+    State(s): State<Services>,
+    caller: Caller,
+    Path((project_id, id)): Path<(String, String)>,
+    if_match: IfMatch,
+    Json(body): Json<MilestonePatch>,
+) -> ApiResult<Response> {
+    managed_project(&s, &caller, &project_id).await?;
+    let current =
+        fetch::<Milestone>(&s, &keys::milestone(&caller.tenant, &project_id, &id)).await?;
+    if current.status == MilestoneStatus::Invoiced {
+        return Err(ApiError::Conflict(
+            "an invoiced milestone cannot change; issue a credit note instead".into(),
+        ));
+    }
+    if body.status == Some(MilestoneStatus::Invoiced) {
+        return Err(ApiError::field(
+            "status",
+            "milestones become invoiced by invoicing them",
+        ));
+    }
+    let mut p = Problems::new();
+    if let Some(n) = &body.name {
+        p.check("name", validate::name(n, 200));
+    }
+    check_amount(&mut p, "amount", body.amount);
+    p.finish()?;
+    let m = resource::update(&s, &caller, current, if_match, "update", |m| {
+        if let Some(v) = body.name {
+            m.name = v.trim().to_owned();
+        }
+        if body.due_on.is_some() {
+            m.due_on = body.due_on;
+        }
+        if body.amount.is_some() {
+            m.amount = body.amount;
+        }
+        if let Some(v) = body.status {
+            m.status = v;
+        }
+        Ok(vec![])
+    })
+    .await?;
+    Ok(resource::respond(StatusCode::OK, &m, None))
+}

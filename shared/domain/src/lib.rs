@@ -1,0 +1,11 @@
+//! Pure agency rules: no I/O, no HTTP, no storage formats.
+
+pub mod money;
+pub mod project;
+pub mod rates;
+pub mod roles;
+pub mod rounding;
+pub mod validate;
+
+pub use money::{Currency, Money, MoneyRounding};
+pub use roles::Role;

@@ -1,0 +1,141 @@
+//! Project lifecycle and budgets.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BillingModel {
+    TimeAndMaterials,
+    FixedFee,
+    Retainer,
+    NonBillable,
+}
+
+impl BillingModel {
+    /// Whether new time on such a project is billable unless said otherwise.
+    pub fn billable_by_default(self) -> bool {
+        !matches!(self, BillingModel::NonBillable)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Intake,
+    Scoping,
+    Active,
+    Review,
+    Closed,
+}
+
+impl Stage {
+    /// Work moves forward; review may send it back to active, and a closed
+    /// project may be reopened to active (late change requests happen).
+    pub fn can_move_to(self, to: Stage) -> bool {
+        use Stage::*;
+        self == to
+            || matches!(
+                (self, to),
+                (Intake, Scoping)
+                    | (Intake, Active)
+                    | (Scoping, Active)
+                    | (Active, Review)
+                    | (Review, Active)
+                    | (Review, Closed)
+                    | (Closed, Active)
+                    | (Intake | Scoping | Active, Closed)
+            )
+    }
+    /// Whether time may still be recorded against the project.
+    pub fn accepts_time(self) -> bool {
+        !matches!(self, Stage::Closed)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    #[schema(value_type = Option<String>, example = "120")]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub hours: Option<Decimal>,
+    /// In the client's currency.
+    #[schema(value_type = Option<String>, example = "15000.00")]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub fees: Option<Decimal>,
+    /// Percentages of the budget at which an alert is raised once, e.g. [80, 100].
+    #[serde(default)]
+    pub alert_thresholds: Vec<u32>,
+}
+
+impl Budget {
+    pub fn problems(&self, currency_minor: u32) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if let Some(h) = self.hours {
+            if h <= Decimal::ZERO {
+                out.push(("hours".into(), "must be greater than zero".into()));
+            }
+        }
+        if let Some(f) = self.fees {
+            if f <= Decimal::ZERO {
+                out.push(("fees".into(), "must be greater than zero".into()));
+            } else if f.normalize().scale() > currency_minor {
+                out.push(("fees".into(), format!("at most {currency_minor} decimals")));
+            }
+        }
+        for (i, t) in self.alert_thresholds.iter().enumerate() {
+            if !(1..=500).contains(t) {
+                out.push((
+                    format!("alert_thresholds[{i}]"),
+                    "must be 1 to 500 (%)".into(),
+                ));
+            }
+        }
+        let mut sorted = self.alert_thresholds.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != self.alert_thresholds.len() {
+            out.push((
+                "alert_thresholds".into(),
+                "must not repeat a threshold".into(),
+            ));
+        }
+        if !self.alert_thresholds.is_empty() && self.hours.is_none() && self.fees.is_none() {
+            out.push((
+                "alert_thresholds".into(),
+                "need a budget in hours or fees".into(),
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_move_forward_and_reopen_only_to_active() {
+        assert!(Stage::Intake.can_move_to(Stage::Scoping));
+        assert!(Stage::Review.can_move_to(Stage::Active));
+        assert!(Stage::Closed.can_move_to(Stage::Active));
+        assert!(!Stage::Closed.can_move_to(Stage::Intake));
+        assert!(!Stage::Active.can_move_to(Stage::Scoping));
+        assert!(!Stage::Closed.accepts_time());
+    }
+
+    #[test]
+    fn thresholds_need_a_budget() {
+        let b = Budget {
+            alert_thresholds: vec![80],
+            ..Default::default()
+        };
+        assert_eq!(b.problems(2).len(), 1);
+        let b = Budget {
+            hours: Some(Decimal::from(10)),
+            alert_thresholds: vec![80, 80],
+            ..Default::default()
+        };
+        assert_eq!(b.problems(2)[0].0, "alert_thresholds");
+    }
+}

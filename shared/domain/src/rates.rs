@@ -1,0 +1,217 @@
+//! Which bill rate applies to a piece of work. Most specific wins:
+//! project+person, project+role, project+task, project default, client default,
+//! person default. The source is kept so an invoice line can say why.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateCard {
+    /// The project's default hourly rate, in the client's currency.
+    #[schema(value_type = Option<String>)]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub default_rate: Option<Decimal>,
+    #[serde(default)]
+    pub by_person: Vec<PersonRate>,
+    #[serde(default)]
+    pub by_role: Vec<RoleRate>,
+    #[serde(default)]
+    pub by_task: Vec<TaskRate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonRate {
+    pub person_id: String,
+    #[schema(value_type = String)]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRate {
+    /// The person's job role, e.g. "designer".
+    pub job_role: String,
+    #[schema(value_type = String)]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskRate {
+    pub task_id: String,
+    #[schema(value_type = String)]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub rate: Decimal,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RateSource {
+    ProjectPerson,
+    ProjectRole,
+    ProjectTask,
+    ProjectDefault,
+    ClientDefault,
+    PersonDefault,
+}
+
+/// What is known about the work whose rate is wanted.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RateQuery<'a> {
+    pub person_id: &'a str,
+    pub job_role: Option<&'a str>,
+    pub task_id: Option<&'a str>,
+    pub client_default: Option<Decimal>,
+    pub person_default: Option<Decimal>,
+}
+
+pub fn resolve_bill_rate(card: &RateCard, q: &RateQuery<'_>) -> Option<(Decimal, RateSource)> {
+    let person = card
+        .by_person
+        .iter()
+        .find(|r| r.person_id == q.person_id)
+        .map(|r| (r.rate, RateSource::ProjectPerson));
+    let role = || {
+        q.job_role.and_then(|role| {
+            card.by_role
+                .iter()
+                .find(|r| r.job_role.eq_ignore_ascii_case(role))
+                .map(|r| (r.rate, RateSource::ProjectRole))
+        })
+    };
+    let task = || {
+        q.task_id.and_then(|task| {
+            card.by_task
+                .iter()
+                .find(|r| r.task_id == task)
+                .map(|r| (r.rate, RateSource::ProjectTask))
+        })
+    };
+    person
+        .or_else(role)
+        .or_else(task)
+        .or_else(|| card.default_rate.map(|r| (r, RateSource::ProjectDefault)))
+        .or_else(|| q.client_default.map(|r| (r, RateSource::ClientDefault)))
+        .or_else(|| q.person_default.map(|r| (r, RateSource::PersonDefault)))
+}
+
+impl RateCard {
+    /// Field problems, with paths relative to the rate card.
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut check = |path: String, rate: &Decimal| {
+            if let Err(m) = crate::validate::rate(rate) {
+                out.push((path, m));
+            }
+        };
+        if let Some(r) = &self.default_rate {
+            check("default_rate".into(), r);
+        }
+        for (i, r) in self.by_person.iter().enumerate() {
+            check(format!("by_person[{i}].rate"), &r.rate);
+        }
+        for (i, r) in self.by_role.iter().enumerate() {
+            check(format!("by_role[{i}].rate"), &r.rate);
+        }
+        for (i, r) in self.by_task.iter().enumerate() {
+            check(format!("by_task[{i}].rate"), &r.rate);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn card() -> RateCard {
+        RateCard {
+            default_rate: Some(dec!(100)),
+            by_person: vec![PersonRate {
+                person_id: "ana".into(),
+                rate: dec!(150),
+            }],
+            by_role: vec![RoleRate {
+                job_role: "designer".into(),
+                rate: dec!(120),
+            }],
+            by_task: vec![TaskRate {
+                task_id: "t1".into(),
+                rate: dec!(110),
+            }],
+        }
+    }
+
+    #[test]
+    fn most_specific_rate_wins() {
+        let c = card();
+        let q = RateQuery {
+            person_id: "ana",
+            job_role: Some("designer"),
+            task_id: Some("t1"),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve_bill_rate(&c, &q),
+            Some((dec!(150), RateSource::ProjectPerson))
+        );
+        let q = RateQuery {
+            person_id: "bo",
+            job_role: Some("Designer"),
+            task_id: Some("t1"),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve_bill_rate(&c, &q),
+            Some((dec!(120), RateSource::ProjectRole))
+        );
+        let q = RateQuery {
+            person_id: "bo",
+            job_role: Some("dev"),
+            task_id: Some("t1"),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve_bill_rate(&c, &q),
+            Some((dec!(110), RateSource::ProjectTask))
+        );
+        let q = RateQuery {
+            person_id: "bo",
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve_bill_rate(&c, &q),
+            Some((dec!(100), RateSource::ProjectDefault))
+        );
+    }
+
+    #[test]
+    fn falls_back_to_client_then_person_default() {
+        let empty = RateCard::default();
+        let q = RateQuery {
+            person_id: "bo",
+            client_default: Some(dec!(90)),
+            person_default: Some(dec!(80)),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve_bill_rate(&empty, &q),
+            Some((dec!(90), RateSource::ClientDefault))
+        );
+        let q = RateQuery {
+            person_id: "bo",
+            person_default: Some(dec!(80)),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve_bill_rate(&empty, &q),
+            Some((dec!(80), RateSource::PersonDefault))
+        );
+        assert_eq!(resolve_bill_rate(&empty, &RateQuery::default()), None);
+    }
+}

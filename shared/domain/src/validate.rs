@@ -1,0 +1,91 @@
+//! Small field checks shared by every resource. Each returns a message a person can act on.
+
+use rust_decimal::Decimal;
+
+pub fn name(s: &str, max: usize) -> Result<(), String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if t.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    if t.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(())
+}
+
+/// A practical email check: one @, a dot in the domain, no spaces.
+pub fn email(s: &str) -> Result<(), String> {
+    let bad = || Err("must be an email address like ana@studio.example".to_owned());
+    if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return bad();
+    }
+    match s.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.') =>
+        {
+            Ok(())
+        }
+        _ => bad(),
+    }
+}
+
+/// An IANA time zone name such as "Europe/Lisbon".
+pub fn time_zone(s: &str) -> Result<(), String> {
+    jiff::tz::TimeZone::get(s)
+        .map(|_| ())
+        .map_err(|_| format!("{s:?} is not an IANA time zone such as Europe/Lisbon"))
+}
+
+/// An hourly rate: not negative, at most 4 decimals, below a sanity bound.
+pub fn rate(r: &Decimal) -> Result<(), String> {
+    if r.is_sign_negative() {
+        return Err("must not be negative".into());
+    }
+    if r.normalize().scale() > 4 {
+        return Err("at most 4 decimals".into());
+    }
+    if *r > Decimal::from(1_000_000) {
+        return Err("must be below 1000000".into());
+    }
+    Ok(())
+}
+
+/// A calendar date as YYYY-MM-DD.
+pub fn date(s: &str) -> Result<jiff::civil::Date, String> {
+    s.parse::<jiff::civil::Date>()
+        .map_err(|_| "must be a date as YYYY-MM-DD".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert!(email("ana@studio.io").is_ok());
+        assert!(email("ana@studio").is_err());
+        assert!(email("ana @studio.io").is_err());
+        assert!(email("@studio.io").is_err());
+        assert!(email("a@b@c.io").is_err());
+    }
+
+    #[test]
+    fn time_zones_are_iana_names() {
+        assert!(time_zone("Europe/Lisbon").is_ok());
+        assert!(time_zone("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert!(name("  ", 10).is_err());
+        assert!(name("Acme", 3).is_err());
+        assert!(name("Acme", 4).is_ok());
+    }
+}

@@ -1,0 +1,129 @@
+//! Mounts every function's routes over the embedded adapters and runs the jobs
+//! AWS would run (TTL sweeping now; queue consumers as functions arrive).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use agencyops_platform::auth::{require_dev_token, DevTokens};
+use agencyops_platform::blob::embedded::EmbeddedBlob;
+use agencyops_platform::clock::{Clock, SystemClock};
+use agencyops_platform::config::DEFAULT_IDEMPOTENCY_TTL_SECS;
+use agencyops_platform::cursor::Cursors;
+use agencyops_platform::queue::embedded::EmbeddedQueue;
+use agencyops_platform::Services;
+use agencyops_store::EmbeddedTable;
+use axum::middleware::from_fn_with_state;
+use axum::routing::get;
+use axum::Router;
+use utoipa::OpenApi;
+
+use crate::datadir::DataDir;
+
+/// Receives before a local message is dead-lettered (the SQS redrive setting).
+const MAX_RECEIVES: u32 = 5;
+
+pub struct Host {
+    pub services: Services,
+    pub table: EmbeddedTable,
+    pub queue: Arc<EmbeddedQueue>,
+    pub blob: Arc<EmbeddedBlob>,
+    pub tokens: DevTokens,
+}
+
+impl Host {
+    pub fn open(data: &DataDir, base_url: &str) -> anyhow::Result<Host> {
+        let table = EmbeddedTable::open(&data.store_path())?;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let queue = Arc::new(
+            EmbeddedQueue::new(table.connection(), MAX_RECEIVES)?.with_clock(clock.clone()),
+        );
+        let blob = Arc::new(
+            EmbeddedBlob::new(
+                data.root.join("blobs"),
+                data.secret_for("blob-urls"),
+                base_url.to_owned(),
+                Some(queue.clone()),
+            )?
+            .with_clock(clock.clone()),
+        );
+        let services = Services {
+            table: Arc::new(table.clone()),
+            clock,
+            cursors: Cursors::new(data.secret_for("cursors")),
+            idempotency_ttl_secs: DEFAULT_IDEMPOTENCY_TTL_SECS,
+        };
+        Ok(Host {
+            services,
+            table,
+            queue,
+            blob,
+            tokens: data.tokens(),
+        })
+    }
+
+    /// Every function's API behind dev-token authentication, plus the open routes.
+    pub fn app(&self) -> Router {
+        let api = agencyops_platform::http::finish(
+            agencyops_intake::routes(),
+            self.services.clone(),
+            "local",
+        )
+        .layer(from_fn_with_state(self.tokens.clone(), require_dev_token));
+        Router::new()
+            .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
+            .route("/health", get(|| async { "ok" }))
+            .merge(self.blob.clone().router())
+            .merge(api)
+    }
+
+    pub async fn serve(self, addr: SocketAddr) -> anyhow::Result<()> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        tracing::info!(%addr, "agencyops listening");
+        eprintln!("agencyops serving on http://{addr} (OpenAPI at /openapi.json)");
+        let jobs = tokio::spawn(run_jobs(self.table.clone(), self.services.clock.clone()));
+        let app = self.app();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown())
+            .await?;
+        jobs.abort();
+        Ok(())
+    }
+}
+
+/// The OpenAPI 3.1 document of every mounted function.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+    let mut doc = agencyops_intake::ApiDoc::openapi();
+    doc.info.title = "AgencyOps".into();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .build(),
+        ),
+    );
+    doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+        "bearer",
+        Vec::<String>::new(),
+    )]);
+    doc
+}
+
+/// Schedules the local host runs in place of EventBridge and DynamoDB's TTL sweeper.
+async fn run_jobs(table: EmbeddedTable, clock: Arc<dyn Clock>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(e) = table.purge_expired(clock.now().as_second()).await {
+            tracing::warn!(error = %e, "ttl sweep failed");
+        }
+    }
+}
+
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
+}

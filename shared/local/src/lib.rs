@@ -1,0 +1,6 @@
+//! The local host: the same routers the Lambda functions serve, mounted in one
+//! process over the embedded store, with dev tokens and demo data.
+
+pub mod datadir;
+pub mod demo;
+pub mod host;

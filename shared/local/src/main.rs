@@ -1,0 +1,97 @@
+//! `agencyops`: every function on one machine over the embedded store.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use agencyops_domain::Role;
+use clap::{Parser, Subcommand};
+
+use agencyops::{datadir::DataDir, demo, host};
+
+#[derive(Parser)]
+#[command(
+    name = "agencyops",
+    about = "AgencyOps on one machine: no AWS account, no Docker."
+)]
+struct Cli {
+    /// Where the database, secrets, blobs and mail live.
+    #[arg(
+        long,
+        global = true,
+        env = "AGENCYOPS_DATA",
+        default_value = "./.agencyops"
+    )]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every function's API, run queue consumers and schedules.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        addr: SocketAddr,
+        /// Load the demo agency first (skipped if it is already there).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Print a bearer token the local server accepts.
+    Token {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        person: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// For the client role: which client the user belongs to.
+        #[arg(long)]
+        client: Option<String>,
+        #[arg(long, default_value_t = 12)]
+        ttl_hours: i64,
+    },
+    /// Load a realistic demo agency (tenant "demo") and print tokens for its people.
+    Demo,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s)
+        .ok_or_else(|| "one of admin, finance, manager, member, contractor, client".into())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let data = DataDir::open(&cli.data)?;
+    match cli.command {
+        Command::Serve {
+            addr,
+            demo: load_demo,
+        } => {
+            agencyops_platform::telemetry::init("agencyops-local");
+            let host = host::Host::open(&data, &format!("http://{addr}"))?;
+            if load_demo {
+                let report = demo::load(&host).await?;
+                eprintln!("{report}");
+            }
+            host.serve(addr).await
+        }
+        Command::Token {
+            tenant,
+            person,
+            role,
+            client,
+            ttl_hours,
+        } => {
+            let token = data.issue_token(&tenant, &person, role, client, ttl_hours * 3600)?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Demo => {
+            let host = host::Host::open(&data, "http://127.0.0.1:3000")?;
+            let report = demo::load(&host).await?;
+            println!("{report}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Who is calling: tenant, person and role from verified claims only. In AWS the
+//! API Gateway JWT authorizer has verified the token and passes its claims in the
+//! request context; locally the host verifies the dev token and inserts the
+//! claims the same way. Nothing in the path or body can change who you are.
+
+use std::collections::HashMap;
+
+use agencyops_domain::Role;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+use crate::error::ApiError;
+
+pub const CLAIM_TENANT: &str = "custom:tenant";
+pub const CLAIM_ROLE: &str = "custom:role";
+pub const CLAIM_PERSON: &str = "custom:person";
+pub const CLAIM_CLIENT: &str = "custom:client";
+pub const CLAIM_SUB: &str = "sub";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub tenant: String,
+    pub person: String,
+    pub role: Role,
+    /// For the client role: the client they belong to.
+    pub client: Option<String>,
+}
+
+/// Claims as verified by whoever authenticated the request.
+#[derive(Clone, Debug, Default)]
+pub struct VerifiedClaims(pub HashMap<String, String>);
+
+/// Tenants and ids end up inside keys; only a safe alphabet is accepted.
+pub fn valid_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl Caller {
+    pub fn from_claims(claims: &HashMap<String, String>) -> Result<Caller, ApiError> {
+        let tenant = claims
+            .get(CLAIM_TENANT)
+            .filter(|t| valid_id(t))
+            .ok_or(ApiError::Unauthenticated)?;
+        let person = claims
+            .get(CLAIM_PERSON)
+            .or_else(|| claims.get(CLAIM_SUB))
+            .filter(|p| valid_id(p))
+            .ok_or(ApiError::Unauthenticated)?;
+        let role = claims
+            .get(CLAIM_ROLE)
+            .and_then(|r| Role::parse(r))
+            .ok_or(ApiError::Unauthenticated)?;
+        let client = claims.get(CLAIM_CLIENT).filter(|c| valid_id(c)).cloned();
+        if role == Role::Client && client.is_none() {
+            // A client user without a client would see nothing or, worse, everything.
+            return Err(ApiError::Unauthenticated);
+        }
+        Ok(Caller {
+            tenant: tenant.clone(),
+            person: person.clone(),
+            role,
+            client,
+        })
+    }
+
+    /// Reads the caller from whatever the authentication layer left on the request.
+    pub fn from_parts(parts: &Parts) -> Result<Caller, ApiError> {
+        if let Some(VerifiedClaims(claims)) = parts.extensions.get::<VerifiedClaims>() {
+            return Caller::from_claims(claims);
+        }
+        if let Some(claims) = lambda_jwt_claims(parts) {
+            return Caller::from_claims(&claims);
+        }
+        Err(ApiError::Unauthenticated)
+    }
+
+    /// Fails with 403 unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "the {} role may not do this",
+                self.role.as_str()
+            )))
+        }
+    }
+}
+
+/// Claims the API Gateway JWT authorizer verified, from the Lambda request context.
+fn lambda_jwt_claims(parts: &Parts) -> Option<HashMap<String, String>> {
+    use lambda_http::request::RequestContext;
+    match parts.extensions.get::<RequestContext>()? {
+        RequestContext::ApiGatewayV2(ctx) => {
+            let jwt = ctx.authorizer.as_ref()?.jwt.as_ref()?;
+            Some(jwt.claims.clone().into_iter().collect())
+        }
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(c) = parts.extensions.get::<Caller>() {
+            return Ok(c.clone());
+        }
+        let caller = Caller::from_parts(parts)?;
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}

@@ -1,0 +1,99 @@
+//! The one place configuration is read from the environment.
+
+use std::collections::HashMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is required")]
+    Missing(&'static str),
+    #[error("environment variable {0} is invalid: {1}")]
+    Invalid(&'static str, String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Which function this process is, for logs.
+    pub function: String,
+    pub table_name: String,
+    /// Signs list cursors; at least 32 bytes.
+    pub cursor_secret: Vec<u8>,
+    /// How long an Idempotency-Key is remembered.
+    pub idempotency_ttl_secs: i64,
+    /// Logical queue name -> SQS URL, from `QUEUE_URL_<NAME>` variables.
+    pub queue_urls: HashMap<String, String>,
+    pub bucket: Option<String>,
+    /// An emulator endpoint (moto) instead of AWS.
+    pub aws_endpoint: Option<String>,
+}
+
+pub const DEFAULT_IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_vars(std::env::vars().collect())
+    }
+
+    pub fn from_vars(vars: HashMap<String, String>) -> Result<Config, ConfigError> {
+        let get = |k: &'static str| vars.get(k).filter(|v| !v.is_empty()).cloned();
+        let table_name = get("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))?;
+        let cursor_secret = get("CURSOR_SECRET").ok_or(ConfigError::Missing("CURSOR_SECRET"))?;
+        if cursor_secret.len() < 32 {
+            return Err(ConfigError::Invalid(
+                "CURSOR_SECRET",
+                "must be at least 32 characters".into(),
+            ));
+        }
+        let idempotency_ttl_secs = match get("IDEMPOTENCY_TTL_SECS") {
+            None => DEFAULT_IDEMPOTENCY_TTL_SECS,
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| ConfigError::Invalid("IDEMPOTENCY_TTL_SECS", v.clone()))?,
+        };
+        let queue_urls = vars
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix("QUEUE_URL_")
+                    .map(|name| (name.to_ascii_lowercase().replace('_', "-"), v.clone()))
+            })
+            .collect();
+        Ok(Config {
+            function: get("AGENCYOPS_FUNCTION").unwrap_or_else(|| "agencyops".into()),
+            table_name,
+            cursor_secret: cursor_secret.into_bytes(),
+            idempotency_ttl_secs,
+            queue_urls,
+            bucket: get("BUCKET_NAME"),
+            aws_endpoint: get("AWS_ENDPOINT_URL"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn requires_table_and_a_strong_cursor_secret() {
+        assert!(Config::from_vars(vars(&[])).is_err());
+        assert!(
+            Config::from_vars(vars(&[("TABLE_NAME", "t"), ("CURSOR_SECRET", "short")])).is_err()
+        );
+        let c = Config::from_vars(vars(&[
+            ("TABLE_NAME", "t"),
+            ("CURSOR_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("QUEUE_URL_BUDGET_EVENTS", "https://sqs/q"),
+        ]))
+        .unwrap();
+        assert_eq!(c.queue_urls["budget-events"], "https://sqs/q");
+        assert_eq!(c.idempotency_ttl_secs, DEFAULT_IDEMPOTENCY_TTL_SECS);
+    }
+}

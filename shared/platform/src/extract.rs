@@ -1,0 +1,203 @@
+//! Extractors that turn every kind of bad input into a problem+json 400 with the
+//! offending field named, instead of axum's plain-text rejections.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{CONTENT_TYPE, IF_MATCH};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// Largest JSON body accepted by any endpoint.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// A JSON body. Unknown fields are refused by the types themselves
+/// (`deny_unknown_fields`); this reports where the body went wrong.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|ct| {
+                let ct = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                ct == "application/json"
+                    || (ct.starts_with("application/") && ct.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge)?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+/// Parses JSON, naming the path of the first problem.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.len() > MAX_BODY {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let detail = match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                format!("not valid JSON: {inner}")
+            }
+            _ => inner.to_string(),
+        };
+        ApiError::BadBody {
+            detail,
+            field: (path != "." && !path.is_empty()).then_some(path),
+        }
+    })
+}
+
+/// Query parameters; unknown or malformed ones are a 400 naming the parameter.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded_deserializer(q);
+        de.map(Query)
+    }
+}
+
+fn serde_urlencoded_deserializer<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." || path.is_empty() {
+            "query".to_owned()
+        } else {
+            format!("query.{path}")
+        };
+        ApiError::field(field, e.into_inner().to_string())
+    })
+}
+
+/// Path parameters. A malformed id cannot name anything, so it is a 404.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Path(v))
+            .map_err(|_| ApiError::NotFound("resource"))
+    }
+}
+
+/// The version an `If-Match` header names, if one was sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IfMatch(pub Option<u64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(raw) = parts.headers.get(IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
+        let raw = raw
+            .to_str()
+            .map_err(|_| ApiError::PreconditionFailed)?
+            .trim();
+        if raw == "*" {
+            return Ok(IfMatch(None));
+        }
+        parse_etag(raw)
+            .map(|v| IfMatch(Some(v)))
+            .ok_or(ApiError::PreconditionFailed)
+    }
+}
+
+/// The ETag of a versioned resource.
+pub fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+fn parse_etag(raw: &str) -> Option<u64> {
+    let raw = raw.strip_prefix("W/").unwrap_or(raw);
+    raw.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        inner: Inner,
+    }
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        n: u32,
+    }
+
+    #[test]
+    fn body_errors_name_the_field() {
+        match parse_json::<Body>(br#"{"name":"a","inner":{"n":"x"}}"#) {
+            Err(ApiError::BadBody { field, .. }) => assert_eq!(field.as_deref(), Some("inner.n")),
+            other => panic!("{other:?}"),
+        }
+        match parse_json::<Body>(br#"{"name":"a","inner":{"n":1},"extra":1}"#) {
+            Err(ApiError::BadBody { detail, .. }) => assert!(detail.contains("extra"), "{detail}"),
+            other => panic!("{other:?}"),
+        }
+        match parse_json::<Body>(br#"{"name": "#) {
+            Err(ApiError::BadBody { detail, .. }) => assert!(detail.starts_with("not valid JSON")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn etags_round_trip() {
+        assert_eq!(parse_etag(&etag(7)), Some(7));
+        assert_eq!(parse_etag("W/\"7\""), Some(7));
+        assert_eq!(parse_etag("7"), None);
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Page {
+        limit: Option<u32>,
+        stage: Option<String>,
+    }
+
+    #[test]
+    fn query_strings_are_typed_and_strict() {
+        let p: Page = serde_urlencoded_deserializer("limit=5&stage=a%20b").unwrap();
+        assert_eq!((p.limit, p.stage.as_deref()), (Some(5), Some("a b")));
+        match serde_urlencoded_deserializer::<Page>("limit=many") {
+            Err(ApiError::Validation(e)) => assert_eq!(e[0].field, "query.limit"),
+            other => panic!("{other:?}"),
+        }
+        assert!(serde_urlencoded_deserializer::<Page>("nope=1").is_err());
+    }
+}

@@ -1,0 +1,25 @@
+//! Cold-start wiring shared by every Lambda function's `main.rs`.
+
+use std::sync::Arc;
+
+use agencyops_store::DynamoTable;
+
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::cursor::Cursors;
+use crate::services::Services;
+
+/// The services a function needs, built once from config.
+pub async fn services(config: &Config) -> Services {
+    let sdk = match &config.aws_endpoint {
+        Some(endpoint) => crate::aws::emulator_config(endpoint),
+        None => crate::aws::sdk_config().await,
+    };
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    Services {
+        table: Arc::new(DynamoTable::new(dynamo, config.table_name.clone())),
+        clock: Arc::new(SystemClock),
+        cursors: Cursors::new(config.cursor_secret.clone()),
+        idempotency_ttl_secs: config.idempotency_ttl_secs,
+    }
+}

@@ -1,0 +1,24 @@
+//! What every function shares: who is calling, how errors look, idempotency,
+//! ETags, cursors, config, tracing, and the Queue and Blob ports.
+
+pub mod auth;
+pub mod aws;
+pub mod blob;
+pub mod caller;
+pub mod clock;
+pub mod config;
+pub mod cursor;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod idempotency;
+pub mod lambda;
+pub mod ports;
+pub mod queue;
+pub mod resource;
+pub mod services;
+pub mod telemetry;
+
+pub use caller::Caller;
+pub use error::{ApiError, ApiResult};
+pub use services::Services;

@@ -1,0 +1,189 @@
+//! Application operations every resource shares: create, versioned update and
+//! paged listing of records, each change written together with its audit entry.
+
+use agencyops_store::audit::AuditEntry;
+use agencyops_store::record::{self, Record};
+use agencyops_store::{Key, Query, StoreError, Write};
+use axum::http::header::{ETAG, LOCATION};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::caller::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{etag, IfMatch};
+use crate::services::Services;
+
+/// Most items one list page returns.
+pub const MAX_PAGE: u32 = 200;
+pub const DEFAULT_PAGE: u32 = 50;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ListPage<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A record as a response, with its ETag (and Location when just created).
+pub fn respond<R: Record>(status: StatusCode, record: &R, location: Option<String>) -> Response {
+    let mut res = (status, axum::Json(record)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag(record.version())) {
+        res.headers_mut().insert(ETAG, v);
+    }
+    if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        res.headers_mut().insert(LOCATION, loc);
+    }
+    res
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub fn audit<R: Record>(
+    services: &Services,
+    caller: &Caller,
+    action: &str,
+    before: Option<&R>,
+    after: Option<&R>,
+    id: &str,
+) -> ApiResult<Write> {
+    let to_json = |r: Option<&R>| r.and_then(|r| serde_json::to_value(r).ok());
+    AuditEntry {
+        id: new_id(),
+        at: services.clock.now().to_string(),
+        actor: caller.person.clone(),
+        actor_role: caller.role.as_str().into(),
+        action: action.into(),
+        entity_kind: R::KIND.into(),
+        entity_id: id.into(),
+        before: to_json(before),
+        after: to_json(after),
+    }
+    .write(&caller.tenant)
+    .map_err(ApiError::from)
+}
+
+/// Stores a new record with its audit entry and any `extra` writes, all or nothing.
+pub async fn insert<R: Record>(
+    services: &Services,
+    caller: &Caller,
+    record: &R,
+    extra: Vec<Write>,
+) -> ApiResult<()> {
+    let mut writes = vec![
+        record::create(&caller.tenant, record)?,
+        audit(services, caller, "create", None, Some(record), record.id())?,
+    ];
+    writes.extend(extra);
+    match services.table.transact(writes).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::Conflict(format!(
+            "this {} already exists",
+            R::KIND
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Loads a record the caller may see, or 404.
+pub async fn fetch<R: Record>(services: &Services, key: &Key) -> ApiResult<R> {
+    record::load::<R>(&*services.table, key)
+        .await?
+        .ok_or(ApiError::NotFound(R::KIND))
+}
+
+/// Applies `change` to the stored record and writes it back only if nobody
+/// changed it meanwhile. With If-Match, a stale version is 412; without, a lost
+/// race is 409. `change` may return extra writes for the same transaction.
+pub async fn update<R, F>(
+    services: &Services,
+    caller: &Caller,
+    current: R,
+    if_match: IfMatch,
+    action: &str,
+    change: F,
+) -> ApiResult<R>
+where
+    R: Record + Clone,
+    F: FnOnce(&mut R) -> ApiResult<Vec<Write>>,
+{
+    let expected = current.version();
+    if let IfMatch(Some(v)) = if_match {
+        if v != expected {
+            return Err(ApiError::PreconditionFailed);
+        }
+    }
+    let mut next = current.clone();
+    let extra = change(&mut next)?;
+    let unchanged = serde_json::to_value(&next).ok() == serde_json::to_value(&current).ok();
+    if unchanged && extra.is_empty() {
+        return Ok(current);
+    }
+    next.set_version(expected + 1);
+    next.touch(services.clock.now());
+    let mut writes = vec![
+        record::replace(&caller.tenant, &next, expected)?,
+        audit(
+            services,
+            caller,
+            action,
+            Some(&current),
+            Some(&next),
+            next.id(),
+        )?,
+    ];
+    writes.extend(extra);
+    match services.table.transact(writes).await {
+        Ok(()) => Ok(next),
+        Err(StoreError::ConditionFailed { index: 0, .. }) if if_match.0.is_some() => {
+            Err(ApiError::PreconditionFailed)
+        }
+        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::Conflict(format!(
+            "the {} changed while it was being updated; reload and retry",
+            R::KIND
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Reads pages of `query` until `limit` records pass `keep` (or the list ends),
+/// returning a cursor bound to the caller's tenant and this list.
+pub async fn list<R: Record>(
+    services: &Services,
+    caller: &Caller,
+    mut query: Query,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+    keep: impl Fn(&R) -> bool,
+) -> ApiResult<ListPage<R>> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::field(
+            "query.limit",
+            format!("must be 1 to {MAX_PAGE}"),
+        ));
+    }
+    let scope = format!("{:?}:{}", query.index, query.pk);
+    if let Some(c) = cursor {
+        query.start_after = Some(services.cursors.decode(&caller.tenant, &scope, c)?);
+    }
+    let mut items = Vec::new();
+    // Filtered lists may need several reads to fill a page; a few are enough to
+    // make progress, and the cursor resumes exactly where reading stopped.
+    for _ in 0..5 {
+        query.limit = (limit as usize - items.len()).max(1);
+        let (records, next) = record::page::<R>(&*services.table, &query).await?;
+        items.extend(records.into_iter().filter(|r| keep(r)));
+        query.start_after = next;
+        if query.start_after.is_none() || items.len() >= limit as usize {
+            break;
+        }
+    }
+    let next_cursor = match &query.start_after {
+        Some(k) => Some(services.cursors.encode(&caller.tenant, &scope, k)?),
+        None => None,
+    };
+    Ok(ListPage { items, next_cursor })
+}

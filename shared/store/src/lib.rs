@@ -1,0 +1,13 @@
+//! Persistence: the Table port, its two adapters, and the one module that builds keys.
+
+pub mod audit;
+pub mod dynamo;
+pub mod embedded;
+pub mod keys;
+pub mod record;
+pub mod records;
+pub mod table;
+
+pub use dynamo::DynamoTable;
+pub use embedded::EmbeddedTable;
+pub use table::*;

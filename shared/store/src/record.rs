@@ -1,0 +1,106 @@
+//! Typed records over the Table port: a record knows its keys; this module turns
+//! it into an item (adding key attributes and the version) and back.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::table::*;
+
+/// A versioned record stored as one item.
+pub trait Record: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The record's kind in the agency's words, e.g. "client"; used in audit and errors.
+    const KIND: &'static str;
+    fn id(&self) -> &str;
+    fn version(&self) -> u64;
+    fn set_version(&mut self, version: u64);
+    /// Records the time of a change.
+    fn touch(&mut self, at: jiff::Timestamp);
+    fn key(&self, tenant: &str) -> Key;
+    /// GSI1 and GSI2 (partition, sort) when the record is listed through them.
+    fn index_keys(&self, _tenant: &str) -> [Option<(String, String)>; 2] {
+        [None, None]
+    }
+}
+
+const RESERVED: &[&str] = &[PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, TTL, "kind"];
+
+pub fn to_item<R: Record>(tenant: &str, record: &R) -> StoreResult<Item> {
+    let mut item = match serde_json::to_value(record) {
+        Ok(Value::Object(m)) => m,
+        Ok(_) => return Err(StoreError::Malformed(format!("{} is not a map", R::KIND))),
+        Err(e) => return Err(StoreError::Malformed(e.to_string())),
+    };
+    let key = record.key(tenant);
+    item.insert(PK.into(), Value::String(key.pk));
+    item.insert(SK.into(), Value::String(key.sk));
+    item.insert("kind".into(), Value::String(R::KIND.into()));
+    let [g1, g2] = record.index_keys(tenant);
+    for (attrs, keys) in [((GSI1PK, GSI1SK), g1), ((GSI2PK, GSI2SK), g2)] {
+        if let Some((p, s)) = keys {
+            item.insert(attrs.0.into(), Value::String(p));
+            item.insert(attrs.1.into(), Value::String(s));
+        }
+    }
+    Ok(item)
+}
+
+pub fn from_item<R: Record>(mut item: Item) -> StoreResult<R> {
+    if item.get("kind").and_then(Value::as_str) != Some(R::KIND) {
+        return Err(StoreError::Malformed(format!("item is not a {}", R::KIND)));
+    }
+    for attr in RESERVED {
+        item.remove(*attr);
+    }
+    serde_json::from_value(Value::Object(item)).map_err(|e| StoreError::Malformed(e.to_string()))
+}
+
+/// Whether a stored item is of record kind `R` (partitions mix kinds).
+pub fn is<R: Record>(item: &Item) -> bool {
+    item.get("kind").and_then(Value::as_str) == Some(R::KIND)
+}
+
+/// Creates the record; fails if its key is taken.
+pub fn create<R: Record>(tenant: &str, record: &R) -> StoreResult<Write> {
+    Ok(Write::put_new(to_item(tenant, record)?))
+}
+
+/// Replaces the record only if the stored version is still `expected`.
+pub fn replace<R: Record>(tenant: &str, record: &R, expected: u64) -> StoreResult<Write> {
+    Ok(Write::put_if(
+        to_item(tenant, record)?,
+        Condition::VersionIs(expected),
+    ))
+}
+
+pub async fn load<R: Record>(table: &dyn Table, key: &Key) -> StoreResult<Option<R>> {
+    match table.get(key).await? {
+        Some(item) if is::<R>(&item) => from_item(item).map(Some),
+        _ => Ok(None),
+    }
+}
+
+pub async fn load_many<R: Record>(table: &dyn Table, keys: &[Key]) -> StoreResult<Vec<R>> {
+    table
+        .batch_get(keys)
+        .await?
+        .into_iter()
+        .filter(is::<R>)
+        .map(from_item)
+        .collect()
+}
+
+/// One page of records of kind `R` (other kinds sharing the partition are skipped).
+pub async fn page<R: Record>(
+    table: &dyn Table,
+    query: &Query,
+) -> StoreResult<(Vec<R>, Option<PageKey>)> {
+    let page = table.query(query).await?;
+    let records = page
+        .items
+        .into_iter()
+        .filter(is::<R>)
+        .map(from_item)
+        .collect::<StoreResult<Vec<R>>>()?;
+    Ok((records, page.next))
+}

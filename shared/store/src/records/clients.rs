@@ -1,0 +1,108 @@
+use agencyops_domain::rounding::TimeRounding;
+use agencyops_domain::Currency;
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::versioned;
+use crate::keys;
+use crate::record::Record;
+use crate::table::Key;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaxRate {
+    pub name: String,
+    #[schema(value_type = String, example = "23")]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub percent: Decimal,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceDetail {
+    /// One line per group with hours and amount.
+    #[default]
+    Summary,
+    /// Every time entry listed under its group.
+    Detailed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeGrouping {
+    #[default]
+    Project,
+    Task,
+    Person,
+    Entry,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoicePreferences {
+    #[serde(default)]
+    pub detail: InvoiceDetail,
+    #[serde(default)]
+    pub group_time_by: TimeGrouping,
+    #[serde(default)]
+    pub po_number: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    /// Every invoice to this client is in this currency.
+    #[schema(value_type = String, example = "EUR")]
+    pub currency: Currency,
+    pub payment_terms_days: u32,
+    pub tax_rates: Vec<TaxRate>,
+    pub billing_email: Option<String>,
+    /// The client's default hourly rate, below project rates in the hierarchy.
+    #[schema(value_type = Option<String>)]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub default_rate: Option<Decimal>,
+    /// Time rounding for this client's projects unless a project sets its own.
+    pub rounding: Option<TimeRounding>,
+    pub invoice_preferences: InvoicePreferences,
+    pub archived: bool,
+    pub version: u64,
+    #[schema(value_type = String)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String)]
+    pub updated_at: Timestamp,
+}
+
+impl Record for Client {
+    versioned!(Client, "client");
+    fn key(&self, tenant: &str) -> Key {
+        keys::client(tenant, &self.id)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Contact {
+    pub id: String,
+    pub client_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    /// Receives invoices and reminders.
+    pub billing: bool,
+    pub version: u64,
+    #[schema(value_type = String)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String)]
+    pub updated_at: Timestamp,
+}
+
+impl Record for Contact {
+    versioned!(Contact, "contact");
+    fn key(&self, tenant: &str) -> Key {
+        keys::contact(tenant, &self.client_id, &self.id)
+    }
+}

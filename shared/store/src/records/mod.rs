@@ -1,0 +1,32 @@
+//! The records the intake function owns. Later functions read them (rates,
+//! projects, people), so they live here rather than in the function.
+
+mod clients;
+mod intake;
+mod people;
+mod projects;
+
+pub use clients::*;
+pub use intake::*;
+pub use people::*;
+pub use projects::*;
+
+/// Implements the boilerplate accessors of `Record` for a struct with `id` and `version`.
+macro_rules! versioned {
+    ($t:ty, $kind:literal) => {
+        const KIND: &'static str = $kind;
+        fn id(&self) -> &str {
+            &self.id
+        }
+        fn version(&self) -> u64 {
+            self.version
+        }
+        fn set_version(&mut self, version: u64) {
+            self.version = version;
+        }
+        fn touch(&mut self, at: jiff::Timestamp) {
+            self.updated_at = at;
+        }
+    };
+}
+pub(crate) use versioned;

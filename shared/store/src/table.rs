@@ -1,0 +1,288 @@
+//! The Table port: the few DynamoDB operations the application needs, typed so
+//! that both adapters (embedded SQLite, DynamoDB) can promise the same behaviour.
+//!
+//! Items are JSON maps. The reserved attributes below carry the keys; everything
+//! else is the record's own data.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// An item as stored: a JSON object whose reserved attributes carry its keys.
+pub type Item = serde_json::Map<String, Value>;
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1PK: &str = "gsi1pk";
+pub const GSI1SK: &str = "gsi1sk";
+pub const GSI2PK: &str = "gsi2pk";
+pub const GSI2SK: &str = "gsi2sk";
+/// Epoch seconds after which the item may be deleted (DynamoDB TTL attribute).
+pub const TTL: &str = "ttl";
+
+/// Transactions larger than this are refused before anything is sent (DynamoDB's limit).
+pub const MAX_TRANSACT_ITEMS: usize = 100;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Key {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+
+    /// The key of a stored item, if it has one.
+    pub fn of(item: &Item) -> Option<Key> {
+        Some(Key::new(
+            item.get(PK)?.as_str()?.to_owned(),
+            item.get(SK)?.as_str()?.to_owned(),
+        ))
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} / {}", self.pk, self.sk)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Index {
+    Table,
+    Gsi1,
+    Gsi2,
+}
+
+impl Index {
+    /// The attribute names of this index's partition and sort key.
+    pub fn key_attrs(self) -> (&'static str, &'static str) {
+        match self {
+            Index::Table => (PK, SK),
+            Index::Gsi1 => (GSI1PK, GSI1SK),
+            Index::Gsi2 => (GSI2PK, GSI2SK),
+        }
+    }
+
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Index::Table => None,
+            Index::Gsi1 => Some("gsi1"),
+            Index::Gsi2 => Some("gsi2"),
+        }
+    }
+}
+
+/// The sort-key part of a key condition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SkCondition {
+    Any,
+    BeginsWith(String),
+    /// Inclusive on both ends, as DynamoDB's BETWEEN.
+    Between(String, String),
+    AtLeast(String),
+    AtMost(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Query {
+    pub index: Index,
+    pub pk: String,
+    pub sk: SkCondition,
+    pub forward: bool,
+    pub limit: usize,
+    pub start_after: Option<PageKey>,
+}
+
+impl Query {
+    pub fn new(index: Index, pk: impl Into<String>) -> Self {
+        Query {
+            index,
+            pk: pk.into(),
+            sk: SkCondition::Any,
+            forward: true,
+            limit: 100,
+            start_after: None,
+        }
+    }
+    pub fn sk(mut self, sk: SkCondition) -> Self {
+        self.sk = sk;
+        self
+    }
+    pub fn backward(mut self) -> Self {
+        self.forward = false;
+        self
+    }
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit.max(1);
+        self
+    }
+    pub fn start_after(mut self, at: Option<PageKey>) -> Self {
+        self.start_after = at;
+        self
+    }
+}
+
+/// Where the next page starts: the last item's table key and, for a GSI, its index key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageKey {
+    pub pk: String,
+    pub sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isk: Option<String>,
+}
+
+impl PageKey {
+    /// The position just after `item` in a query on `index`.
+    pub fn after(item: &Item, index: Index) -> Option<PageKey> {
+        let key = Key::of(item)?;
+        let (ipk, isk) = match index {
+            Index::Table => (None, None),
+            other => {
+                let (p, s) = other.key_attrs();
+                (
+                    Some(item.get(p)?.as_str()?.to_owned()),
+                    Some(item.get(s)?.as_str()?.to_owned()),
+                )
+            }
+        };
+        Some(PageKey {
+            pk: key.pk,
+            sk: key.sk,
+            ipk,
+            isk,
+        })
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Page {
+    pub items: Vec<Item>,
+    /// Present when more items may follow.
+    pub next: Option<PageKey>,
+}
+
+/// A condition on the item a write targets, checked atomically with the write.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Condition {
+    NotExists,
+    Exists,
+    /// The item exists and `attr` equals the value.
+    AttrEquals(String, Value),
+    /// The item exists and its `version` attribute equals this.
+    VersionIs(u64),
+}
+
+pub const VERSION: &str = "version";
+
+#[derive(Clone, Debug)]
+pub enum Write {
+    Put {
+        item: Item,
+        condition: Option<Condition>,
+    },
+    Delete {
+        key: Key,
+        condition: Option<Condition>,
+    },
+    /// Only a condition: the transaction fails unless it holds.
+    Check { key: Key, condition: Condition },
+    /// Adds `by` to a numeric attribute, creating the item and attribute at 0 if missing.
+    Add { key: Key, attr: String, by: i64 },
+}
+
+impl Write {
+    pub fn put(item: Item) -> Self {
+        Write::Put {
+            item,
+            condition: None,
+        }
+    }
+    pub fn put_new(item: Item) -> Self {
+        Write::Put {
+            item,
+            condition: Some(Condition::NotExists),
+        }
+    }
+    pub fn put_if(item: Item, condition: Condition) -> Self {
+        Write::Put {
+            item,
+            condition: Some(condition),
+        }
+    }
+
+    /// The key this write targets.
+    pub fn key(&self) -> Result<Key, StoreError> {
+        match self {
+            Write::Put { item, .. } => Key::of(item)
+                .ok_or_else(|| StoreError::Malformed("put item has no string pk/sk".into())),
+            Write::Delete { key, .. } | Write::Check { key, .. } | Write::Add { key, .. } => {
+                Ok(key.clone())
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum StoreError {
+    /// The write at position `index` of the transaction failed its condition; nothing was written.
+    #[error("condition failed on write {index} ({key})")]
+    ConditionFailed { index: usize, key: Key },
+    #[error("a transaction of {0} writes exceeds the limit of {MAX_TRANSACT_ITEMS}")]
+    TooManyWrites(usize),
+    #[error("a transaction names {0} twice")]
+    DuplicateKey(Key),
+    /// Another transaction touched the same items; retrying may succeed.
+    #[error("transaction conflict")]
+    Conflict,
+    #[error("stored data is malformed: {0}")]
+    Malformed(String),
+    #[error("store backend failed: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Checks both adapters apply before touching storage, so they refuse the same things.
+pub fn precheck(writes: &[Write]) -> StoreResult<Vec<Key>> {
+    if writes.len() > MAX_TRANSACT_ITEMS {
+        return Err(StoreError::TooManyWrites(writes.len()));
+    }
+    let mut keys = Vec::with_capacity(writes.len());
+    for w in writes {
+        let key = w.key()?;
+        if keys.contains(&key) {
+            return Err(StoreError::DuplicateKey(key));
+        }
+        if let Write::Put { item, .. } = w {
+            for attr in [GSI1PK, GSI1SK, GSI2PK, GSI2SK] {
+                if let Some(v) = item.get(attr) {
+                    if !v.is_string() {
+                        return Err(StoreError::Malformed(format!("{attr} must be a string")));
+                    }
+                }
+            }
+        }
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+#[async_trait]
+pub trait Table: Send + Sync {
+    async fn get(&self, key: &Key) -> StoreResult<Option<Item>>;
+    /// Items that exist among `keys`, in no particular order.
+    async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Item>>;
+    async fn query(&self, query: &Query) -> StoreResult<Page>;
+    /// All writes happen, or none. At most [`MAX_TRANSACT_ITEMS`], each key once.
+    async fn transact(&self, writes: Vec<Write>) -> StoreResult<()>;
+    /// Atomically adds `by` to a counter attribute and returns the new value.
+    async fn increment(&self, key: &Key, attr: &str, by: i64) -> StoreResult<i64>;
+}

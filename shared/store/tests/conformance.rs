@@ -1,0 +1,395 @@
+//! One conformance suite for the Table port, run against the embedded SQLite
+//! adapter and against the DynamoDB adapter on a private moto_server.
+
+use std::sync::Arc;
+
+use agencyops_store::table::*;
+use agencyops_store::{DynamoTable, EmbeddedTable};
+use agencyops_testkit::Moto;
+use serde_json::{json, Value};
+
+fn item(v: Value) -> Item {
+    match v {
+        Value::Object(m) => m,
+        _ => panic!("test item must be an object"),
+    }
+}
+
+fn sk_of(i: &Item) -> String {
+    i[SK].as_str().map(str::to_owned).unwrap_or_default()
+}
+
+async fn drain(t: &dyn Table, mut q: Query) -> (Vec<Item>, usize) {
+    let mut all = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = t.query(&q).await.expect("query");
+        pages += 1;
+        all.extend(page.items);
+        match page.next {
+            Some(n) => q.start_after = Some(n),
+            None => return (all, pages),
+        }
+        assert!(pages < 1000, "pagination does not end");
+    }
+}
+
+pub async fn round_trip(t: Arc<dyn Table>) {
+    let k = Key::new("T#a#X", "A");
+    assert_eq!(t.get(&k).await.unwrap(), None);
+    let it = item(
+        json!({"pk": "T#a#X", "sk": "A", "name": "Ana", "n": 3, "nested": {"tags": ["x"]}, "none": null}),
+    );
+    t.transact(vec![Write::put_new(it.clone())]).await.unwrap();
+    assert_eq!(t.get(&k).await.unwrap(), Some(it));
+}
+
+pub async fn failed_condition_changes_nothing_and_names_the_item(t: Arc<dyn Table>) {
+    let existing = item(json!({"pk": "T#a#C", "sk": "1", "version": 1, "v": "old"}));
+    t.transact(vec![Write::put(existing.clone())])
+        .await
+        .unwrap();
+
+    let writes = vec![
+        Write::put_new(item(json!({"pk": "T#a#C", "sk": "2"}))),
+        Write::Add {
+            key: Key::new("T#a#C", "counter"),
+            attr: "n".into(),
+            by: 1,
+        },
+        Write::put_if(
+            item(json!({"pk": "T#a#C", "sk": "1", "version": 2, "v": "new"})),
+            Condition::VersionIs(7),
+        ),
+    ];
+    let err = t.transact(writes).await.unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::ConditionFailed {
+            index: 2,
+            key: Key::new("T#a#C", "1")
+        }
+    );
+    assert_eq!(t.get(&Key::new("T#a#C", "2")).await.unwrap(), None);
+    assert_eq!(t.get(&Key::new("T#a#C", "counter")).await.unwrap(), None);
+    assert_eq!(
+        t.get(&Key::new("T#a#C", "1")).await.unwrap(),
+        Some(existing)
+    );
+
+    // A single conditional write fails the same way.
+    let err = t
+        .transact(vec![Write::put_new(item(
+            json!({"pk": "T#a#C", "sk": "1"}),
+        ))])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::ConditionFailed {
+            index: 0,
+            key: Key::new("T#a#C", "1")
+        }
+    );
+}
+
+pub async fn conditions_hold_when_they_should(t: Arc<dyn Table>) {
+    let k = Key::new("T#a#V", "1");
+    t.transact(vec![Write::put_new(item(
+        json!({"pk": "T#a#V", "sk": "1", "version": 1, "state": "draft"}),
+    ))])
+    .await
+    .unwrap();
+    t.transact(vec![
+        Write::put_if(
+            item(json!({"pk": "T#a#V", "sk": "1", "version": 2, "state": "issued"})),
+            Condition::VersionIs(1),
+        ),
+        Write::put_new(item(json!({"pk": "T#a#V", "sk": "2"}))),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(t.get(&k).await.unwrap().unwrap()["state"], "issued");
+    t.transact(vec![
+        Write::Check {
+            key: k.clone(),
+            condition: Condition::AttrEquals("state".into(), json!("issued")),
+        },
+        Write::Delete {
+            key: Key::new("T#a#V", "2"),
+            condition: Some(Condition::Exists),
+        },
+    ])
+    .await
+    .unwrap();
+    assert_eq!(t.get(&Key::new("T#a#V", "2")).await.unwrap(), None);
+    let err = t
+        .transact(vec![Write::Delete {
+            key: Key::new("T#a#V", "2"),
+            condition: Some(Condition::Exists),
+        }])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::ConditionFailed { index: 0, .. }));
+    let err = t
+        .transact(vec![Write::Check {
+            key: k.clone(),
+            condition: Condition::AttrEquals("state".into(), json!("draft")),
+        }])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::ConditionFailed { index: 0, .. }));
+}
+
+pub async fn more_than_100_writes_are_refused_before_sending(t: Arc<dyn Table>) {
+    let writes: Vec<Write> = (0..101)
+        .map(|i| Write::put(item(json!({"pk": "T#a#BIG", "sk": format!("{i:03}")}))))
+        .collect();
+    assert_eq!(
+        t.transact(writes).await.unwrap_err(),
+        StoreError::TooManyWrites(101)
+    );
+    let (items, _) = drain(&*t, Query::new(Index::Table, "T#a#BIG")).await;
+    assert!(items.is_empty());
+
+    let twice = vec![
+        Write::put(item(json!({"pk": "T#a#D", "sk": "1"}))),
+        Write::Delete {
+            key: Key::new("T#a#D", "1"),
+            condition: None,
+        },
+    ];
+    assert_eq!(
+        t.transact(twice).await.unwrap_err(),
+        StoreError::DuplicateKey(Key::new("T#a#D", "1"))
+    );
+
+    // Exactly 100 is allowed and lands whole.
+    let writes: Vec<Write> = (0..100)
+        .map(|i| Write::put_new(item(json!({"pk": "T#a#BIG", "sk": format!("{i:03}")}))))
+        .collect();
+    t.transact(writes).await.unwrap();
+    let (items, _) = drain(&*t, Query::new(Index::Table, "T#a#BIG")).await;
+    assert_eq!(items.len(), 100);
+}
+
+pub async fn pages_cover_everything_once_in_order(t: Arc<dyn Table>) {
+    let mut writes = Vec::new();
+    for i in 0..25 {
+        writes.push(Write::put(item(
+            json!({"pk": "T#a#P", "sk": format!("E#{i:02}")}),
+        )));
+    }
+    writes.push(Write::put(item(json!({"pk": "T#a#P", "sk": "META"}))));
+    writes.push(Write::put(item(json!({"pk": "T#a#OTHER", "sk": "E#00"}))));
+    t.transact(writes).await.unwrap();
+
+    let q = Query::new(Index::Table, "T#a#P")
+        .sk(SkCondition::BeginsWith("E#".into()))
+        .limit(10);
+    let (items, pages) = drain(&*t, q.clone()).await;
+    let got: Vec<String> = items.iter().map(sk_of).collect();
+    let want: Vec<String> = (0..25).map(|i| format!("E#{i:02}")).collect();
+    assert_eq!(got, want);
+    assert!(pages >= 3, "expected several pages, got {pages}");
+
+    let (items, _) = drain(&*t, q.clone().backward()).await;
+    let got: Vec<String> = items.iter().map(sk_of).collect();
+    let mut rev = want.clone();
+    rev.reverse();
+    assert_eq!(got, rev);
+
+    let between =
+        Query::new(Index::Table, "T#a#P").sk(SkCondition::Between("E#05".into(), "E#07".into()));
+    let (items, _) = drain(&*t, between).await;
+    assert_eq!(
+        items.iter().map(sk_of).collect::<Vec<_>>(),
+        ["E#05", "E#06", "E#07"]
+    );
+
+    let at_least = Query::new(Index::Table, "T#a#P").sk(SkCondition::AtLeast("E#23".into()));
+    let (items, _) = drain(&*t, at_least).await;
+    assert_eq!(
+        items.iter().map(sk_of).collect::<Vec<_>>(),
+        ["E#23", "E#24", "META"]
+    );
+
+    let at_most = Query::new(Index::Table, "T#a#P").sk(SkCondition::AtMost("E#01".into()));
+    let (items, _) = drain(&*t, at_most).await;
+    assert_eq!(
+        items.iter().map(sk_of).collect::<Vec<_>>(),
+        ["E#00", "E#01"]
+    );
+}
+
+pub async fn gsi_queries_page_and_skip_items_without_index_keys(t: Arc<dyn Table>) {
+    let mut writes = Vec::new();
+    for i in 0..12 {
+        writes.push(Write::put(item(json!({
+            "pk": format!("T#a#PROJECT#{i:02}"), "sk": "META",
+            "gsi1pk": "T#a#PROJECTS", "gsi1sk": format!("PROJECT#{i:02}"),
+            "gsi2pk": if i % 2 == 0 { "T#a#CLIENT#even" } else { "T#a#CLIENT#odd" },
+            "gsi2sk": format!("PROJECT#{i:02}"),
+        }))));
+    }
+    // Same index sort key on two items: both must still come back exactly once.
+    writes.push(Write::put(item(json!({"pk": "T#a#PROJECT#dup", "sk": "META", "gsi1pk": "T#a#PROJECTS", "gsi1sk": "PROJECT#05"}))));
+    writes.push(Write::put(item(
+        json!({"pk": "T#a#PROJECT#none", "sk": "META"}),
+    )));
+    t.transact(writes).await.unwrap();
+
+    let (items, pages) = drain(&*t, Query::new(Index::Gsi1, "T#a#PROJECTS").limit(5)).await;
+    assert_eq!(items.len(), 13);
+    assert!(pages >= 3);
+    let mut pks: Vec<String> = items
+        .iter()
+        .map(|i| i[PK].as_str().unwrap_or("").to_owned())
+        .collect();
+    pks.sort();
+    pks.dedup();
+    assert_eq!(pks.len(), 13, "an item came back twice or not at all");
+
+    let (items, _) = drain(
+        &*t,
+        Query::new(Index::Gsi2, "T#a#CLIENT#odd")
+            .limit(2)
+            .backward(),
+    )
+    .await;
+    let got: Vec<&str> = items
+        .iter()
+        .map(|i| i["gsi2sk"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "PROJECT#11",
+            "PROJECT#09",
+            "PROJECT#07",
+            "PROJECT#05",
+            "PROJECT#03",
+            "PROJECT#01"
+        ]
+    );
+
+    let (items, _) = drain(
+        &*t,
+        Query::new(Index::Gsi2, "T#a#CLIENT#even").sk(SkCondition::BeginsWith("PROJECT#1".into())),
+    )
+    .await;
+    assert_eq!(items.len(), 1);
+}
+
+pub async fn concurrent_increments_lose_nothing(t: Arc<dyn Table>) {
+    let key = Key::new("T#a#COUNTER", "INVOICE#2026");
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let t = t.clone();
+        let key = key.clone();
+        handles.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            for _ in 0..5 {
+                seen.push(t.increment(&key, "next", 1).await.unwrap());
+            }
+            seen
+        }));
+    }
+    let mut all = Vec::new();
+    for h in handles {
+        all.extend(h.await.unwrap());
+    }
+    all.sort();
+    assert_eq!(
+        all,
+        (1..=40).collect::<Vec<i64>>(),
+        "every increment returns a distinct value"
+    );
+    assert_eq!(t.get(&key).await.unwrap().unwrap()["next"], json!(40));
+}
+
+pub async fn batch_get_returns_what_exists(t: Arc<dyn Table>) {
+    let writes = (0..5)
+        .map(|i| Write::put(item(json!({"pk": "T#a#B", "sk": format!("{i}")}))))
+        .collect();
+    t.transact(writes).await.unwrap();
+    let keys: Vec<Key> = (0..7).map(|i| Key::new("T#a#B", format!("{i}"))).collect();
+    let mut got: Vec<String> = t
+        .batch_get(&keys)
+        .await
+        .unwrap()
+        .iter()
+        .map(sk_of)
+        .collect();
+    got.sort();
+    assert_eq!(got, ["0", "1", "2", "3", "4"]);
+}
+
+macro_rules! conformance {
+    ($adapter:ident, $make:expr) => {
+        mod $adapter {
+            use super::*;
+            conformance!(@each $make; round_trip, failed_condition_changes_nothing_and_names_the_item,
+                conditions_hold_when_they_should, more_than_100_writes_are_refused_before_sending,
+                pages_cover_everything_once_in_order, gsi_queries_page_and_skip_items_without_index_keys,
+                concurrent_increments_lose_nothing, batch_get_returns_what_exists);
+        }
+    };
+    (@each $make:expr; $($case:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let (table, _guard) = $make.await;
+                super::$case(table).await;
+            }
+        )*
+    };
+}
+
+async fn embedded() -> (Arc<dyn Table>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let t = EmbeddedTable::open(&dir.path().join("store.db")).unwrap();
+    (Arc::new(t), dir)
+}
+
+async fn dynamo() -> (Arc<dyn Table>, Moto) {
+    let moto = Moto::start().expect("moto_server must start");
+    let client = agencyops_testkit_dynamo(&moto.endpoint);
+    agencyops_store::dynamo::create_table(&client, "agencyops")
+        .await
+        .unwrap();
+    (Arc::new(DynamoTable::new(client, "agencyops")), moto)
+}
+
+fn agencyops_testkit_dynamo(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    let conf = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
+}
+
+conformance!(sqlite, embedded());
+conformance!(dynamodb, dynamo());
+
+#[tokio::test]
+async fn embedded_data_survives_reopening_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    {
+        let t = EmbeddedTable::open(&path).unwrap();
+        t.transact(vec![Write::put_new(item(
+            json!({"pk": "T#a#X", "sk": "1", "v": "kept"}),
+        ))])
+        .await
+        .unwrap();
+    }
+    let t = EmbeddedTable::open(&path).unwrap();
+    assert_eq!(
+        t.get(&Key::new("T#a#X", "1")).await.unwrap().unwrap()["v"],
+        "kept"
+    );
+}
