@@ -1,0 +1,438 @@
+//! Every endpoint, against the rules a user would notice: another tenant's ids
+//! are 404, a role below the one needed is 403, and nobody unauthenticated gets in.
+
+mod support;
+
+use axum::http::{Method, StatusCode};
+use serde_json::{json, Value};
+use support::*;
+
+struct Endpoint {
+    method: Method,
+    path: String,
+    body: Option<Value>,
+}
+
+fn ep(method: Method, path: String, body: Option<Value>) -> Endpoint {
+    Endpoint { method, path, body }
+}
+
+/// Every route that names an id in the path, with a body that would be valid.
+fn id_routes(a: &Agency) -> Vec<Endpoint> {
+    let (c, k, p, t, m, r) = (
+        &a.client,
+        &a.contact,
+        &a.project,
+        &a.task,
+        &a.milestone,
+        &a.request,
+    );
+    vec![
+        ep(Method::GET, format!("/v1/people/{}", a.member_id), None),
+        ep(
+            Method::PATCH,
+            format!("/v1/people/{}", a.member_id),
+            Some(json!({"name": "X"})),
+        ),
+        ep(Method::GET, format!("/v1/clients/{c}"), None),
+        ep(
+            Method::PATCH,
+            format!("/v1/clients/{c}"),
+            Some(json!({"name": "X"})),
+        ),
+        ep(Method::GET, format!("/v1/clients/{c}/contacts"), None),
+        ep(
+            Method::POST,
+            format!("/v1/clients/{c}/contacts"),
+            Some(json!({"name": "X"})),
+        ),
+        ep(Method::GET, format!("/v1/clients/{c}/contacts/{k}"), None),
+        ep(
+            Method::PATCH,
+            format!("/v1/clients/{c}/contacts/{k}"),
+            Some(json!({"name": "X"})),
+        ),
+        ep(Method::GET, format!("/v1/projects/{p}"), None),
+        ep(
+            Method::PATCH,
+            format!("/v1/projects/{p}"),
+            Some(json!({"name": "X"})),
+        ),
+        ep(Method::GET, format!("/v1/projects/{p}/tasks"), None),
+        ep(
+            Method::POST,
+            format!("/v1/projects/{p}/tasks"),
+            Some(json!({"name": "X"})),
+        ),
+        ep(Method::GET, format!("/v1/projects/{p}/tasks/{t}"), None),
+        ep(
+            Method::PATCH,
+            format!("/v1/projects/{p}/tasks/{t}"),
+            Some(json!({"name": "X"})),
+        ),
+        ep(Method::GET, format!("/v1/projects/{p}/milestones"), None),
+        ep(
+            Method::POST,
+            format!("/v1/projects/{p}/milestones"),
+            Some(json!({"name": "X"})),
+        ),
+        ep(
+            Method::GET,
+            format!("/v1/projects/{p}/milestones/{m}"),
+            None,
+        ),
+        ep(
+            Method::PATCH,
+            format!("/v1/projects/{p}/milestones/{m}"),
+            Some(json!({"name": "X"})),
+        ),
+        ep(Method::GET, format!("/v1/intake-requests/{r}"), None),
+        ep(
+            Method::PATCH,
+            format!("/v1/intake-requests/{r}"),
+            Some(json!({"title": "X"})),
+        ),
+        ep(
+            Method::POST,
+            format!("/v1/intake-requests/{r}/accept"),
+            Some(json!({"project": {"billing_model": "time_and_materials"}})),
+        ),
+        ep(
+            Method::POST,
+            format!("/v1/intake-requests/{r}/decline"),
+            Some(json!({"reason": "No"})),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn another_tenants_ids_are_not_found_on_every_endpoint() {
+    let app = App::new();
+    let acme = agency(&app, "acme").await;
+    let globex_admin = who("globex", "boss", "admin");
+    // The other tenant has data of its own, so "empty tenant" is not why it sees nothing.
+    agency(&app, "globex").await;
+    for e in id_routes(&acme) {
+        let res = app
+            .call(&globex_admin, e.method.clone(), &e.path, e.body.clone())
+            .await;
+        assert_eq!(
+            res.status,
+            StatusCode::NOT_FOUND,
+            "{} {} as another tenant's admin: {}",
+            e.method,
+            e.path,
+            res.body
+        );
+    }
+    // ...and nothing changed for the owner.
+    let client = app
+        .get(&acme.admin, &format!("/v1/clients/{}", acme.client))
+        .await;
+    assert_eq!(client.body["name"], "Northwind");
+    let request = app
+        .get(
+            &acme.admin,
+            &format!("/v1/intake-requests/{}", acme.request),
+        )
+        .await;
+    assert_eq!(request.body["status"], "open");
+    // Lists never show another tenant's records.
+    for path in [
+        "/v1/clients",
+        "/v1/projects",
+        "/v1/people",
+        "/v1/intake-requests",
+    ] {
+        let mine = app.get(&acme.admin, path).await.body["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let theirs = app.get(&globex_admin, path).await.body["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for item in &mine {
+            assert!(
+                !theirs.iter().any(|t| t["id"] == item["id"]),
+                "{path} leaked {}",
+                item["id"]
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_member_on_the_project_may_read_it_but_not_change_anything() {
+    let app = App::new();
+    let a = agency(&app, "acme").await;
+    for e in id_routes(&a) {
+        let res = app
+            .call(&a.member, e.method.clone(), &e.path, e.body.clone())
+            .await;
+        let is_intake = e.path.contains("intake-requests");
+        let is_other_person = e.path.starts_with("/v1/people/") && e.method == Method::PATCH;
+        let expected = match (&e.method, is_intake) {
+            (_, true) => StatusCode::FORBIDDEN,
+            (&Method::GET, false) => StatusCode::OK,
+            _ if is_other_person => StatusCode::FORBIDDEN,
+            _ => StatusCode::FORBIDDEN,
+        };
+        assert_eq!(
+            res.status, expected,
+            "{} {} as member: {}",
+            e.method, e.path, res.body
+        );
+    }
+    for (path, body) in [
+        (
+            "/v1/people",
+            json!({"name": "X", "email": "x@a.io", "role": "member", "time_zone": "UTC"}),
+        ),
+        ("/v1/clients", json!({"name": "X", "currency": "EUR"})),
+        (
+            "/v1/projects",
+            json!({"client_id": a.client, "name": "X", "billing_model": "fixed_fee", "fixed_fee": "10.00"}),
+        ),
+        (
+            "/v1/intake-requests",
+            json!({"client_id": a.client, "title": "X"}),
+        ),
+    ] {
+        let res = app.post(&a.member, path, body).await;
+        assert_eq!(
+            res.status,
+            StatusCode::FORBIDDEN,
+            "POST {path} as member: {}",
+            res.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn finance_reads_everything_but_sets_up_nothing() {
+    let app = App::new();
+    let a = agency(&app, "acme").await;
+    let finance = who("acme", "fin", "finance");
+    for e in id_routes(&a) {
+        let res = app
+            .call(&finance, e.method.clone(), &e.path, e.body.clone())
+            .await;
+        let expected = if e.method == Method::GET {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(
+            res.status, expected,
+            "{} {} as finance: {}",
+            e.method, e.path, res.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_member_not_on_the_project_sees_neither_it_nor_its_client() {
+    let app = App::new();
+    let a = agency(&app, "acme").await;
+    for path in [
+        format!("/v1/projects/{}", a.project),
+        format!("/v1/projects/{}/tasks", a.project),
+        format!("/v1/clients/{}", a.client),
+    ] {
+        let res = app.get(&a.outsider, &path).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}: {}", res.body);
+    }
+    assert_eq!(
+        app.get(&a.outsider, "/v1/projects").await.body["items"],
+        json!([])
+    );
+    let mine = app.get(&a.member, "/v1/projects").await;
+    assert_eq!(mine.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(mine.body["items"][0]["id"], a.project.as_str());
+    // Members see only themselves in the directory.
+    let people = app.get(&a.member, "/v1/people").await;
+    assert_eq!(people.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        app.get(&a.member, &format!("/v1/people/{}", a.outsider.person))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_client_user_sees_only_their_own_client() {
+    let app = App::new();
+    let a = agency(&app, "acme").await;
+    let cu = &a.client_user;
+    assert_eq!(
+        app.get(cu, &format!("/v1/clients/{}", a.client))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(cu, &format!("/v1/clients/{}", a.other_client))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(cu, &format!("/v1/projects/{}", a.project))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let other_project = app
+        .create(
+            &a.admin,
+            "/v1/projects",
+            json!({"client_id": a.other_client, "name": "Other", "billing_model": "retainer"}),
+        )
+        .await;
+    assert_eq!(
+        app.get(cu, &format!("/v1/projects/{other_project}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let listed = app.get(cu, "/v1/projects").await.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(listed.len(), 1);
+    let clients = app.get(cu, "/v1/clients").await.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(clients.len(), 1);
+    assert_eq!(
+        app.get(cu, "/v1/people").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.patch(
+            cu,
+            &format!("/v1/clients/{}", a.client),
+            json!({"name": "Mine now"})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // A client asks for work for itself, never for another client.
+    let own = app
+        .post(cu, "/v1/intake-requests", json!({"title": "New site"}))
+        .await;
+    assert_eq!(own.status, StatusCode::CREATED, "{}", own.body);
+    assert_eq!(own.body["client_id"], a.client.as_str());
+    let other = app
+        .post(
+            cu,
+            "/v1/intake-requests",
+            json!({"title": "Sneaky", "client_id": a.other_client}),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    let theirs = app
+        .create(
+            &a.admin,
+            "/v1/intake-requests",
+            json!({"client_id": a.other_client, "title": "Theirs"}),
+        )
+        .await;
+    assert_eq!(
+        app.get(cu, &format!("/v1/intake-requests/{theirs}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let listed = app.get(cu, "/v1/intake-requests").await.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        listed.iter().all(|r| r["client_id"] == a.client.as_str()) && listed.len() == 2,
+        "{listed:?}"
+    );
+    // ...and cannot accept its own request.
+    let accept = app
+        .post(
+            cu,
+            &format!("/v1/intake-requests/{}/accept", own.id()),
+            json!({"project": {"billing_model": "retainer"}}),
+        )
+        .await;
+    assert_eq!(accept.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn managers_cannot_hand_out_admin_or_finance() {
+    let app = App::new();
+    let a = agency(&app, "acme").await;
+    let body = |role: &str, email: &str| json!({"name": "X", "email": email, "role": role, "time_zone": "UTC"});
+    assert_eq!(
+        app.post(&a.manager, "/v1/people", body("admin", "x1@a.io"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(&a.manager, "/v1/people", body("finance", "x2@a.io"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(&a.manager, "/v1/people", body("member", "x3@a.io"))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let res = app
+        .patch(
+            &a.manager,
+            &format!("/v1/people/{}", a.member_id),
+            json!({"role": "admin"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get(&a.admin, &format!("/v1/people/{}", a.member_id))
+            .await
+            .body["role"],
+        "member"
+    );
+}
+
+#[tokio::test]
+async fn requests_without_verified_claims_are_401() {
+    let app = App::new();
+    for path in [
+        "/v1/clients",
+        "/v1/projects",
+        "/v1/people",
+        "/v1/intake-requests",
+    ] {
+        let res = app.raw(None, Method::GET, path, None, &[]).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{path}");
+        let res = app
+            .raw(
+                None,
+                Method::POST,
+                path,
+                Some(b"{}".to_vec()),
+                &[("idempotency-key", "k")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{path}");
+    }
+    // Claims that name an unsafe tenant are no better than none.
+    let bad = who("acme#CLIENTS", "boss", "admin");
+    assert_eq!(
+        app.get(&bad, "/v1/clients").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
