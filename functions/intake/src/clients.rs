@@ -118,7 +118,7 @@ fn check(
 }
 
 #[utoipa::path(post, path = "/v1/clients", tag = "clients", request_body = NewClient,
-    responses((status = 201, body = Client), (status = 400, body = agencyops_platform::error::Problem), (status = 403)))]
+    responses((status = 201, body = Client), (status = 400, body = agencyops_platform::error::Problem), (status = 403)), operation_id = "create_client")]
 pub async fn create(
     State(s): State<Services>,
     caller: Caller,
@@ -162,7 +162,7 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/v1/clients", tag = "clients", params(ClientFilter),
-    responses((status = 200, body = ListPage<Client>)))]
+    responses((status = 200, body = ListPage<Client>)), operation_id = "list_clients")]
 pub async fn list(
     State(s): State<Services>,
     caller: Caller,
@@ -205,7 +205,7 @@ pub async fn list(
 }
 
 #[utoipa::path(get, path = "/v1/clients/{id}", tag = "clients", params(("id" = String, Path)),
-    responses((status = 200, body = Client), (status = 404)))]
+    responses((status = 200, body = Client), (status = 404)), operation_id = "get_client")]
 pub async fn get(
     State(s): State<Services>,
     caller: Caller,
@@ -216,7 +216,7 @@ pub async fn get(
 }
 
 #[utoipa::path(patch, path = "/v1/clients/{id}", tag = "clients", params(("id" = String, Path)), request_body = ClientPatch,
-    responses((status = 200, body = Client), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)))]
+    responses((status = 200, body = Client), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "patch_client")]
 pub async fn patch(
     State(s): State<Services>,
     caller: Caller,
@@ -353,7 +353,7 @@ fn check_contact(
 }
 
 #[utoipa::path(post, path = "/v1/clients/{id}/contacts", tag = "clients", params(("id" = String, Path)), request_body = NewContact,
-    responses((status = 201, body = Contact), (status = 400), (status = 403), (status = 404)))]
+    responses((status = 201, body = Contact), (status = 400), (status = 403), (status = 404)), operation_id = "create_contact")]
 pub async fn create_contact(
     State(s): State<Services>,
     caller: Caller,
@@ -398,7 +398,7 @@ pub async fn create_contact(
 }
 
 #[utoipa::path(get, path = "/v1/clients/{id}/contacts", tag = "clients", params(("id" = String, Path), PageParams),
-    responses((status = 200, body = ListPage<Contact>), (status = 404)))]
+    responses((status = 200, body = ListPage<Contact>), (status = 404)), operation_id = "list_contacts")]
 pub async fn list_contacts(
     State(s): State<Services>,
     caller: Caller,
@@ -426,7 +426,7 @@ pub async fn list_contacts(
 
 #[utoipa::path(get, path = "/v1/clients/{id}/contacts/{contact_id}", tag = "clients",
     params(("id" = String, Path), ("contact_id" = String, Path)),
-    responses((status = 200, body = Contact), (status = 404)))]
+    responses((status = 200, body = Contact), (status = 404)), operation_id = "get_contact")]
 pub async fn get_contact(
     State(s): State<Services>,
     caller: Caller,
@@ -440,7 +440,7 @@ pub async fn get_contact(
 
 #[utoipa::path(patch, path = "/v1/clients/{id}/contacts/{contact_id}", tag = "clients",
     params(("id" = String, Path), ("contact_id" = String, Path)), request_body = ContactPatch,
-    responses((status = 200, body = Contact), (status = 400), (status = 403), (status = 404), (status = 412)))]
+    responses((status = 200, body = Contact), (status = 400), (status = 403), (status = 404), (status = 412)), operation_id = "patch_contact")]
 pub async fn patch_contact(
     State(s): State<Services>,
     caller: Caller,

@@ -133,7 +133,7 @@ async fn visible_request(s: &Services, caller: &Caller, id: &str) -> ApiResult<I
 }
 
 #[utoipa::path(post, path = "/v1/intake-requests", tag = "intake", request_body = NewIntakeRequest,
-    responses((status = 201, body = IntakeRequest), (status = 400), (status = 403)))]
+    responses((status = 201, body = IntakeRequest), (status = 400), (status = 403)), operation_id = "create_intake_request")]
 pub async fn create(
     State(s): State<Services>,
     caller: Caller,
@@ -200,7 +200,7 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/v1/intake-requests", tag = "intake", params(IntakeFilter),
-    responses((status = 200, body = ListPage<IntakeRequest>), (status = 403)))]
+    responses((status = 200, body = ListPage<IntakeRequest>), (status = 403)), operation_id = "list_intake_requests")]
 pub async fn list(
     State(s): State<Services>,
     caller: Caller,
@@ -236,7 +236,7 @@ pub async fn list(
 }
 
 #[utoipa::path(get, path = "/v1/intake-requests/{id}", tag = "intake", params(("id" = String, Path)),
-    responses((status = 200, body = IntakeRequest), (status = 403), (status = 404)))]
+    responses((status = 200, body = IntakeRequest), (status = 403), (status = 404)), operation_id = "get_intake_request")]
 pub async fn get(
     State(s): State<Services>,
     caller: Caller,
@@ -257,7 +257,7 @@ fn must_be_open(r: &IntakeRequest) -> ApiResult<()> {
 }
 
 #[utoipa::path(patch, path = "/v1/intake-requests/{id}", tag = "intake", params(("id" = String, Path)), request_body = IntakeRequestPatch,
-    responses((status = 200, body = IntakeRequest), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)))]
+    responses((status = 200, body = IntakeRequest), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "patch_intake_request")]
 pub async fn patch(
     State(s): State<Services>,
     caller: Caller,
@@ -302,7 +302,7 @@ pub async fn patch(
 }
 
 #[utoipa::path(post, path = "/v1/intake-requests/{id}/accept", tag = "intake", params(("id" = String, Path)), request_body = Acceptance,
-    responses((status = 201, body = Accepted), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)))]
+    responses((status = 201, body = Accepted), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "accept_intake_request")]
 pub async fn accept(
     State(s): State<Services>,
     caller: Caller,
@@ -472,7 +472,7 @@ pub async fn accept(
 }
 
 #[utoipa::path(post, path = "/v1/intake-requests/{id}/decline", tag = "intake", params(("id" = String, Path)), request_body = Decline,
-    responses((status = 200, body = IntakeRequest), (status = 400), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 200, body = IntakeRequest), (status = 400), (status = 403), (status = 404), (status = 409)), operation_id = "decline_intake_request")]
 pub async fn decline(
     State(s): State<Services>,
     caller: Caller,

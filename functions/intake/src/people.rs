@@ -106,7 +106,7 @@ fn check_rate(p: &mut Problems, field: &str, rate: Option<&Money>) {
 }
 
 #[utoipa::path(post, path = "/v1/people", tag = "people", request_body = NewPerson,
-    responses((status = 201, body = Person), (status = 400, body = agencyops_platform::error::Problem), (status = 403), (status = 409)))]
+    responses((status = 201, body = Person), (status = 400, body = agencyops_platform::error::Problem), (status = 403), (status = 409)), operation_id = "create_person")]
 pub async fn create(
     State(s): State<Services>,
     caller: Caller,
@@ -197,7 +197,7 @@ async fn ensure_email_free(s: &Services, tenant: &str, email: &str) -> ApiResult
 }
 
 #[utoipa::path(get, path = "/v1/people", tag = "people", params(PeopleFilter),
-    responses((status = 200, body = ListPage<Person>), (status = 403)))]
+    responses((status = 200, body = ListPage<Person>), (status = 403)), operation_id = "list_people")]
 pub async fn list(
     State(s): State<Services>,
     caller: Caller,
@@ -237,7 +237,7 @@ async fn visible_person(s: &Services, caller: &Caller, id: &str) -> ApiResult<Pe
 }
 
 #[utoipa::path(get, path = "/v1/people/{id}", tag = "people", params(("id" = String, Path)),
-    responses((status = 200, body = Person), (status = 404)))]
+    responses((status = 200, body = Person), (status = 404)), operation_id = "get_person")]
 pub async fn get(
     State(s): State<Services>,
     caller: Caller,
@@ -248,7 +248,7 @@ pub async fn get(
 }
 
 #[utoipa::path(patch, path = "/v1/people/{id}", tag = "people", params(("id" = String, Path)), request_body = PersonPatch,
-    responses((status = 200, body = Person), (status = 400), (status = 403), (status = 404), (status = 412)))]
+    responses((status = 200, body = Person), (status = 400), (status = 403), (status = 404), (status = 412)), operation_id = "patch_person")]
 pub async fn patch(
     State(s): State<Services>,
     caller: Caller,

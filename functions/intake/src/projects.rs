@@ -281,7 +281,7 @@ pub async fn client_for_project(
 }
 
 #[utoipa::path(post, path = "/v1/projects", tag = "projects", request_body = NewProject,
-    responses((status = 201, body = Project), (status = 400, body = agencyops_platform::error::Problem), (status = 403)))]
+    responses((status = 201, body = Project), (status = 400, body = agencyops_platform::error::Problem), (status = 403)), operation_id = "create_project")]
 pub async fn create(
     State(s): State<Services>,
     caller: Caller,
@@ -321,7 +321,7 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/v1/projects", tag = "projects", params(ProjectFilter),
-    responses((status = 200, body = ListPage<Project>)))]
+    responses((status = 200, body = ListPage<Project>)), operation_id = "list_projects")]
 pub async fn list(
     State(s): State<Services>,
     caller: Caller,
@@ -379,7 +379,7 @@ pub async fn list(
 }
 
 #[utoipa::path(get, path = "/v1/projects/{id}", tag = "projects", params(("id" = String, Path)),
-    responses((status = 200, body = Project), (status = 404)))]
+    responses((status = 200, body = Project), (status = 404)), operation_id = "get_project")]
 pub async fn get(
     State(s): State<Services>,
     caller: Caller,
@@ -390,7 +390,7 @@ pub async fn get(
 }
 
 #[utoipa::path(patch, path = "/v1/projects/{id}", tag = "projects", params(("id" = String, Path)), request_body = ProjectPatch,
-    responses((status = 200, body = Project), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)))]
+    responses((status = 200, body = Project), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "patch_project")]
 pub async fn patch(
     State(s): State<Services>,
     caller: Caller,

@@ -113,7 +113,7 @@ async fn list_children<R: Record + DeserializeOwned>(
 // ---- tasks ----
 
 #[utoipa::path(post, path = "/v1/projects/{id}/tasks", tag = "projects", params(("id" = String, Path)), request_body = NewTask,
-    responses((status = 201, body = Task), (status = 400), (status = 403), (status = 404)))]
+    responses((status = 201, body = Task), (status = 400), (status = 403), (status = 404)), operation_id = "create_task")]
 pub async fn create_task(
     State(s): State<Services>,
     caller: Caller,
@@ -154,7 +154,7 @@ pub async fn create_task(
 }
 
 #[utoipa::path(get, path = "/v1/projects/{id}/tasks", tag = "projects", params(("id" = String, Path), PageParams),
-    responses((status = 200, body = ListPage<Task>), (status = 404)))]
+    responses((status = 200, body = ListPage<Task>), (status = 404)), operation_id = "list_tasks")]
 pub async fn list_tasks(
     State(s): State<Services>,
     caller: Caller,
@@ -167,7 +167,7 @@ pub async fn list_tasks(
 }
 
 #[utoipa::path(get, path = "/v1/projects/{id}/tasks/{task_id}", tag = "projects", params(("id" = String, Path), ("task_id" = String, Path)),
-    responses((status = 200, body = Task), (status = 404)))]
+    responses((status = 200, body = Task), (status = 404)), operation_id = "get_task")]
 pub async fn get_task(
     State(s): State<Services>,
     caller: Caller,
@@ -179,7 +179,7 @@ pub async fn get_task(
 }
 
 #[utoipa::path(patch, path = "/v1/projects/{id}/tasks/{task_id}", tag = "projects", params(("id" = String, Path), ("task_id" = String, Path)),
-    request_body = TaskPatch, responses((status = 200, body = Task), (status = 400), (status = 403), (status = 404), (status = 412)))]
+    request_body = TaskPatch, responses((status = 200, body = Task), (status = 400), (status = 403), (status = 404), (status = 412)), operation_id = "patch_task")]
 pub async fn patch_task(
     State(s): State<Services>,
     caller: Caller,
@@ -237,7 +237,7 @@ pub fn check_milestone(p: &mut Problems, prefix: &str, body: &NewMilestone) {
 }
 
 #[utoipa::path(post, path = "/v1/projects/{id}/milestones", tag = "projects", params(("id" = String, Path)), request_body = NewMilestone,
-    responses((status = 201, body = Milestone), (status = 400), (status = 403), (status = 404)))]
+    responses((status = 201, body = Milestone), (status = 400), (status = 403), (status = 404)), operation_id = "create_milestone")]
 pub async fn create_milestone(
     State(s): State<Services>,
     caller: Caller,
@@ -267,7 +267,7 @@ pub async fn create_milestone(
 }
 
 #[utoipa::path(get, path = "/v1/projects/{id}/milestones", tag = "projects", params(("id" = String, Path), PageParams),
-    responses((status = 200, body = ListPage<Milestone>), (status = 404)))]
+    responses((status = 200, body = ListPage<Milestone>), (status = 404)), operation_id = "list_milestones")]
 pub async fn list_milestones(
     State(s): State<Services>,
     caller: Caller,
@@ -280,7 +280,7 @@ pub async fn list_milestones(
 }
 
 #[utoipa::path(get, path = "/v1/projects/{id}/milestones/{milestone_id}", tag = "projects",
-    params(("id" = String, Path), ("milestone_id" = String, Path)), responses((status = 200, body = Milestone), (status = 404)))]
+    params(("id" = String, Path), ("milestone_id" = String, Path)), responses((status = 200, body = Milestone), (status = 404)), operation_id = "get_milestone")]
 pub async fn get_milestone(
     State(s): State<Services>,
     caller: Caller,
@@ -293,7 +293,7 @@ pub async fn get_milestone(
 
 #[utoipa::path(patch, path = "/v1/projects/{id}/milestones/{milestone_id}", tag = "projects",
     params(("id" = String, Path), ("milestone_id" = String, Path)), request_body = MilestonePatch,
-    responses((status = 200, body = Milestone), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)))]
+    responses((status = 200, body = Milestone), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "patch_milestone")]
 pub async fn patch_milestone(
     State(s): State<Services>,
     caller: Caller,

@@ -1,0 +1,291 @@
+//! The `agencyops` binary as a user runs it: tokens from the CLI, the API over
+//! HTTP, data that survives a crash and restart, and demo data that loads once.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_agencyops");
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(data: &Path) -> Server {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let child = Command::new(BIN)
+            .args([
+                "--data",
+                &data.display().to_string(),
+                "serve",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start agencyops serve");
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SIGKILL: the data must survive an unclean stop, not just a polite one.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn cli(data: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run agencyops");
+    assert!(
+        out.status.success(),
+        "agencyops {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn token(data: &Path, tenant: &str, person: &str, role: &str) -> String {
+    cli(
+        data,
+        &[
+            "token", "--tenant", tenant, "--person", person, "--role", role,
+        ],
+    )
+}
+
+async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    let body = res.json::<Value>().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+#[tokio::test]
+async fn a_client_survives_a_crash_and_tenants_and_roles_hold_over_http() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let admin = token(&data, "acme", "ana", "admin");
+    let member = token(&data, "acme", "rui", "member");
+    let other = token(&data, "globex", "gus", "admin");
+    let http = reqwest::Client::new();
+
+    let id = {
+        let server = Server::start(&data);
+        let url = format!("{}/v1/clients", server.base);
+        let create = || {
+            http.post(&url)
+                .bearer_auth(&admin)
+                .header("idempotency-key", "create-northwind")
+                .json(&json!({"name": "Northwind", "currency": "EUR"}))
+        };
+        let (status, first) = send(create()).await;
+        assert_eq!(status, 201, "{first}");
+        let (status, second) = send(create()).await;
+        assert_eq!(status, 201);
+        assert_eq!(
+            first["id"], second["id"],
+            "same Idempotency-Key, same client"
+        );
+        let id = first["id"].as_str().unwrap_or_default().to_owned();
+
+        let (status, _) = send(http.get(format!("{url}/{id}")).bearer_auth(&other)).await;
+        assert_eq!(status, 404, "another tenant's token");
+        let (status, _) = send(
+            http.post(&url)
+                .bearer_auth(&member)
+                .json(&json!({"name": "X", "currency": "EUR"})),
+        )
+        .await;
+        assert_eq!(status, 403, "a member cannot create clients");
+        let (status, body) = send(
+            http.post(&url)
+                .bearer_auth(&admin)
+                .header("content-type", "application/json")
+                .body("{\"name\":"),
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(
+            body["type"],
+            "https://agencyops.dev/problems/malformed-body"
+        );
+        let (status, _) = send(http.get(&url)).await;
+        assert_eq!(status, 401, "no token");
+        let (status, _) = send(http.get(&url).bearer_auth(format!("{admin}x"))).await;
+        assert_eq!(status, 401, "tampered token");
+        id
+    };
+
+    // Restarted after a kill: the client is still there, exactly once.
+    let server = Server::start(&data);
+    let (status, body) = send(
+        http.get(format!("{}/v1/clients/{id}", server.base))
+            .bearer_auth(&admin),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["name"], "Northwind");
+    let (_, list) = send(
+        http.get(format!("{}/v1/clients", server.base))
+            .bearer_auth(&admin),
+    )
+    .await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn openapi_document_lists_every_route_the_host_serves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path());
+    let (status, doc) =
+        send(reqwest::Client::new().get(format!("{}/openapi.json", server.base))).await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().cloned().unwrap_or_default();
+    for p in [
+        "/v1/people",
+        "/v1/people/{id}",
+        "/v1/clients",
+        "/v1/clients/{id}",
+        "/v1/clients/{id}/contacts",
+        "/v1/clients/{id}/contacts/{contact_id}",
+        "/v1/projects",
+        "/v1/projects/{id}",
+        "/v1/projects/{id}/tasks",
+        "/v1/projects/{id}/tasks/{task_id}",
+        "/v1/projects/{id}/milestones",
+        "/v1/projects/{id}/milestones/{milestone_id}",
+        "/v1/intake-requests",
+        "/v1/intake-requests/{id}",
+        "/v1/intake-requests/{id}/accept",
+        "/v1/intake-requests/{id}/decline",
+    ] {
+        assert!(
+            paths.contains_key(p),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+    let mut ids: Vec<String> = paths
+        .values()
+        .flat_map(|ops| ops.as_object().cloned().unwrap_or_default().into_values())
+        .filter_map(|op| op["operationId"].as_str().map(str::to_owned))
+        .collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        n,
+        "operationIds must be unique for generated clients"
+    );
+    assert_eq!(n, 30);
+}
+
+#[tokio::test]
+async fn demo_loads_a_working_agency_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    let first = cli(data, &["demo"]);
+    assert!(first.starts_with("Loaded the demo agency"), "{first}");
+    let second = cli(data, &["demo"]);
+    assert!(second.starts_with("Demo agency already loaded"), "{second}");
+    // The printed tokens work against a server on the same data.
+    let member_token = second
+        .lines()
+        .find(|l| l.trim_start().starts_with("member"))
+        .and_then(|l| l.split_whitespace().last())
+        .expect("a member token")
+        .to_owned();
+    let admin = token(data, "demo", "someone", "admin");
+    let server = Server::start(data);
+    let http = reqwest::Client::new();
+    let (_, clients) = send(
+        http.get(format!("{}/v1/clients", server.base))
+            .bearer_auth(&admin),
+    )
+    .await;
+    assert_eq!(
+        clients["items"].as_array().map(Vec::len),
+        Some(3),
+        "loading twice added nothing"
+    );
+    let (status, projects) = send(
+        http.get(format!("{}/v1/projects", server.base))
+            .bearer_auth(&member_token),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = projects["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(
+        !names.is_empty() && names.len() < 5,
+        "a member sees only their projects: {names:?}"
+    );
+    let (_, requests) = send(
+        http.get(format!("{}/v1/intake-requests", server.base))
+            .bearer_auth(&admin),
+    )
+    .await;
+    let statuses: Vec<&str> = requests["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["status"].as_str())
+        .collect();
+    for s in ["open", "accepted", "declined"] {
+        assert!(statuses.contains(&s), "{s} missing from {statuses:?}");
+    }
+}
+
+#[test]
+fn token_refuses_unsafe_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for args in [
+        vec![
+            "token", "--tenant", "acme#x", "--person", "p", "--role", "admin",
+        ],
+        vec![
+            "token", "--tenant", "acme", "--person", "p", "--role", "client",
+        ],
+        vec![
+            "token", "--tenant", "acme", "--person", "p", "--role", "emperor",
+        ],
+    ] {
+        let out = Command::new(BIN)
+            .arg("--data")
+            .arg(dir.path())
+            .args(&args)
+            .output()
+            .expect("run");
+        assert!(!out.status.success(), "{args:?} should fail");
+    }
+}
