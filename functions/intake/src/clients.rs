@@ -70,50 +70,57 @@ pub struct ClientFilter {
     pub cursor: Option<String>,
 }
 
-fn check(
-    p: &mut Problems,
-    name: Option<&str>,
+/// The client fields a create or a patch sets, for one set of checks.
+#[derive(Default)]
+struct Fields<'a> {
+    name: Option<&'a str>,
     terms: Option<u32>,
-    taxes: Option<&[TaxRate]>,
-    email: Option<&str>,
-    rate: Option<&Decimal>,
-    rounding: Option<&TimeRounding>,
-    prefs: Option<&InvoicePreferences>,
-) {
-    if let Some(n) = name {
-        p.check("name", validate::name(n, 200));
-    }
-    if terms.is_some_and(|t| t > 365) {
-        p.add("payment_terms_days", "must be 0 to 365");
-    }
-    if let Some(taxes) = taxes {
-        if taxes.len() > MAX_TAX_RATES {
-            p.add("tax_rates", format!("at most {MAX_TAX_RATES} tax rates"));
+    taxes: Option<&'a [TaxRate]>,
+    email: Option<&'a str>,
+    rate: Option<&'a Decimal>,
+    rounding: Option<&'a TimeRounding>,
+    prefs: Option<&'a InvoicePreferences>,
+}
+
+impl Fields<'_> {
+    fn check(&self) -> ApiResult<()> {
+        let mut p = Problems::new();
+        if let Some(n) = self.name {
+            p.check("name", validate::name(n, 200));
         }
-        for (i, t) in taxes.iter().enumerate() {
-            p.check(format!("tax_rates[{i}].name"), validate::name(&t.name, 50));
-            if t.percent < Decimal::ZERO
-                || t.percent > Decimal::from(100)
-                || t.percent.normalize().scale() > 3
-            {
-                p.add(
-                    format!("tax_rates[{i}].percent"),
-                    "must be 0 to 100 with at most 3 decimals",
-                );
+        if self.terms.is_some_and(|t| t > 365) {
+            p.add("payment_terms_days", "must be 0 to 365");
+        }
+        if let Some(taxes) = self.taxes {
+            if taxes.len() > MAX_TAX_RATES {
+                p.add("tax_rates", format!("at most {MAX_TAX_RATES} tax rates"));
+            }
+            for (i, t) in taxes.iter().enumerate() {
+                p.check(format!("tax_rates[{i}].name"), validate::name(&t.name, 50));
+                if t.percent < Decimal::ZERO
+                    || t.percent > Decimal::from(100)
+                    || t.percent.normalize().scale() > 3
+                {
+                    p.add(
+                        format!("tax_rates[{i}].percent"),
+                        "must be 0 to 100 with at most 3 decimals",
+                    );
+                }
             }
         }
-    }
-    if let Some(e) = email {
-        p.check("billing_email", validate::email(e));
-    }
-    if let Some(r) = rate {
-        p.check("default_rate", validate::rate(r));
-    }
-    if let Some(r) = rounding {
-        p.check("rounding.increment_minutes", r.validate());
-    }
-    if let Some(po) = prefs.and_then(|p| p.po_number.as_deref()) {
-        p.check("invoice_preferences.po_number", validate::name(po, 64));
+        if let Some(e) = self.email {
+            p.check("billing_email", validate::email(e));
+        }
+        if let Some(r) = self.rate {
+            p.check("default_rate", validate::rate(r));
+        }
+        if let Some(r) = self.rounding {
+            p.check("rounding.increment_minutes", r.validate());
+        }
+        if let Some(po) = self.prefs.and_then(|p| p.po_number.as_deref()) {
+            p.check("invoice_preferences.po_number", validate::name(po, 64));
+        }
+        p.finish()
     }
 }
 
@@ -125,18 +132,16 @@ pub async fn create(
     Json(body): Json<NewClient>,
 ) -> ApiResult<Response> {
     require_manages_work(&caller)?;
-    let mut p = Problems::new();
-    check(
-        &mut p,
-        Some(&body.name),
-        body.payment_terms_days,
-        Some(&body.tax_rates),
-        body.billing_email.as_deref(),
-        body.default_rate.as_ref(),
-        body.rounding.as_ref(),
-        Some(&body.invoice_preferences),
-    );
-    p.finish()?;
+    Fields {
+        name: Some(&body.name),
+        terms: body.payment_terms_days,
+        taxes: Some(&body.tax_rates),
+        email: body.billing_email.as_deref(),
+        rate: body.default_rate.as_ref(),
+        rounding: body.rounding.as_ref(),
+        prefs: Some(&body.invoice_preferences),
+    }
+    .check()?;
     let now = s.clock.now();
     let client = Client {
         id: resource::new_id(),
@@ -226,18 +231,16 @@ pub async fn patch(
 ) -> ApiResult<Response> {
     let current = visible_client(&s, &caller, &id).await?;
     require_manages_work(&caller)?;
-    let mut p = Problems::new();
-    check(
-        &mut p,
-        body.name.as_deref(),
-        body.payment_terms_days,
-        body.tax_rates.as_deref(),
-        body.billing_email.as_deref(),
-        body.default_rate.as_ref(),
-        body.rounding.as_ref(),
-        body.invoice_preferences.as_ref(),
-    );
-    p.finish()?;
+    Fields {
+        name: body.name.as_deref(),
+        terms: body.payment_terms_days,
+        taxes: body.tax_rates.as_deref(),
+        email: body.billing_email.as_deref(),
+        rate: body.default_rate.as_ref(),
+        rounding: body.rounding.as_ref(),
+        prefs: body.invoice_preferences.as_ref(),
+    }
+    .check()?;
     if body.currency.is_some_and(|c| c != current.currency)
         && has_projects(&s, &caller, &id).await?
     {
