@@ -77,6 +77,18 @@ impl Caller {
         Err(ApiError::Unauthenticated)
     }
 
+    /// The caller of this request, resolved once and remembered on it.
+    pub fn attach(parts: &mut Parts) -> Result<Caller, ApiError> {
+        if let Some(c) = parts.extensions.get::<Caller>() {
+            return Ok(c.clone());
+        }
+        let caller = Caller::from_parts(parts)?;
+        // Every log line of the request carries the tenant from here on.
+        tracing::Span::current().record("tenant", caller.tenant.as_str());
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+
     /// Fails with 403 unless the caller has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
         if roles.contains(&self.role) {
@@ -107,11 +119,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(c) = parts.extensions.get::<Caller>() {
-            return Ok(c.clone());
-        }
-        let caller = Caller::from_parts(parts)?;
-        parts.extensions.insert(caller.clone());
-        Ok(caller)
+        Caller::attach(parts)
     }
 }

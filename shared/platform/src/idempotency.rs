@@ -60,8 +60,7 @@ async fn run(services: Services, req: Request, next: Next) -> Result<Response, A
         })?
         .to_owned();
     let (mut parts, body) = req.into_parts();
-    let caller = Caller::from_parts(&parts)?;
-    parts.extensions.insert(caller.clone());
+    let caller = Caller::attach(&mut parts)?;
     let bytes = to_bytes(body, MAX_BODY)
         .await
         .map_err(|_| ApiError::PayloadTooLarge)?;
