@@ -8,7 +8,7 @@ use agencyops_platform::resource::{self, fetch, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::record::load_many;
 use agencyops_store::records::{Client, Contact, InvoicePreferences, TaxRate};
-use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition};
+use agencyops_store::{keys, Condition, Index, Query as StoreQuery, SkCondition, Write};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -119,6 +119,16 @@ impl Fields<'_> {
         }
         if let Some(po) = self.prefs.and_then(|p| p.po_number.as_deref()) {
             p.check("invoice_preferences.po_number", validate::name(po, 64));
+        }
+        if self
+            .prefs
+            .and_then(|p| p.notes.as_deref())
+            .is_some_and(|n| n.chars().count() > 2000)
+        {
+            p.add(
+                "invoice_preferences.notes",
+                "must be at most 2000 characters",
+            );
         }
         p.finish()
     }
@@ -241,12 +251,15 @@ pub async fn patch(
         prefs: body.invoice_preferences.as_ref(),
     }
     .check()?;
-    if body.currency.is_some_and(|c| c != current.currency)
-        && has_projects(&s, &caller, &id).await?
-    {
-        return Err(ApiError::Conflict(
+    let currency_changes = body.currency.is_some_and(|c| c != current.currency);
+    let frozen = || {
+        ApiError::Conflict(
             "the client's currency cannot change once it has projects: their rates and budgets are in it".into(),
-        ));
+        )
+    };
+    let project_count = keys::client_project_count(&caller.tenant, &id);
+    if currency_changes && s.table.get(&project_count).await?.is_some() {
+        return Err(frozen());
     }
     let client = resource::update(&s, &caller, current, if_match, "update", |c| {
         if let Some(v) = body.name {
@@ -276,19 +289,22 @@ pub async fn patch(
         if let Some(v) = body.archived {
             c.archived = v;
         }
-        Ok(vec![])
+        // A project created meanwhile makes this check fail: the currency stays put.
+        Ok(if currency_changes {
+            vec![Write::Check {
+                key: project_count,
+                condition: Condition::NotExists,
+            }]
+        } else {
+            vec![]
+        })
     })
-    .await?;
+    .await
+    .map_err(|e| match e {
+        ApiError::Conflict(_) if currency_changes => frozen(),
+        other => other,
+    })?;
     Ok(resource::respond(StatusCode::OK, &client, None))
-}
-
-async fn has_projects(s: &Services, caller: &Caller, client_id: &str) -> ApiResult<bool> {
-    let q = StoreQuery::new(
-        Index::Gsi2,
-        keys::client_projects(&caller.tenant, client_id),
-    )
-    .limit(1);
-    Ok(!s.table.query(&q).await?.items.is_empty())
 }
 
 // ---- contacts ----
@@ -388,9 +404,9 @@ pub async fn create_contact(
         updated_at: now,
     };
     // The client must still exist when the contact lands.
-    let guard = agencyops_store::Write::Check {
+    let guard = Write::Check {
         key: keys::client(&caller.tenant, &client_id),
-        condition: agencyops_store::Condition::Exists,
+        condition: Condition::Exists,
     };
     resource::insert(&s, &caller, &contact, vec![guard]).await?;
     Ok(resource::respond(

@@ -3,13 +3,13 @@
 //! milestones, contacts) in one atomic write, so nothing sales promised is lost.
 
 use agencyops_domain::project::Stage;
-use agencyops_domain::{validate, Role};
+use agencyops_domain::{validate, Currency, Role};
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::{IfMatch, Json, Path, Query};
 use agencyops_platform::resource::{self, fetch, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::record::{self as rec, load_many};
-use agencyops_store::records::{Contact, Handoff, IntakeRequest, IntakeStatus, Project};
+use agencyops_store::records::{Client, Contact, Handoff, IntakeRequest, IntakeStatus, Project};
 use agencyops_store::{keys, Condition, Index, Query as StoreQuery, SkCondition, Write};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -24,7 +24,7 @@ use crate::projects::{self, NewProject};
 use crate::work_items::{check_amount, check_milestone, new_milestone, NewMilestone};
 
 /// Billing milestones one acceptance may create, so the whole write fits one transaction.
-pub const MAX_MILESTONES: usize = 40;
+pub const MAX_MILESTONES: usize = 20;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -100,6 +100,7 @@ fn check_fields(
     start: Option<Date>,
     end: Option<Date>,
     budget: Option<Decimal>,
+    currency: Currency,
 ) {
     if let Some(t) = title {
         p.check("title", validate::name(t, 200));
@@ -112,7 +113,7 @@ fn check_fields(
             p.add("desired_end", "must not be before desired_start");
         }
     }
-    check_amount(p, "budget", budget);
+    check_amount(p, "budget", budget, currency);
 }
 
 /// The request, if the caller may see it: staff who run work see all, a client user their own.
@@ -159,6 +160,8 @@ pub async fn create(
             ))
         }
     };
+    validate::id(&client_id).map_err(|m| ApiError::field("client_id", m))?;
+    let client = projects::client_for_project(&s, &caller, &client_id).await?;
     let mut p = Problems::new();
     check_fields(
         &mut p,
@@ -167,9 +170,9 @@ pub async fn create(
         body.desired_start,
         body.desired_end,
         body.budget,
+        client.currency,
     );
     p.finish()?;
-    projects::client_for_project(&s, &caller, &client_id).await?;
     let now = s.clock.now();
     let request = IntakeRequest {
         id: resource::new_id(),
@@ -268,6 +271,11 @@ pub async fn patch(
     let current = visible_request(&s, &caller, &id).await?;
     caller.require(&[Role::Admin, Role::Manager, Role::Client])?;
     must_be_open(&current)?;
+    let currency =
+        rec::load::<Client>(&*s.table, &keys::client(&caller.tenant, &current.client_id))
+            .await?
+            .map(|c| c.currency)
+            .ok_or(ApiError::NotFound("client"))?;
     let mut p = Problems::new();
     check_fields(
         &mut p,
@@ -276,6 +284,7 @@ pub async fn patch(
         body.desired_start.or(current.desired_start),
         body.desired_end.or(current.desired_end),
         body.budget,
+        currency,
     );
     p.finish()?;
     let r = resource::update(&s, &caller, current, if_match, "update", |r| {
@@ -349,20 +358,8 @@ pub async fn accept(
     if body.milestones.len() > MAX_MILESTONES {
         p.add("milestones", format!("at most {MAX_MILESTONES}"));
     }
-    for (i, m) in body.milestones.iter().enumerate() {
-        check_milestone(&mut p, &format!("milestones[{i}]."), m);
-        if m.amount
-            .is_some_and(|a| a.normalize().scale() > client.currency.minor_units())
-        {
-            p.add(
-                format!("milestones[{i}].amount"),
-                format!(
-                    "at most {} decimals in {}",
-                    client.currency.minor_units(),
-                    client.currency
-                ),
-            );
-        }
+    for (i, m) in body.milestones.iter().enumerate().take(MAX_MILESTONES) {
+        check_milestone(&mut p, &format!("milestones[{i}]."), m, client.currency);
     }
     p.check(
         "handoff.scope_summary",
@@ -371,16 +368,32 @@ pub async fn accept(
             _ => Err("must be at most 20000 characters".to_owned()),
         },
     );
-    if body.handoff.assumptions.len() > 100
+    let too_many = body.handoff.assumptions.len() > 100
         || body.handoff.roles.len() > 50
-        || body.handoff.contact_ids.len() > 50
-    {
+        || body.handoff.contact_ids.len() > 50;
+    if too_many {
         p.add(
             "handoff",
             "at most 100 assumptions, 50 roles and 50 contacts",
         );
     }
-    if !body.handoff.contact_ids.is_empty() {
+    for (i, a) in body.handoff.assumptions.iter().enumerate() {
+        if a.chars().count() > 1000 {
+            p.add(
+                format!("handoff.assumptions[{i}]"),
+                "must be at most 1000 characters",
+            );
+        }
+    }
+    for (i, c) in body.handoff.contact_ids.iter().enumerate() {
+        p.check(format!("handoff.contact_ids[{i}]"), validate::id(c));
+    }
+    let ids_ok = body
+        .handoff
+        .contact_ids
+        .iter()
+        .all(|c| validate::id(c).is_ok());
+    if !too_many && ids_ok && !body.handoff.contact_ids.is_empty() {
         let ks: Vec<_> = body
             .handoff
             .contact_ids
@@ -423,19 +436,17 @@ pub async fn accept(
 
     // One transaction: the request flips to accepted only if the project, its team
     // and its milestones all land, and only if nobody decided it meanwhile.
-    let mut extra = vec![Write::Check {
-        key: keys::client(&caller.tenant, &client.id),
-        condition: Condition::Exists,
-    }];
-    extra.extend(projects::team_writes(
-        &caller.tenant,
-        &project.id,
-        &[],
-        &project.team,
-        project.created_at,
-    )?);
+    let mut extra = projects::new_project_writes(&caller.tenant, &project, &client)?;
     for m in &milestones {
         extra.push(rec::create(&caller.tenant, m)?);
+        extra.push(resource::audit(
+            &s,
+            &caller,
+            "create",
+            None,
+            Some(m),
+            &m.id,
+        )?);
     }
     extra.push(rec::create(&caller.tenant, &project)?);
     extra.push(resource::audit(

@@ -127,6 +127,12 @@ pub async fn create(
         "default_bill_rate.amount",
         body.default_bill_rate.as_ref(),
     );
+    if let Some(c) = &body.client_id {
+        p.check("client_id", validate::id(c));
+    }
+    if let Some(j) = &body.job_role {
+        p.check("job_role", validate::name(j, 100));
+    }
     match (body.role, &body.client_id) {
         (Role::Client, None) => p.add("client_id", "is required for the client role"),
         (Role::Client, Some(_)) | (_, None) => {}
@@ -281,9 +287,12 @@ pub async fn patch(
         "default_bill_rate.amount",
         body.default_bill_rate.as_ref(),
     );
+    if let Some(j) = &body.job_role {
+        p.check("job_role", validate::name(j, 100));
+    }
     p.finish()?;
     if let Some(email) = body.email.as_deref().map(str::trim) {
-        if !email.eq_ignore_ascii_case(&current.email) {
+        if email.to_lowercase() != current.email.to_lowercase() {
             ensure_email_free(&s, &caller.tenant, email).await?;
         }
     }
@@ -291,7 +300,7 @@ pub async fn patch(
     let updated = resource::update(&s, &caller, current, if_match, "update", |person| {
         let mut extra = Vec::new();
         if let Some(email) = body.email.map(|e| e.trim().to_owned()) {
-            if !email.eq_ignore_ascii_case(&person.email) {
+            if email.to_lowercase() != person.email.to_lowercase() {
                 extra.push(Write::Delete {
                     key: keys::email(&tenant, &person.email),
                     condition: None,

@@ -108,15 +108,10 @@ pub async fn check_terms(
     match (project.billing_model, project.fixed_fee) {
         (BillingModel::FixedFee, None) => p.add("fixed_fee", "is required for a fixed-fee project"),
         (BillingModel::FixedFee, Some(f)) => {
-            if f <= Decimal::ZERO || f.normalize().scale() > client.currency.minor_units() {
-                p.add(
-                    "fixed_fee",
-                    format!(
-                        "must be positive with at most {} decimals",
-                        client.currency.minor_units()
-                    ),
-                );
-            }
+            p.check(
+                "fixed_fee",
+                validate::amount(&f, client.currency.minor_units()),
+            );
         }
         (_, Some(_)) => p.add("fixed_fee", "only fixed-fee projects have a fixed fee"),
         (_, None) => {}
@@ -130,7 +125,10 @@ pub async fn check_terms(
         p.add("team", format!("at most {MAX_TEAM} people"));
         return Ok(());
     }
-    // Everyone named must be staff of this agency.
+    for (i, id) in project.team.iter().enumerate() {
+        p.check(format!("team[{i}]"), validate::id(id));
+    }
+    // Everyone named must be staff of this agency (malformed ids are not looked up).
     let mut named: BTreeSet<&str> = project.team.iter().map(String::as_str).collect();
     named.extend(
         project
@@ -141,6 +139,7 @@ pub async fn check_terms(
     );
     let person_keys: Vec<_> = named
         .iter()
+        .filter(|id| validate::id(id).is_ok())
         .map(|id| keys::person(&caller.tenant, id))
         .collect();
     let people = if person_keys.is_empty() {
@@ -154,12 +153,12 @@ pub async fn check_terms(
         .map(|p| p.id.as_str())
         .collect();
     for (i, id) in project.team.iter().enumerate() {
-        if !staff.contains(id.as_str()) {
+        if validate::id(id).is_ok() && !staff.contains(id.as_str()) {
             p.add(format!("team[{i}]"), "no such person on your staff");
         }
     }
     for (i, r) in project.rate_card.by_person.iter().enumerate() {
-        if !staff.contains(r.person_id.as_str()) {
+        if validate::id(&r.person_id).is_ok() && !staff.contains(r.person_id.as_str()) {
             p.add(
                 format!("rate_card.by_person[{i}].person_id"),
                 "no such person on your staff",
@@ -169,7 +168,7 @@ pub async fn check_terms(
     if !project.rate_card.by_task.is_empty() {
         let tasks = task_ids(s, caller, &project.id).await?;
         for (i, r) in project.rate_card.by_task.iter().enumerate() {
-            if !tasks.contains(&r.task_id) {
+            if validate::id(&r.task_id).is_ok() && !tasks.contains(&r.task_id) {
                 p.add(
                     format!("rate_card.by_task[{i}].task_id"),
                     "no such task on this project",
@@ -265,6 +264,44 @@ pub fn build(
     })
 }
 
+/// What must hold and change with every new project: the client still bills in
+/// the currency the project was checked against, the client's project count
+/// (which freezes that currency) goes up, and the team's memberships appear.
+pub fn new_project_writes(
+    tenant: &str,
+    project: &Project,
+    client: &Client,
+) -> ApiResult<Vec<Write>> {
+    let mut writes = vec![
+        Write::Check {
+            key: keys::client(tenant, &client.id),
+            condition: Condition::AttrEquals("currency".into(), client.currency.code().into()),
+        },
+        Write::Add {
+            key: keys::client_project_count(tenant, &client.id),
+            attr: "count".into(),
+            by: 1,
+        },
+    ];
+    writes.extend(team_writes(
+        tenant,
+        &project.id,
+        &[],
+        &project.team,
+        project.created_at,
+    )?);
+    Ok(writes)
+}
+
+/// What a caller sees of a project: the rate card is the agency's business,
+/// not that of members, contractors or the client.
+pub fn view(caller: &Caller, mut project: Project) -> Project {
+    if !caller.role.sees_everything() {
+        project.rate_card = RateCard::default();
+    }
+    project
+}
+
 /// The client a new project is for: it must exist and not be archived.
 pub async fn client_for_project(
     s: &Services,
@@ -296,23 +333,21 @@ pub async fn create(
         .name
         .take()
         .ok_or_else(|| ApiError::field("name", "is required"))?;
+    validate::id(&client_id).map_err(|m| ApiError::field("client_id", m))?;
     let client = client_for_project(&s, &caller, &client_id).await?;
     let project = build(&s, client_id, name, Stage::Active, body)?;
     let mut p = Problems::new();
     check_terms(&s, &caller, &project, &client, &mut p).await?;
     p.finish()?;
-    let mut extra = team_writes(
-        &caller.tenant,
-        &project.id,
-        &[],
-        &project.team,
-        project.created_at,
-    )?;
-    extra.push(Write::Check {
-        key: keys::client(&caller.tenant, &client.id),
-        condition: Condition::Exists,
-    });
-    resource::insert(&s, &caller, &project, extra).await?;
+    let extra = new_project_writes(&caller.tenant, &project, &client)?;
+    resource::insert(&s, &caller, &project, extra)
+        .await
+        .map_err(|e| match e {
+            ApiError::Conflict(_) => ApiError::Conflict(
+                "the client changed meanwhile (currency or archived); reload and retry".into(),
+            ),
+            other => other,
+        })?;
     Ok(resource::respond(
         StatusCode::CREATED,
         &project,
@@ -332,23 +367,22 @@ pub async fn list(
             && f.billing_model.is_none_or(|b| p.billing_model == b)
             && f.client_id.as_deref().is_none_or(|c| p.client_id == c)
     };
+    if let Some(c) = &f.client_id {
+        validate::id(c).map_err(|m| ApiError::field("query.client_id", m))?;
+    }
     let (limit, cursor) = (f.limit, f.cursor.as_deref());
-    match caller.role {
+    let page = match caller.role {
         r if r.sees_everything() => {
             let q = match &f.client_id {
                 Some(c) => StoreQuery::new(Index::Gsi2, keys::client_projects(&caller.tenant, c)),
                 None => StoreQuery::new(Index::Gsi1, keys::projects(&caller.tenant)),
             };
-            Ok(axum::Json(
-                resource::list(&s, &caller, q, limit, cursor, keep).await?,
-            ))
+            resource::list(&s, &caller, q, limit, cursor, keep).await?
         }
         Role::Client => {
             let own = caller.client.clone().ok_or(ApiError::Unauthenticated)?;
             let q = StoreQuery::new(Index::Gsi2, keys::client_projects(&caller.tenant, &own));
-            Ok(axum::Json(
-                resource::list(&s, &caller, q, limit, cursor, keep).await?,
-            ))
+            resource::list(&s, &caller, q, limit, cursor, keep).await?
         }
         _ => {
             // Page through the caller's memberships, then load those projects.
@@ -370,12 +404,16 @@ pub async fn list(
             };
             items.retain(keep);
             items.sort_by(|a, b| a.id.cmp(&b.id));
-            Ok(axum::Json(ListPage {
+            ListPage {
                 items,
                 next_cursor: page.next_cursor,
-            }))
+            }
         }
-    }
+    };
+    Ok(axum::Json(ListPage {
+        items: page.items.into_iter().map(|p| view(&caller, p)).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 #[utoipa::path(get, path = "/v1/projects/{id}", tag = "projects", params(("id" = String, Path)),
@@ -386,7 +424,11 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let project = visible_project(&s, &caller, &id).await?;
-    Ok(resource::respond(StatusCode::OK, &project, None))
+    Ok(resource::respond(
+        StatusCode::OK,
+        &view(&caller, project),
+        None,
+    ))
 }
 
 #[utoipa::path(patch, path = "/v1/projects/{id}", tag = "projects", params(("id" = String, Path)), request_body = ProjectPatch,

@@ -1,12 +1,13 @@
 //! A project's tasks and billing milestones.
 
-use agencyops_domain::validate;
+use agencyops_domain::{validate, Currency};
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::{IfMatch, Json, Path, Query};
 use agencyops_platform::resource::{self, fetch, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::record as rec;
 use agencyops_store::record::Record;
-use agencyops_store::records::{Milestone, MilestoneStatus, Project, Task};
+use agencyops_store::records::{Client, Milestone, MilestoneStatus, Project, Task};
 use agencyops_store::{keys, Condition, Index, Query as StoreQuery, SkCondition, Write};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -69,15 +70,29 @@ pub struct MilestonePatch {
 }
 
 fn check_hours(p: &mut Problems, field: &str, h: Option<Decimal>) {
-    if h.is_some_and(|h| h <= Decimal::ZERO || h.normalize().scale() > 2) {
-        p.add(field, "must be positive with at most 2 decimals");
+    if h.is_some_and(|h| {
+        h <= Decimal::ZERO || h.normalize().scale() > 2 || h > Decimal::from(100_000)
+    }) {
+        p.add(
+            field,
+            "must be positive, at most 100000, with at most 2 decimals",
+        );
     }
 }
 
-pub fn check_amount(p: &mut Problems, field: &str, amount: Option<Decimal>) {
-    if amount.is_some_and(|a| a <= Decimal::ZERO || a.normalize().scale() > 3) {
-        p.add(field, "must be positive and in the client's minor units");
+/// An amount in the client's currency: positive, in its minor units, bounded.
+pub fn check_amount(p: &mut Problems, field: &str, amount: Option<Decimal>, currency: Currency) {
+    if let Some(a) = amount {
+        p.check(field, validate::amount(&a, currency.minor_units()));
     }
+}
+
+/// The currency of a project's client, which its amounts are in.
+async fn currency_of(s: &Services, caller: &Caller, project: &Project) -> ApiResult<Currency> {
+    rec::load::<Client>(&*s.table, &keys::client(&caller.tenant, &project.client_id))
+        .await?
+        .map(|c| c.currency)
+        .ok_or(ApiError::NotFound("client"))
 }
 
 /// The project, visible to the caller and open to changes by them.
@@ -231,9 +246,9 @@ pub fn new_milestone(s: &Services, project_id: &str, body: NewMilestone) -> Mile
     }
 }
 
-pub fn check_milestone(p: &mut Problems, prefix: &str, body: &NewMilestone) {
+pub fn check_milestone(p: &mut Problems, prefix: &str, body: &NewMilestone, currency: Currency) {
     p.check(format!("{prefix}name"), validate::name(&body.name, 200));
-    check_amount(p, &format!("{prefix}amount"), body.amount);
+    check_amount(p, &format!("{prefix}amount"), body.amount, currency);
 }
 
 #[utoipa::path(post, path = "/v1/projects/{id}/milestones", tag = "projects", params(("id" = String, Path)), request_body = NewMilestone,
@@ -245,8 +260,9 @@ pub async fn create_milestone(
     Json(body): Json<NewMilestone>,
 ) -> ApiResult<Response> {
     let project = managed_project(&s, &caller, &project_id).await?;
+    let currency = currency_of(&s, &caller, &project).await?;
     let mut p = Problems::new();
-    check_milestone(&mut p, "", &body);
+    check_milestone(&mut p, "", &body, currency);
     p.finish()?;
     let milestone = new_milestone(&s, &project.id, body);
     resource::insert(
@@ -301,7 +317,8 @@ pub async fn patch_milestone(
     if_match: IfMatch,
     Json(body): Json<MilestonePatch>,
 ) -> ApiResult<Response> {
-    managed_project(&s, &caller, &project_id).await?;
+    let project = managed_project(&s, &caller, &project_id).await?;
+    let currency = currency_of(&s, &caller, &project).await?;
     let current =
         fetch::<Milestone>(&s, &keys::milestone(&caller.tenant, &project_id, &id)).await?;
     if current.status == MilestoneStatus::Invoiced {
@@ -319,7 +336,7 @@ pub async fn patch_milestone(
     if let Some(n) = &body.name {
         p.check("name", validate::name(n, 200));
     }
-    check_amount(&mut p, "amount", body.amount);
+    check_amount(&mut p, "amount", body.amount, currency);
     p.finish()?;
     let m = resource::update(&s, &caller, current, if_match, "update", |m| {
         if let Some(v) = body.name {

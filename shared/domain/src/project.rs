@@ -76,11 +76,14 @@ impl Budget {
                 out.push(("hours".into(), "must be greater than zero".into()));
             }
         }
+        if let Some(h) = self.hours {
+            if h > Decimal::from(1_000_000) || h.normalize().scale() > 2 {
+                out.push(("hours".into(), "at most 1000000 with 2 decimals".into()));
+            }
+        }
         if let Some(f) = self.fees {
-            if f <= Decimal::ZERO {
-                out.push(("fees".into(), "must be greater than zero".into()));
-            } else if f.normalize().scale() > currency_minor {
-                out.push(("fees".into(), format!("at most {currency_minor} decimals")));
+            if let Err(m) = crate::validate::amount(&f, currency_minor) {
+                out.push(("fees".into(), m));
             }
         }
         for (i, t) in self.alert_thresholds.iter().enumerate() {

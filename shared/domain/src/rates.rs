@@ -99,10 +99,60 @@ pub fn resolve_bill_rate(card: &RateCard, q: &RateQuery<'_>) -> Option<(Decimal,
         .or_else(|| q.person_default.map(|r| (r, RateSource::PersonDefault)))
 }
 
+/// Entries one list of a rate card may hold.
+pub const MAX_RATE_ENTRIES: usize = 100;
+
 impl RateCard {
-    /// Field problems, with paths relative to the rate card.
+    /// Field problems, with paths relative to the rate card. Two rates for the
+    /// same person, role or task would make the bill depend on list order.
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
+        let lists: [(&str, Vec<String>); 3] = [
+            (
+                "by_person",
+                self.by_person.iter().map(|r| r.person_id.clone()).collect(),
+            ),
+            (
+                "by_role",
+                self.by_role
+                    .iter()
+                    .map(|r| r.job_role.to_lowercase())
+                    .collect(),
+            ),
+            (
+                "by_task",
+                self.by_task.iter().map(|r| r.task_id.clone()).collect(),
+            ),
+        ];
+        for (name, keys) in &lists {
+            if keys.len() > MAX_RATE_ENTRIES {
+                out.push((
+                    (*name).into(),
+                    format!("at most {MAX_RATE_ENTRIES} entries"),
+                ));
+                return out;
+            }
+            for (i, k) in keys.iter().enumerate() {
+                if keys[..i].contains(k) {
+                    out.push((format!("{name}[{i}]"), "repeats an earlier entry".into()));
+                }
+            }
+        }
+        for (i, r) in self.by_person.iter().enumerate() {
+            if let Err(m) = crate::validate::id(&r.person_id) {
+                out.push((format!("by_person[{i}].person_id"), m));
+            }
+        }
+        for (i, r) in self.by_task.iter().enumerate() {
+            if let Err(m) = crate::validate::id(&r.task_id) {
+                out.push((format!("by_task[{i}].task_id"), m));
+            }
+        }
+        for (i, r) in self.by_role.iter().enumerate() {
+            if let Err(m) = crate::validate::name(&r.job_role, 100) {
+                out.push((format!("by_role[{i}].job_role"), m));
+            }
+        }
         let mut check = |path: String, rate: &Decimal| {
             if let Err(m) = crate::validate::rate(rate) {
                 out.push((path, m));

@@ -2,6 +2,19 @@
 
 use rust_decimal::Decimal;
 
+/// Ids (tenants, people, records) end up inside storage keys: a safe alphabet only.
+pub fn id(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err("is not a valid id".into())
+    }
+}
+
 pub fn name(s: &str, max: usize) -> Result<(), String> {
     let t = s.trim();
     if t.is_empty() {
@@ -57,6 +70,24 @@ pub fn rate(r: &Decimal) -> Result<(), String> {
     Ok(())
 }
 
+/// Largest amount of money any single figure may hold: far above any real
+/// invoice, far below where sums of many could overflow a decimal.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
+
+/// A positive amount in a currency with `minor` decimals (a fee, a budget, a milestone).
+pub fn amount(a: &Decimal, minor: u32) -> Result<(), String> {
+    if *a <= Decimal::ZERO {
+        return Err("must be greater than zero".into());
+    }
+    if a.normalize().scale() > minor {
+        return Err(format!("at most {minor} decimals in this currency"));
+    }
+    if *a > Decimal::from(MAX_AMOUNT) {
+        return Err(format!("must be below {MAX_AMOUNT}"));
+    }
+    Ok(())
+}
+
 /// A calendar date as YYYY-MM-DD.
 pub fn date(s: &str) -> Result<jiff::civil::Date, String> {
     s.parse::<jiff::civil::Date>()
@@ -80,6 +111,23 @@ mod tests {
     fn time_zones_are_iana_names() {
         assert!(time_zone("Europe/Lisbon").is_ok());
         assert!(time_zone("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn amounts_respect_the_currency_and_a_ceiling() {
+        assert!(amount(&Decimal::new(1005, 3), 2).is_err());
+        assert!(amount(&Decimal::new(1005, 2), 2).is_ok());
+        assert!(amount(&Decimal::new(5, 1), 0).is_err());
+        assert!(amount(&Decimal::ZERO, 2).is_err());
+        assert!(amount(&Decimal::from(MAX_AMOUNT + 1), 2).is_err());
+    }
+
+    #[test]
+    fn ids_are_key_safe() {
+        assert!(id("01a2-b_c").is_ok());
+        assert!(id("a#b").is_err());
+        assert!(id("").is_err());
+        assert!(id(&"a".repeat(65)).is_err());
     }
 
     #[test]

@@ -22,19 +22,13 @@ impl DataDir {
         let path = root.join("secret");
         let secret = match fs::read_to_string(&path) {
             Ok(s) if s.trim().len() >= 64 => s.trim().to_owned(),
-            _ => {
-                let fresh = format!("{}{}", uuid_hex(), uuid_hex());
-                let mut f = fs::OpenOptions::new()
-                    .create(true)
-                    .truncate(true)
-                    .write(true)
-                    .open(&path)
-                    .with_context(|| format!("writing {}", path.display()))?;
-                f.write_all(fresh.as_bytes())?;
-                f.sync_all()?;
-                restrict(&path);
-                fresh
-            }
+            // A damaged secret would silently invalidate every token and cursor.
+            Ok(_) => bail!(
+                "{} is damaged; delete it to start over with new tokens",
+                path.display()
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_secret(&path)?,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
         Ok(DataDir {
             root: root.to_path_buf(),
@@ -88,14 +82,35 @@ impl DataDir {
     }
 }
 
-fn uuid_hex() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+/// Writes a fresh secret readable only by its owner. If another process created
+/// one first, that one wins and is used.
+fn create_secret(path: &Path) -> anyhow::Result<String> {
+    let fresh = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(mut f) => {
+            f.write_all(fresh.as_bytes())?;
+            f.sync_all()?;
+            Ok(fresh)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let s = fs::read_to_string(path)?;
+            if s.trim().len() < 64 {
+                bail!("{} is damaged; delete it to start over", path.display());
+            }
+            Ok(s.trim().to_owned())
+        }
+        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+    }
 }
-
-#[cfg(unix)]
-fn restrict(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o600));
-}
-#[cfg(not(unix))]
-fn restrict(_: &Path) {}

@@ -9,7 +9,11 @@ use agencyops_domain::Role;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
+use agencyops_store::record::load;
+use agencyops_store::records::Person;
+
 use crate::error::ApiError;
+use crate::services::Services;
 
 pub const CLAIM_TENANT: &str = "custom:tenant";
 pub const CLAIM_ROLE: &str = "custom:role";
@@ -77,12 +81,27 @@ impl Caller {
         Err(ApiError::Unauthenticated)
     }
 
-    /// The caller of this request, resolved once and remembered on it.
-    pub fn attach(parts: &mut Parts) -> Result<Caller, ApiError> {
+    /// The caller of this request, resolved once and remembered on it. Where
+    /// the agency keeps a person record for them, that record decides their role
+    /// and client, and a deactivated person is refused: offboarding and
+    /// demotions take effect at once, not when their token expires.
+    pub async fn resolve(parts: &mut Parts, services: &Services) -> Result<Caller, ApiError> {
         if let Some(c) = parts.extensions.get::<Caller>() {
             return Ok(c.clone());
         }
-        let caller = Caller::from_parts(parts)?;
+        let claimed = Caller::from_parts(parts)?;
+        let key = agencyops_store::keys::person(&claimed.tenant, &claimed.person);
+        let caller = match load::<Person>(&*services.table, &key).await? {
+            None => claimed,
+            Some(p) if !p.active => {
+                return Err(ApiError::forbidden("this account has been deactivated"))
+            }
+            Some(p) => Caller {
+                role: p.role,
+                client: p.client_id,
+                ..claimed
+            },
+        };
         // Every log line of the request carries the tenant from here on.
         tracing::Span::current().record("tenant", caller.tenant.as_str());
         parts.extensions.insert(caller.clone());
@@ -115,10 +134,13 @@ fn lambda_jwt_claims(parts: &Parts) -> Option<HashMap<String, String>> {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
+impl FromRequestParts<Services> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Caller::attach(parts)
+    async fn from_request_parts(
+        parts: &mut Parts,
+        services: &Services,
+    ) -> Result<Self, Self::Rejection> {
+        Caller::resolve(parts, services).await
     }
 }

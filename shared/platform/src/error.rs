@@ -183,6 +183,7 @@ impl From<StoreError> for ApiError {
             StoreError::ConditionFailed { .. } | StoreError::Conflict => {
                 ApiError::Conflict("the resource was changed concurrently; retry".into())
             }
+            StoreError::ItemTooLarge(_) => ApiError::PayloadTooLarge,
             other => ApiError::Internal(other.to_string()),
         }
     }

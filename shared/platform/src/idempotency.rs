@@ -60,15 +60,22 @@ async fn run(services: Services, req: Request, next: Next) -> Result<Response, A
         })?
         .to_owned();
     let (mut parts, body) = req.into_parts();
-    let caller = Caller::attach(&mut parts)?;
+    let caller = Caller::resolve(&mut parts, &services).await?;
     let bytes = to_bytes(body, MAX_BODY)
         .await
         .map_err(|_| ApiError::PayloadTooLarge)?;
 
+    // If-Match is part of the request: a retry after reloading is a new request.
+    let if_match = parts
+        .headers
+        .get(axum::http::header::IF_MATCH)
+        .map(|v| v.as_bytes())
+        .unwrap_or(b"");
     let fingerprint = hex_sha256(&[
         parts.method.as_str().as_bytes(),
         parts.uri.path().as_bytes(),
         parts.uri.query().unwrap_or("").as_bytes(),
+        if_match,
         &bytes,
     ]);
     let record_key = keys::idempotency(
@@ -129,8 +136,8 @@ async fn run(services: Services, req: Request, next: Next) -> Result<Response, A
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
     let status = response.status();
-    if status.is_server_error() {
-        // Let the client retry with the same key.
+    if !remembered(status) {
+        // A passing condition: let the client retry with the same key.
         let _ = services
             .table
             .transact(vec![Write::Delete {
@@ -159,8 +166,21 @@ async fn run(services: Services, req: Request, next: Next) -> Result<Response, A
         })
         .collect();
     done.insert("headers".into(), Value::Object(headers));
-    services.table.transact(vec![Write::put(done)]).await?;
+    if let Err(e) = services.table.transact(vec![Write::put(done)]).await {
+        // The work is done; failing the response now would invite a retry that
+        // repeats it once the claim lapses. Log it and answer truthfully.
+        tracing::error!(error = %e, "could not record the idempotent response");
+    }
     Ok(Response::from_parts(rparts, Body::from(rbytes)))
+}
+
+/// Outcomes worth replaying. Server errors, conflicts, stale versions and
+/// throttling are passing conditions a retry with the same key should get past.
+fn remembered(status: StatusCode) -> bool {
+    !(status.is_server_error()
+        || status == StatusCode::CONFLICT
+        || status == StatusCode::PRECONDITION_FAILED
+        || status == StatusCode::TOO_MANY_REQUESTS)
 }
 
 fn replay(record: &Item) -> Response {

@@ -269,8 +269,18 @@ impl Table for DynamoTable {
                     .build()
                     .map_err(backend)?,
             );
-            // Unprocessed keys are retried until DynamoDB has answered them all.
+            // Unprocessed keys (throttling) are retried with backoff, a bounded number of times.
+            let mut attempt = 0u32;
             while let Some(request) = pending.take() {
+                if attempt > 0 {
+                    if attempt > 6 {
+                        return Err(StoreError::Backend(
+                            "batch get still throttled after 6 retries".into(),
+                        ));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+                }
+                attempt += 1;
                 let res = self
                     .client
                     .batch_get_item()
@@ -338,21 +348,26 @@ impl Table for DynamoTable {
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .scan_index_forward(q.forward)
-            .limit(i32::try_from(q.limit.max(1)).unwrap_or(i32::MAX))
+            // One more than asked: a page that exactly fills the limit then ends
+            // the list, as on the embedded adapter, instead of leading to an empty page.
+            .limit(i32::try_from(q.limit.max(1) + 1).unwrap_or(i32::MAX))
             .set_exclusive_start_key(start)
             .consistent_read(q.index == Index::Table)
             .send()
             .await
             .map_err(backend)?;
-        let items = res
+        let mut items = res
             .items
             .unwrap_or_default()
             .into_iter()
             .map(from_attrs)
             .collect::<StoreResult<Vec<_>>>()?;
-        let next = match res.last_evaluated_key {
-            Some(_) => items.last().and_then(|i| PageKey::after(i, q.index)),
-            None => None,
+        let more = items.len() > q.limit.max(1) || res.last_evaluated_key.is_some();
+        items.truncate(q.limit.max(1));
+        let next = if more {
+            items.last().and_then(|i| PageKey::after(i, q.index))
+        } else {
+            None
         };
         Ok(Page { items, next })
     }

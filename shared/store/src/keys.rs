@@ -8,6 +8,7 @@
 //! | unique email | `T#t#EMAIL#e` | `UNIQUE` | | |
 //! | client | `T#t#CLIENTS` | `CLIENT#c` | | |
 //! | contact | `T#t#CLIENT#c` | `CONTACT#k` | | |
+//! | client's project count | `T#t#CLIENT#c` | `PROJECTS` | | |
 //! | project | `T#t#PROJECT#p` | `META` | `T#t#PROJECTS` / `PROJECT#p` | `T#t#CLIENT#c#PROJECTS` / `PROJECT#p` |
 //! | project member | `T#t#PROJECT#p` | `MEMBER#u` | `T#t#PERSON#u#PROJECTS` / `PROJECT#p` | |
 //! | task | `T#t#PROJECT#p` | `TASK#k` | | |
@@ -79,6 +80,10 @@ pub fn client(tenant: &str, id: &str) -> Key {
 }
 pub fn client_partition(tenant: &str, client: &str) -> String {
     format!("{}#CLIENT#{client}", t(tenant))
+}
+/// Counts a client's projects; its existence freezes the client's currency.
+pub fn client_project_count(tenant: &str, client: &str) -> Key {
+    Key::new(client_partition(tenant, client), "PROJECTS")
 }
 pub fn contact(tenant: &str, client: &str, id: &str) -> Key {
     Key::new(client_partition(tenant, client), format!("CONTACT#{id}"))

@@ -22,6 +22,9 @@ pub const TTL: &str = "ttl";
 
 /// Transactions larger than this are refused before anything is sent (DynamoDB's limit).
 pub const MAX_TRANSACT_ITEMS: usize = 100;
+/// Just under DynamoDB's 400 KB item limit. Items are measured as their JSON, which is never
+/// smaller than DynamoDB's own measure, so both adapters refuse the same items.
+pub const MAX_ITEM_BYTES: usize = 400_000;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Key {
@@ -239,6 +242,8 @@ pub enum StoreError {
     TooManyWrites(usize),
     #[error("a transaction names {0} twice")]
     DuplicateKey(Key),
+    #[error("item {0} is larger than {MAX_ITEM_BYTES} bytes")]
+    ItemTooLarge(Key),
     /// Another transaction touched the same items; retrying may succeed.
     #[error("transaction conflict")]
     Conflict,
@@ -262,6 +267,12 @@ pub fn precheck(writes: &[Write]) -> StoreResult<Vec<Key>> {
             return Err(StoreError::DuplicateKey(key));
         }
         if let Write::Put { item, .. } = w {
+            let size = serde_json::to_vec(item)
+                .map(|b| b.len())
+                .unwrap_or(usize::MAX);
+            if size > MAX_ITEM_BYTES {
+                return Err(StoreError::ItemTooLarge(key));
+            }
             for attr in [GSI1PK, GSI1SK, GSI2PK, GSI2SK] {
                 if let Some(v) = item.get(attr) {
                     if !v.is_string() {

@@ -207,6 +207,24 @@ pub async fn pages_cover_everything_once_in_order(t: Arc<dyn Table>) {
         ["E#05", "E#06", "E#07"]
     );
 
+    // A page that exactly fills the limit ends the list on every adapter.
+    let (_, pages) = drain(
+        &*t,
+        Query::new(Index::Table, "T#a#P")
+            .sk(SkCondition::BeginsWith("E#".into()))
+            .limit(25),
+    )
+    .await;
+    assert_eq!(pages, 1, "a full last page must not promise more");
+    let (_, pages) = drain(
+        &*t,
+        Query::new(Index::Table, "T#a#P")
+            .sk(SkCondition::BeginsWith("E#".into()))
+            .limit(5),
+    )
+    .await;
+    assert_eq!(pages, 5);
+
     let at_least = Query::new(Index::Table, "T#a#P").sk(SkCondition::AtLeast("E#23".into()));
     let (items, _) = drain(&*t, at_least).await;
     assert_eq!(
@@ -308,6 +326,26 @@ pub async fn concurrent_increments_lose_nothing(t: Arc<dyn Table>) {
     assert_eq!(t.get(&key).await.unwrap().unwrap()["next"], json!(40));
 }
 
+pub async fn oversized_items_are_refused_before_sending(t: Arc<dyn Table>) {
+    let big = "x".repeat(MAX_ITEM_BYTES);
+    let err = t
+        .transact(vec![
+            Write::put(item(json!({"pk": "T#a#S", "sk": "small"}))),
+            Write::put(item(json!({"pk": "T#a#S", "sk": "big", "notes": big}))),
+        ])
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::ItemTooLarge(Key::new("T#a#S", "big")));
+    assert_eq!(t.get(&Key::new("T#a#S", "small")).await.unwrap(), None);
+    // Just under the limit is fine.
+    let ok = "x".repeat(MAX_ITEM_BYTES - 200);
+    t.transact(vec![Write::put(item(
+        json!({"pk": "T#a#S", "sk": "ok", "notes": ok}),
+    ))])
+    .await
+    .unwrap();
+}
+
 pub async fn batch_get_returns_what_exists(t: Arc<dyn Table>) {
     let writes = (0..5)
         .map(|i| Write::put(item(json!({"pk": "T#a#B", "sk": format!("{i}")}))))
@@ -332,7 +370,8 @@ macro_rules! conformance {
             conformance!(@each $make; round_trip, failed_condition_changes_nothing_and_names_the_item,
                 conditions_hold_when_they_should, more_than_100_writes_are_refused_before_sending,
                 pages_cover_everything_once_in_order, gsi_queries_page_and_skip_items_without_index_keys,
-                concurrent_increments_lose_nothing, batch_get_returns_what_exists);
+                concurrent_increments_lose_nothing, batch_get_returns_what_exists,
+                oversized_items_are_refused_before_sending);
         }
     };
     (@each $make:expr; $($case:ident),*) => {

@@ -1,0 +1,266 @@
+//! Rules found in review: offboarding takes effect at once, ids are key-safe,
+//! amounts fit their currency, rate cards are unambiguous, members don't see
+//! rates, and every record an acceptance creates is audited.
+
+mod support;
+
+use agencyops_store::{keys, Index, Query, SkCondition};
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+use support::*;
+
+fn fields(res: &Res) -> Vec<String> {
+    res.body["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["field"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn deactivation_and_demotion_apply_to_existing_tokens() {
+    let app = App::new();
+    let admin = who("acme", "boss", "admin");
+    let person =
+        |email: &str| json!({"name": "M", "email": email, "role": "manager", "time_zone": "UTC"});
+    let leaver = app
+        .create(&admin, "/v1/people", person("leaver@a.io"))
+        .await;
+    let demoted = app
+        .create(&admin, "/v1/people", person("demoted@a.io"))
+        .await;
+    // Their tokens still say "manager" after the change, as real tokens would.
+    let leaver_token = who("acme", &leaver, "manager");
+    let demoted_token = who("acme", &demoted, "manager");
+    let client = json!({"name": "Northwind", "currency": "EUR"});
+    assert_eq!(
+        app.post(&leaver_token, "/v1/clients", client.clone())
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+
+    app.patch(
+        &admin,
+        &format!("/v1/people/{leaver}"),
+        json!({"active": false}),
+    )
+    .await;
+    let res = app.get(&leaver_token, "/v1/clients").await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert!(res.body["detail"]
+        .as_str()
+        .unwrap_or("")
+        .contains("deactivated"));
+
+    app.patch(
+        &admin,
+        &format!("/v1/people/{demoted}"),
+        json!({"role": "member"}),
+    )
+    .await;
+    assert_eq!(
+        app.post(&demoted_token, "/v1/clients", client).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get(&demoted_token, "/v1/people").await.body["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+#[tokio::test]
+async fn ids_that_could_not_be_keys_are_refused() {
+    let app = App::new();
+    let a = agency(&app, "acme").await;
+    let long = "a".repeat(65);
+    for path in [
+        "/v1/clients/a%23b".to_owned(),
+        format!("/v1/clients/{long}"),
+        format!("/v1/projects/{}/tasks/x%23y", a.project),
+    ] {
+        assert_eq!(
+            app.get(&a.admin, &path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let res = app
+        .post(&a.admin, "/v1/projects", json!({"client_id": a.client, "name": "P", "billing_model": "retainer", "team": ["bad#id", long]}))
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert_eq!(fields(&res), ["team[0]", "team[1]"]);
+    let res = app
+        .post(
+            &a.admin,
+            "/v1/projects",
+            json!({"client_id": "x#y", "name": "P", "billing_model": "retainer"}),
+        )
+        .await;
+    assert_eq!(fields(&res), ["client_id"]);
+    let res = app.get(&a.admin, "/v1/projects?client_id=x%23y").await;
+    assert_eq!(fields(&res), ["query.client_id"]);
+    let res = app
+        .post(
+            &a.admin,
+            &format!("/v1/intake-requests/{}/accept", a.request),
+            json!({"project": {"billing_model": "retainer"}, "handoff": {"contact_ids": ["#"]}}),
+        )
+        .await;
+    assert_eq!(fields(&res), ["handoff.contact_ids[0]"]);
+}
+
+#[tokio::test]
+async fn amounts_must_fit_the_clients_currency() {
+    let app = App::new();
+    let a = agency(&app, "acme").await;
+    let res = app
+        .post(
+            &a.admin,
+            &format!("/v1/projects/{}/milestones", a.project),
+            json!({"name": "M", "amount": "100.005"}),
+        )
+        .await;
+    assert_eq!(
+        (res.status, fields(&res)),
+        (StatusCode::BAD_REQUEST, vec!["amount".to_owned()])
+    );
+    let res = app
+        .post(
+            &a.admin,
+            &format!("/v1/projects/{}/milestones", a.project),
+            json!({"name": "M", "amount": "1000000000001"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    let yen = app
+        .create(
+            &a.admin,
+            "/v1/clients",
+            json!({"name": "Tokyo", "currency": "JPY"}),
+        )
+        .await;
+    let res = app
+        .post(&a.admin, "/v1/projects", json!({"client_id": yen, "name": "P", "billing_model": "fixed_fee", "fixed_fee": "1000.5"}))
+        .await;
+    assert_eq!(fields(&res), ["fixed_fee"]);
+    let ok = app.post(&a.admin, "/v1/projects", json!({"client_id": yen, "name": "P", "billing_model": "fixed_fee", "fixed_fee": "1000"})).await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+    let res = app
+        .post(
+            &a.admin,
+            "/v1/intake-requests",
+            json!({"client_id": a.client, "title": "T", "budget": "10.001"}),
+        )
+        .await;
+    assert_eq!(fields(&res), ["budget"]);
+    let res = app
+        .post(&a.admin, "/v1/clients", json!({"name": "N", "currency": "EUR", "invoice_preferences": {"notes": "x".repeat(2001)}}))
+        .await;
+    assert_eq!(fields(&res), ["invoice_preferences.notes"]);
+}
+
+#[tokio::test]
+async fn rate_cards_cannot_name_the_same_person_twice_and_stay_hidden_from_members() {
+    let app = App::new();
+    let a = agency(&app, "acme").await;
+    let p = format!("/v1/projects/{}", a.project);
+    let res = app
+        .patch(&a.admin, &p, json!({"rate_card": {"by_person": [{"person_id": a.member_id, "rate": "90"}, {"person_id": a.member_id, "rate": "95"}]}}))
+        .await;
+    assert_eq!(fields(&res), ["rate_card.by_person[1]"]);
+    let ok = app.patch(&a.admin, &p, json!({"rate_card": {"default_rate": "120", "by_person": [{"person_id": a.member_id, "rate": "90"}]}})).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(
+        app.get(&a.admin, &p).await.body["rate_card"]["default_rate"],
+        "120"
+    );
+    let seen = app.get(&a.member, &p).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert_eq!(
+        seen.body["rate_card"]["default_rate"],
+        serde_json::Value::Null
+    );
+    assert_eq!(seen.body["rate_card"]["by_person"], json!([]));
+    let listed = app.get(&a.client_user, "/v1/projects").await;
+    assert_eq!(listed.body["items"][0]["rate_card"]["by_person"], json!([]));
+}
+
+#[tokio::test]
+async fn a_stale_if_match_is_not_replayed_to_the_corrected_retry() {
+    let app = App::new();
+    let a = agency(&app, "acme").await;
+    let path = format!("/v1/intake-requests/{}/accept", a.request);
+    let body =
+        serde_json::to_vec(&json!({"project": {"billing_model": "retainer"}})).unwrap_or_default();
+    let stale = app
+        .raw(
+            Some(&a.admin),
+            Method::POST,
+            &path,
+            Some(body.clone()),
+            &[("idempotency-key", "acc-1"), ("if-match", "\"7\"")],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    let fresh = app
+        .raw(
+            Some(&a.admin),
+            Method::POST,
+            &path,
+            Some(body),
+            &[("idempotency-key", "acc-1"), ("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(fresh.status, StatusCode::CREATED, "{}", fresh.body);
+}
+
+#[tokio::test]
+async fn an_acceptance_audits_every_record_it_creates() {
+    let app = App::new();
+    let a = agency(&app, "acme").await;
+    let res = app
+        .post(&a.admin, &format!("/v1/intake-requests/{}/accept", a.request), json!({
+            "project": {"billing_model": "retainer"},
+            "milestones": [{"name": "One", "amount": "10.00"}, {"name": "Two", "amount": "20.00"}]}))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let project = res.body["project"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let milestones = app
+        .get(&a.admin, &format!("/v1/projects/{project}/milestones"))
+        .await;
+    for m in milestones.body["items"].as_array().into_iter().flatten() {
+        let id = m["id"].as_str().unwrap_or_default();
+        let q = Query::new(Index::Gsi1, keys::audit_entity("acme", "milestone", id))
+            .sk(SkCondition::BeginsWith("AT#".into()));
+        let entries = app.table.query(&q).await.expect("audit").items;
+        assert_eq!(entries.len(), 1, "milestone {id}");
+        let at = entries[0]["at"].as_str().unwrap_or_default();
+        assert_eq!(
+            at.len(),
+            "2026-11-22T00:00:00.000000000Z".len(),
+            "fixed-precision time sorts as text: {at}"
+        );
+    }
+    let q = Query::new(
+        Index::Gsi1,
+        keys::audit_entity("acme", "intake_request", &a.request),
+    )
+    .sk(SkCondition::BeginsWith("AT#".into()));
+    let actions: Vec<String> = app
+        .table
+        .query(&q)
+        .await
+        .expect("audit")
+        .items
+        .iter()
+        .filter_map(|e| e["action"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(actions, ["create", "accept"]);
+}
