@@ -17,6 +17,10 @@ struct Server {
 
 impl Server {
     fn start(data: &Path) -> Server {
+        Server::start_with(data, Stdio::null())
+    }
+
+    fn start_with(data: &Path, stderr: Stdio) -> Server {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -29,8 +33,9 @@ impl Server {
                 "--addr",
                 &format!("127.0.0.1:{port}"),
             ])
+            .env("RUST_LOG", "info")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start agencyops serve");
         let server = Server {
@@ -263,6 +268,53 @@ async fn demo_loads_a_working_agency_once() {
         .collect();
     for s in ["open", "accepted", "declined"] {
         assert!(statuses.contains(&s), "{s} missing from {statuses:?}");
+    }
+}
+
+#[tokio::test]
+async fn every_request_logs_one_json_line_with_request_id_and_tenant() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let admin = token(dir.path(), "acme", "ana", "admin");
+    let mut server = Server::start_with(dir.path(), Stdio::piped());
+    let stderr = server.child.stderr.take().expect("piped stderr");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let res = reqwest::Client::new()
+        .get(format!("{}/v1/clients", server.base))
+        .bearer_auth(&admin)
+        .header("x-request-id", "req-42")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(
+        res.headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok()),
+        Some("req-42")
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("a request log line");
+        let Ok(json) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        if json["span"]["request_id"] == "req-42" && json["fields"]["status"] == 200 {
+            assert_eq!(json["span"]["tenant"], "acme", "{line}");
+            assert_eq!(json["level"], "INFO");
+            break;
+        }
     }
 }
 

@@ -6,7 +6,8 @@ use axum::http::{HeaderName, Request};
 use axum::middleware::from_fn_with_state;
 use axum::Router;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::error::{fallback, ApiError};
 use crate::extract::MAX_BODY;
@@ -26,21 +27,24 @@ pub fn finish(routes: Router<Services>, services: Services, function: &'static s
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(
-            TraceLayer::new_for_http().make_span_with(move |req: &Request<_>| {
-                let request_id = req
-                    .headers()
-                    .get(&REQUEST_ID)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
-                tracing::info_span!(
-                    "request",
-                    function,
-                    request_id,
-                    method = %req.method(),
-                    path = %req.uri().path(),
-                    tenant = tracing::field::Empty,
-                )
-            }),
+            TraceLayer::new_for_http()
+                // One line per request at info: status, latency, and the span's ids.
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                .make_span_with(move |req: &Request<_>| {
+                    let request_id = req
+                        .headers()
+                        .get(&REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
+                    tracing::info_span!(
+                        "request",
+                        function,
+                        request_id,
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        tenant = tracing::field::Empty,
+                    )
+                }),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -12,6 +12,8 @@ pub fn init(function: &str) {
         .with_current_span(true)
         .with_span_list(false)
         .with_target(false)
+        // stdout is for what a command prints (a token, a report); logs go to stderr.
+        .with_writer(std::io::stderr)
         .try_init();
     tracing::debug!(function, "telemetry ready");
 }
