@@ -404,10 +404,7 @@ pub async fn create_contact(
         updated_at: now,
     };
     // The client must still exist when the contact lands.
-    let guard = Write::Check {
-        key: keys::client(&caller.tenant, &client_id),
-        condition: Condition::Exists,
-    };
+    let guard = Write::check_exists(keys::client(&caller.tenant, &client_id));
     resource::insert(&s, &caller, &contact, vec![guard]).await?;
     Ok(resource::respond(
         StatusCode::CREATED,

@@ -10,7 +10,7 @@ use agencyops_platform::resource::{self, fetch, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::record::{self as rec, load_many};
 use agencyops_store::records::{Client, Contact, Handoff, IntakeRequest, IntakeStatus, Project};
-use agencyops_store::{keys, Condition, Index, Query as StoreQuery, SkCondition, Write};
+use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition, Write};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -190,10 +190,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let guard = Write::Check {
-        key: keys::client(&caller.tenant, &client_id),
-        condition: Condition::Exists,
-    };
+    let guard = Write::check_exists(keys::client(&caller.tenant, &client_id));
     resource::insert(&s, &caller, &request, vec![guard]).await?;
     Ok(resource::respond(
         StatusCode::CREATED,

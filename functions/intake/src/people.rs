@@ -150,10 +150,7 @@ pub async fn create(
         resource::fetch::<Client>(&s, &keys::client(&caller.tenant, client_id))
             .await
             .map_err(|_| ApiError::field("client_id", "no such client"))?;
-        extra.push(Write::Check {
-            key: keys::client(&caller.tenant, client_id),
-            condition: Condition::Exists,
-        });
+        extra.push(Write::check_exists(keys::client(&caller.tenant, client_id)));
     }
     let now = s.clock.now();
     let person = Person {

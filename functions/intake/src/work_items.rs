@@ -8,7 +8,7 @@ use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::record as rec;
 use agencyops_store::record::Record;
 use agencyops_store::records::{Client, Milestone, MilestoneStatus, Project, Task};
-use agencyops_store::{keys, Condition, Index, Query as StoreQuery, SkCondition, Write};
+use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition, Write};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -103,10 +103,7 @@ async fn managed_project(s: &Services, caller: &Caller, id: &str) -> ApiResult<P
 }
 
 fn project_exists(caller: &Caller, project_id: &str) -> Write {
-    Write::Check {
-        key: keys::project(&caller.tenant, project_id),
-        condition: Condition::Exists,
-    }
+    Write::check_exists(keys::project(&caller.tenant, project_id))
 }
 
 async fn list_children<R: Record + DeserializeOwned>(

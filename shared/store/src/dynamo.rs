@@ -97,68 +97,58 @@ impl DynamoTable {
     }
 
     async fn single(&self, write: Write, key: Key) -> StoreResult<()> {
-        let failed =
-            |e: &dyn ProvideErrorMetadata| e.code() == Some("ConditionalCheckFailedException");
         match write {
             Write::Put { item, condition } => {
-                let mut req = self
+                let e = condition.as_ref().map(condition_expr).transpose()?;
+                let req = self
                     .client
                     .put_item()
                     .table_name(&self.table)
-                    .set_item(Some(to_attrs(&item)?));
-                if let Some(c) = condition {
-                    let e = condition_expr(&c)?;
-                    req = req
-                        .condition_expression(e.text)
-                        .set_expression_attribute_names(Some(e.names))
-                        .set_expression_attribute_values(non_empty(e.values));
-                }
-                req.send().await.map(|_| ()).map_err(|err| match &err {
-                    SdkError::ServiceError(s) if failed(s.err()) => {
-                        StoreError::ConditionFailed { index: 0, key }
-                    }
-                    _ => backend(err),
-                })
+                    .set_item(Some(to_attrs(&item)?))
+                    .set_condition_expression(e.as_ref().map(|e| e.text.clone()))
+                    .set_expression_attribute_names(e.as_ref().map(|e| e.names.clone()))
+                    .set_expression_attribute_values(e.and_then(|e| non_empty(e.values)));
+                single_outcome(req.send().await, key)
             }
             Write::Delete { key: k, condition } => {
-                let mut req = self
+                let e = condition.as_ref().map(condition_expr).transpose()?;
+                let req = self
                     .client
                     .delete_item()
                     .table_name(&self.table)
-                    .set_key(Some(key_attrs(&k)));
-                if let Some(c) = condition {
-                    let e = condition_expr(&c)?;
-                    req = req
-                        .condition_expression(e.text)
-                        .set_expression_attribute_names(Some(e.names))
-                        .set_expression_attribute_values(non_empty(e.values));
-                }
-                req.send().await.map(|_| ()).map_err(|err| match &err {
-                    SdkError::ServiceError(s) if failed(s.err()) => {
-                        StoreError::ConditionFailed { index: 0, key }
-                    }
-                    _ => backend(err),
-                })
+                    .set_key(Some(key_attrs(&k)))
+                    .set_condition_expression(e.as_ref().map(|e| e.text.clone()))
+                    .set_expression_attribute_names(e.as_ref().map(|e| e.names.clone()))
+                    .set_expression_attribute_values(e.and_then(|e| non_empty(e.values)));
+                single_outcome(req.send().await, key)
             }
             Write::Add { key: k, attr, by } => self.increment(&k, &attr, by).await.map(|_| ()),
+            // A lone check is a consistent read judged by the same rule as the embedded adapter.
             Write::Check { key: k, condition } => {
-                let current = self.get(&k).await?;
-                let ok = match (&condition, &current) {
-                    (Condition::NotExists, None) => true,
-                    (Condition::NotExists, Some(_)) | (_, None) => false,
-                    (Condition::Exists, Some(_)) => true,
-                    (Condition::AttrEquals(a, v), Some(cur)) => cur.get(a) == Some(v),
-                    (Condition::VersionIs(n), Some(cur)) => {
-                        cur.get(VERSION).and_then(Value::as_u64) == Some(*n)
-                    }
-                };
-                if ok {
+                if condition.holds(self.get(&k).await?.as_ref()) {
                     Ok(())
                 } else {
                     Err(StoreError::ConditionFailed { index: 0, key })
                 }
             }
         }
+    }
+}
+
+/// A single conditional write's result: a failed condition names the write.
+fn single_outcome<O, E, R>(res: Result<O, SdkError<E, R>>, key: Key) -> StoreResult<()>
+where
+    E: ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    match res {
+        Ok(_) => Ok(()),
+        Err(SdkError::ServiceError(s))
+            if s.err().code() == Some("ConditionalCheckFailedException") =>
+        {
+            Err(StoreError::ConditionFailed { index: 0, key })
+        }
+        Err(err) => Err(backend(err)),
     }
 }
 

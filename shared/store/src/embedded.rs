@@ -153,19 +153,6 @@ fn put_in(conn: &Connection, item: &Item) -> StoreResult<()> {
     Ok(())
 }
 
-fn holds(current: Option<&Item>, condition: &Condition) -> bool {
-    match (condition, current) {
-        (Condition::NotExists, None) => true,
-        (Condition::NotExists, Some(_)) => false,
-        (Condition::Exists, cur) => cur.is_some(),
-        (Condition::AttrEquals(attr, want), Some(cur)) => cur.get(attr) == Some(want),
-        (Condition::VersionIs(v), Some(cur)) => {
-            cur.get(VERSION).and_then(Value::as_u64) == Some(*v)
-        }
-        (_, None) => false,
-    }
-}
-
 fn add_in(conn: &Connection, key: &Key, attr: &str, by: i64) -> StoreResult<i64> {
     let mut item = get_in(conn, key)?.unwrap_or_else(|| {
         let mut m = Item::new();
@@ -234,7 +221,7 @@ impl Table for EmbeddedTable {
                 };
                 if let Some(condition) = condition {
                     let current = get_in(&tx, key)?;
-                    if !holds(current.as_ref(), condition) {
+                    if !condition.holds(current.as_ref()) {
                         return Err(StoreError::ConditionFailed {
                             index,
                             key: key.clone(),

@@ -185,6 +185,21 @@ pub enum Condition {
 
 pub const VERSION: &str = "version";
 
+impl Condition {
+    /// Whether the condition holds for the item as currently stored (None: absent).
+    pub fn holds(&self, current: Option<&Item>) -> bool {
+        match (self, current) {
+            (Condition::NotExists, current) => current.is_none(),
+            (Condition::Exists, current) => current.is_some(),
+            (Condition::AttrEquals(attr, want), Some(cur)) => cur.get(attr) == Some(want),
+            (Condition::VersionIs(v), Some(cur)) => {
+                cur.get(VERSION).and_then(Value::as_u64) == Some(*v)
+            }
+            (_, None) => false,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Write {
     Put {
@@ -218,6 +233,13 @@ impl Write {
         Write::Put {
             item,
             condition: Some(condition),
+        }
+    }
+    /// Fails the transaction unless the item at `key` exists (a parent that must outlive the write).
+    pub fn check_exists(key: Key) -> Self {
+        Write::Check {
+            key,
+            condition: Condition::Exists,
         }
     }
 
