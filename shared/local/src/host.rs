@@ -1,5 +1,5 @@
-//! Mounts every function's routes over the embedded adapters and runs the jobs
-//! AWS would run (TTL sweeping now; queue consumers as functions arrive).
+//! Mounts every function's routes over the embedded adapters and runs what AWS
+//! would run around them: SQS consumers (see `jobs`) and schedules (the TTL sweep).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,6 +19,7 @@ use axum::Router;
 use utoipa::OpenApi;
 
 use crate::datadir::DataDir;
+use crate::jobs::Consumers;
 
 /// Receives before a local message is dead-lettered (the SQS redrive setting).
 const MAX_RECEIVES: u32 = 5;
@@ -81,12 +82,17 @@ impl Host {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         tracing::info!(%addr, "agencyops listening");
         eprintln!("agencyops serving on http://{addr} (OpenAPI at /openapi.json)");
-        let jobs = tokio::spawn(run_jobs(self.table.clone(), self.services.clock.clone()));
+        let schedules = tokio::spawn(run_schedules(
+            self.table.clone(),
+            self.services.clock.clone(),
+        ));
+        let consumers = tokio::spawn(self.consumers().run());
         let app = self.app();
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown())
             .await?;
-        jobs.abort();
+        schedules.abort();
+        consumers.abort();
         Ok(())
     }
 }
@@ -113,8 +119,16 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
+impl Host {
+    /// The SQS consumers of every mounted function. Functions register theirs
+    /// here as they arrive (the approvals consumer, the receipts processor).
+    pub fn consumers(&self) -> Consumers {
+        Consumers::new(self.queue.clone())
+    }
+}
+
 /// Schedules the local host runs in place of EventBridge and DynamoDB's TTL sweeper.
-async fn run_jobs(table: EmbeddedTable, clock: Arc<dyn Clock>) {
+async fn run_schedules(table: EmbeddedTable, clock: Arc<dyn Clock>) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;

@@ -4,3 +4,4 @@
 pub mod datadir;
 pub mod demo;
 pub mod host;
+pub mod jobs;
