@@ -63,6 +63,31 @@ async fn malformed_json_is_a_400_problem_and_writes_nothing() {
 }
 
 #[tokio::test]
+async fn unknown_routes_and_methods_are_problems_too() {
+    let app = App::new();
+    let admin = who("acme", "boss", "admin");
+    let res = app.get(&admin, "/v1/nothing-here").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        res.problem_type(),
+        "https://agencyops.dev/problems/not-found"
+    );
+    let res = app
+        .call(&admin, Method::PUT, "/v1/clients", Some(json!({})))
+        .await;
+    assert_eq!(res.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        res.problem_type(),
+        "https://agencyops.dev/problems/method-not-allowed"
+    );
+    let huge = vec![b' '; 300 * 1024];
+    let res = app
+        .raw(Some(&admin), Method::POST, "/v1/clients", Some(huge), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
 async fn invalid_fields_are_all_named_and_nothing_is_written() {
     let app = App::new();
     let admin = who("acme", "boss", "admin");

@@ -102,6 +102,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     let mut doc = agencyops_intake::ApiDoc::openapi();
     doc.info.title = "AgencyOps".into();
+    doc.info.license = None;
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",
