@@ -12,11 +12,19 @@ use lambda_http::tower::ServiceExt;
 use lambda_http::{Adapter, Context, LambdaEvent};
 use serde_json::Value;
 
-fn event(name: &str) -> LambdaRequest {
+/// The id the other-tenant sample asks for; the test swaps in a real acme client.
+const SAMPLE_CLIENT_ID: &str = "01JD0000000000000000000000";
+
+/// A sample event, with the sample client id replaced by `client_id` when given.
+fn event(name: &str, client_id: Option<&str>) -> LambdaRequest {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../events/intake")
         .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if let Some(id) = client_id {
+        text = text.replace(SAMPLE_CLIENT_ID, id);
+    }
     serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("{name} is not an API Gateway v2 event: {e}"))
 }
@@ -27,10 +35,10 @@ struct Reply {
     content_type: String,
 }
 
-async fn invoke(router: &axum::Router, name: &str) -> Reply {
+async fn invoke(router: &axum::Router, name: &str, client_id: Option<&str>) -> Reply {
     let adapter: Adapter<'_, _, _> = Adapter::from(router.clone());
     let res = adapter
-        .oneshot(LambdaEvent::new(event(name), Context::default()))
+        .oneshot(LambdaEvent::new(event(name, client_id), Context::default()))
         .await
         .unwrap_or_else(|e| match e {});
     let json = serde_json::to_value(&res).expect("response serialises");
@@ -70,17 +78,19 @@ async fn sample_events_through_the_lambda_entry_path_on_dynamodb() {
     let services = agencyops_platform::lambda::services(&config).await;
     let router = agencyops_intake::router(services);
 
-    let created = invoke(&router, "create-client.json").await;
+    let created = invoke(&router, "create-client.json", None).await;
     assert_eq!(created.status, 201, "{}", created.body);
     assert_eq!(created.body["name"], "Northwind Studio");
     assert_eq!(created.body["currency"], "EUR");
 
     // API Gateway retries deliver the same Idempotency-Key: one client, same answer.
-    let replay = invoke(&router, "create-client.json").await;
+    // The other-tenant sample asks globex for this very client: it must not find it.
+    let acme_client = created.body["id"].as_str().unwrap_or_default().to_owned();
+    let replay = invoke(&router, "create-client.json", None).await;
     assert_eq!(replay.status, 201);
     assert_eq!(replay.body["id"], created.body["id"]);
 
-    let listed = invoke(&router, "list-clients.json").await;
+    let listed = invoke(&router, "list-clients.json", None).await;
     assert_eq!(listed.status, 200, "{}", listed.body);
     let items = listed.body["items"].as_array().cloned().unwrap_or_default();
     assert_eq!(items.len(), 1, "one client despite the retry: {items:?}");
@@ -91,11 +101,11 @@ async fn sample_events_through_the_lambda_entry_path_on_dynamodb() {
         ("create-client-bad-json.json", 400),
         ("no-claims.json", 401),
     ] {
-        let reply = invoke(&router, name).await;
+        let reply = invoke(&router, name, Some(&acme_client)).await;
         assert_eq!(reply.status, status, "{name}: {}", reply.body);
         assert_eq!(reply.content_type, "application/problem+json", "{name}");
     }
-    let listed = invoke(&router, "list-clients.json").await;
+    let listed = invoke(&router, "list-clients.json", None).await;
     assert_eq!(
         listed.body["items"].as_array().map(Vec::len),
         Some(1),

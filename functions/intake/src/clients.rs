@@ -201,10 +201,10 @@ pub async fn list(
         Role::Client => caller.client.iter().cloned().collect(),
         _ => my_client_ids(&s, &caller).await?.into_iter().collect(),
     };
-    // Members and client users see a handful of clients: one page, no cursor.
+    // Members and client users reach a handful of clients (through their
+    // projects, or their own): all of them in one page, no cursor.
     let keys: Vec<_> = ids
         .iter()
-        .take(100)
         .map(|id| keys::client(&caller.tenant, id))
         .collect();
     let mut items: Vec<Client> = load_many::<Client>(&*s.table, &keys)
@@ -413,13 +413,22 @@ pub async fn create_contact(
     ))
 }
 
-#[utoipa::path(get, path = "/v1/clients/{id}/contacts", tag = "clients", params(("id" = String, Path), PageParams),
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ContactFilter {
+    /// Only contacts who receive invoices (true) or only those who don't (false).
+    pub billing: Option<bool>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/clients/{id}/contacts", tag = "clients", params(("id" = String, Path), ContactFilter),
     responses((status = 200, body = ListPage<Contact>), (status = 404)), operation_id = "list_contacts")]
 pub async fn list_contacts(
     State(s): State<Services>,
     caller: Caller,
     Path(client_id): Path<String>,
-    Query(pg): Query<PageParams>,
+    Query(f): Query<ContactFilter>,
 ) -> ApiResult<axum::Json<ListPage<Contact>>> {
     visible_client(&s, &caller, &client_id).await?;
     let q = StoreQuery::new(
@@ -432,9 +441,9 @@ pub async fn list_contacts(
             &s,
             &caller,
             q,
-            pg.limit,
-            pg.cursor.as_deref(),
-            |_: &Contact| true,
+            f.limit,
+            f.cursor.as_deref(),
+            |c: &Contact| f.billing.is_none_or(|b| c.billing == b),
         )
         .await?,
     ))

@@ -181,6 +181,7 @@ pub async fn create(
         brief: body.brief,
         desired_start: body.desired_start,
         desired_end: body.desired_end,
+        currency: client.currency,
         budget: body.budget,
         status: IntakeStatus::Open,
         decline_reason: None,
@@ -338,7 +339,7 @@ pub async fn accept(
         .unwrap_or_else(|| current.title.clone());
     let mut project = projects::build(
         &s,
-        current.client_id.clone(),
+        &client,
         name,
         Stage::Scoping,
         std::mem::take(&mut body.project),
@@ -428,7 +429,7 @@ pub async fn accept(
     let milestones: Vec<_> = body
         .milestones
         .into_iter()
-        .map(|m| new_milestone(&s, &project.id, m))
+        .map(|m| new_milestone(&s, &project, m))
         .collect();
 
     // One transaction: the request flips to accepted only if the project, its team

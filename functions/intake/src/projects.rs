@@ -234,7 +234,7 @@ fn dedup(team: Vec<String>) -> Vec<String> {
 /// A new project from its terms (validated separately by [`check_terms`]).
 pub fn build(
     s: &Services,
-    client_id: String,
+    client: &Client,
     name: String,
     default_stage: Stage,
     body: NewProject,
@@ -245,9 +245,10 @@ pub fn build(
         .ok_or_else(|| ApiError::field("billing_model", "is required"))?;
     Ok(Project {
         id: resource::new_id(),
-        client_id,
+        client_id: client.id.clone(),
         name: name.trim().to_owned(),
         billing_model,
+        currency: client.currency,
         stage: body.stage.unwrap_or(default_stage),
         budget: body.budget,
         rate_card: body.rate_card,
@@ -335,7 +336,7 @@ pub async fn create(
         .ok_or_else(|| ApiError::field("name", "is required"))?;
     validate::id(&client_id).map_err(|m| ApiError::field("client_id", m))?;
     let client = client_for_project(&s, &caller, &client_id).await?;
-    let project = build(&s, client_id, name, Stage::Active, body)?;
+    let project = build(&s, &client, name, Stage::Active, body)?;
     let mut p = Problems::new();
     check_terms(&s, &caller, &project, &client, &mut p).await?;
     p.finish()?;

@@ -106,12 +106,30 @@ fn project_exists(caller: &Caller, project_id: &str) -> Write {
     Write::check_exists(keys::project(&caller.tenant, project_id))
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TaskFilter {
+    pub archived: Option<bool>,
+    pub billable: Option<bool>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneFilter {
+    pub status: Option<MilestoneStatus>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
 async fn list_children<R: Record + DeserializeOwned>(
     s: &Services,
     caller: &Caller,
     project_id: &str,
     prefix: &str,
     pg: PageParams,
+    keep: impl Fn(&R) -> bool,
 ) -> ApiResult<ListPage<R>> {
     visible_project(s, caller, project_id).await?;
     let q = StoreQuery::new(
@@ -119,7 +137,7 @@ async fn list_children<R: Record + DeserializeOwned>(
         keys::project_partition(&caller.tenant, project_id),
     )
     .sk(SkCondition::BeginsWith(prefix.into()));
-    resource::list(s, caller, q, pg.limit, pg.cursor.as_deref(), |_: &R| true).await
+    resource::list(s, caller, q, pg.limit, pg.cursor.as_deref(), keep).await
 }
 
 // ---- tasks ----
@@ -165,16 +183,23 @@ pub async fn create_task(
     ))
 }
 
-#[utoipa::path(get, path = "/v1/projects/{id}/tasks", tag = "projects", params(("id" = String, Path), PageParams),
+#[utoipa::path(get, path = "/v1/projects/{id}/tasks", tag = "projects", params(("id" = String, Path), TaskFilter),
     responses((status = 200, body = ListPage<Task>), (status = 404)), operation_id = "list_tasks")]
 pub async fn list_tasks(
     State(s): State<Services>,
     caller: Caller,
     Path(project_id): Path<String>,
-    Query(pg): Query<PageParams>,
+    Query(f): Query<TaskFilter>,
 ) -> ApiResult<axum::Json<ListPage<Task>>> {
+    let pg = PageParams {
+        limit: f.limit,
+        cursor: f.cursor,
+    };
+    let keep = |t: &Task| {
+        f.archived.is_none_or(|a| t.archived == a) && f.billable.is_none_or(|b| t.billable == b)
+    };
     Ok(axum::Json(
-        list_children(&s, &caller, &project_id, "TASK#", pg).await?,
+        list_children(&s, &caller, &project_id, "TASK#", pg, keep).await?,
     ))
 }
 
@@ -228,13 +253,14 @@ pub async fn patch_task(
 
 // ---- milestones ----
 
-pub fn new_milestone(s: &Services, project_id: &str, body: NewMilestone) -> Milestone {
+pub fn new_milestone(s: &Services, project: &Project, body: NewMilestone) -> Milestone {
     let now = s.clock.now();
     Milestone {
         id: resource::new_id(),
-        project_id: project_id.to_owned(),
+        project_id: project.id.clone(),
         name: body.name.trim().to_owned(),
         due_on: body.due_on,
+        currency: project.currency,
         amount: body.amount,
         status: MilestoneStatus::Planned,
         version: 1,
@@ -261,7 +287,7 @@ pub async fn create_milestone(
     let mut p = Problems::new();
     check_milestone(&mut p, "", &body, currency);
     p.finish()?;
-    let milestone = new_milestone(&s, &project.id, body);
+    let milestone = new_milestone(&s, &project, body);
     resource::insert(
         &s,
         &caller,
@@ -279,16 +305,21 @@ pub async fn create_milestone(
     ))
 }
 
-#[utoipa::path(get, path = "/v1/projects/{id}/milestones", tag = "projects", params(("id" = String, Path), PageParams),
+#[utoipa::path(get, path = "/v1/projects/{id}/milestones", tag = "projects", params(("id" = String, Path), MilestoneFilter),
     responses((status = 200, body = ListPage<Milestone>), (status = 404)), operation_id = "list_milestones")]
 pub async fn list_milestones(
     State(s): State<Services>,
     caller: Caller,
     Path(project_id): Path<String>,
-    Query(pg): Query<PageParams>,
+    Query(f): Query<MilestoneFilter>,
 ) -> ApiResult<axum::Json<ListPage<Milestone>>> {
+    let pg = PageParams {
+        limit: f.limit,
+        cursor: f.cursor,
+    };
+    let keep = |m: &Milestone| f.status.is_none_or(|st| m.status == st);
     Ok(axum::Json(
-        list_children(&s, &caller, &project_id, "MILESTONE#", pg).await?,
+        list_children(&s, &caller, &project_id, "MILESTONE#", pg, keep).await?,
     ))
 }
 

@@ -436,3 +436,135 @@ async fn requests_without_verified_claims_are_401() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn another_tenants_ids_in_a_body_find_nothing_and_write_nothing() {
+    let app = App::new();
+    let acme = agency(&app, "acme").await;
+    let globex = who("globex", "boss", "admin");
+    let cases = [
+        (
+            "/v1/projects",
+            json!({"client_id": acme.client, "name": "X", "billing_model": "retainer"}),
+        ),
+        (
+            "/v1/intake-requests",
+            json!({"client_id": acme.client, "title": "X"}),
+        ),
+        (
+            "/v1/people",
+            json!({"name": "X", "email": "x@g.io", "role": "client", "client_id": acme.client, "time_zone": "UTC"}),
+        ),
+    ];
+    for (path, body) in cases {
+        let res = app.post(&globex, path, body).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{path}: {}", res.body);
+        assert_eq!(res.body["errors"][0]["field"], "client_id", "{path}");
+        assert_eq!(res.body["errors"][0]["message"], "no such client", "{path}");
+    }
+    // Acme's people are not globex's staff, so they cannot join globex's projects.
+    let own = app
+        .create(
+            &globex,
+            "/v1/clients",
+            json!({"name": "G", "currency": "EUR"}),
+        )
+        .await;
+    let res = app
+        .post(&globex, "/v1/projects", json!({"client_id": own, "name": "X", "billing_model": "retainer", "team": [acme.member_id]}))
+        .await;
+    assert_eq!(res.body["errors"][0]["field"], "team[0]", "{}", res.body);
+    for path in ["/v1/projects", "/v1/intake-requests"] {
+        assert_eq!(
+            app.get(&globex, path).await.body["items"],
+            json!([]),
+            "{path}"
+        );
+    }
+    let people = app.get(&globex, "/v1/people").await.body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(people.is_empty(), "{people:?}");
+    assert_eq!(
+        app.get(&acme.admin, "/v1/intake-requests").await.body["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+#[tokio::test]
+async fn a_contractor_on_the_project_may_read_it_but_not_change_anything() {
+    let app = App::new();
+    let a = agency(&app, "acme").await;
+    let contractor_id = app
+        .create(
+            &a.admin,
+            "/v1/people",
+            json!({"name": "Tom", "email": "tom@x.io", "role": "contractor", "time_zone": "UTC"}),
+        )
+        .await;
+    let team = json!({"team": [a.member_id, contractor_id]});
+    assert_eq!(
+        app.patch(&a.admin, &format!("/v1/projects/{}", a.project), team)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let contractor = who("acme", &contractor_id, "contractor");
+    for worker in [&a.member, &contractor] {
+        assert_eq!(
+            app.get(worker, "/v1/intake-requests").await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+    for e in id_routes(&a) {
+        let res = app
+            .call(&contractor, e.method.clone(), &e.path, e.body.clone())
+            .await;
+        // The one person route names the member: someone else, so not found.
+        let someone_else = e.path.starts_with("/v1/people/");
+        let expected = match (&e.method, e.path.contains("intake-requests")) {
+            (_, true) => StatusCode::FORBIDDEN,
+            _ if someone_else => StatusCode::NOT_FOUND,
+            (&Method::GET, false) => StatusCode::OK,
+            _ => StatusCode::FORBIDDEN,
+        };
+        assert_eq!(
+            res.status, expected,
+            "{} {} as contractor: {}",
+            e.method, e.path, res.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn finance_cannot_create_anything_intake_owns() {
+    let app = App::new();
+    let a = agency(&app, "acme").await;
+    let finance = who("acme", "fin", "finance");
+    for (path, body) in [
+        (
+            "/v1/people",
+            json!({"name": "X", "email": "x@a.io", "role": "member", "time_zone": "UTC"}),
+        ),
+        ("/v1/clients", json!({"name": "X", "currency": "EUR"})),
+        (
+            "/v1/projects",
+            json!({"client_id": a.client, "name": "X", "billing_model": "retainer"}),
+        ),
+        (
+            "/v1/intake-requests",
+            json!({"client_id": a.client, "title": "X"}),
+        ),
+    ] {
+        let res = app.post(&finance, path, body).await;
+        assert_eq!(
+            res.status,
+            StatusCode::FORBIDDEN,
+            "POST {path} as finance: {}",
+            res.body
+        );
+    }
+}

@@ -264,3 +264,55 @@ async fn an_acceptance_audits_every_record_it_creates() {
         .collect();
     assert_eq!(actions, ["create", "accept"]);
 }
+
+#[tokio::test]
+async fn child_lists_filter_and_amounts_carry_their_currency() {
+    let app = App::new();
+    let a = agency(&app, "acme").await;
+    let c = format!("/v1/clients/{}/contacts", a.client);
+    app.create(&a.admin, &c, json!({"name": "AP", "billing": true}))
+        .await;
+    let billing = app.get(&a.admin, &format!("{c}?billing=true")).await;
+    assert_eq!(billing.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(billing.body["items"][0]["name"], "AP");
+
+    let t = format!("/v1/projects/{}/tasks", a.project);
+    let extra = app
+        .create(&a.admin, &t, json!({"name": "Internal", "billable": false}))
+        .await;
+    app.patch(&a.admin, &format!("{t}/{extra}"), json!({"archived": true}))
+        .await;
+    let live = app.get(&a.admin, &format!("{t}?archived=false")).await;
+    assert_eq!(live.body["items"].as_array().map(Vec::len), Some(1));
+    let unbillable = app.get(&a.admin, &format!("{t}?billable=false")).await;
+    assert_eq!(unbillable.body["items"][0]["id"], extra.as_str());
+
+    let m = format!("/v1/projects/{}/milestones", a.project);
+    app.patch(
+        &a.admin,
+        &format!("{m}/{}", a.milestone),
+        json!({"status": "reached"}),
+    )
+    .await;
+    app.create(&a.admin, &m, json!({"name": "Later", "amount": "5.00"}))
+        .await;
+    let reached = app.get(&a.admin, &format!("{m}?status=reached")).await;
+    assert_eq!(reached.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(reached.body["items"][0]["currency"], "EUR");
+    assert_eq!(
+        app.get(&a.admin, &format!("/v1/projects/{}", a.project))
+            .await
+            .body["currency"],
+        "EUR"
+    );
+    assert_eq!(
+        app.get(&a.admin, &format!("/v1/intake-requests/{}", a.request))
+            .await
+            .body["currency"],
+        "EUR"
+    );
+    assert_eq!(
+        app.get(&a.admin, &format!("{m}?status=paid")).await.status,
+        StatusCode::BAD_REQUEST
+    );
+}

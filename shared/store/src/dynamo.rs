@@ -395,10 +395,10 @@ impl Table for DynamoTable {
                         .iter()
                         .position(|r| r.code() == Some("ConditionalCheckFailed"))
                     {
-                        return Err(StoreError::ConditionFailed {
-                            index,
-                            key: keys[index].clone(),
-                        });
+                        let key = keys.get(index).cloned().ok_or_else(|| {
+                            StoreError::Backend(format!("cancellation names write {index} of {}", keys.len()))
+                        })?;
+                        return Err(StoreError::ConditionFailed { index, key });
                     }
                     if reasons
                         .iter()

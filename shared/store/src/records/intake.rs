@@ -1,3 +1,4 @@
+use agencyops_domain::Currency;
 use jiff::civil::Date;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
@@ -26,7 +27,10 @@ pub struct IntakeRequest {
     pub desired_start: Option<Date>,
     #[schema(value_type = Option<String>)]
     pub desired_end: Option<Date>,
-    /// What the client hopes to spend, in the client's currency.
+    /// The client's currency when the request was made; `budget` is in it.
+    #[schema(value_type = String, example = "EUR")]
+    pub currency: Currency,
+    /// What the client hopes to spend.
     #[schema(value_type = Option<String>)]
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub budget: Option<Decimal>,

@@ -1,6 +1,7 @@
 use agencyops_domain::project::{BillingModel, Budget, Stage};
 use agencyops_domain::rates::RateCard;
 use agencyops_domain::rounding::TimeRounding;
+use agencyops_domain::Currency;
 use jiff::civil::Date;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
@@ -43,6 +44,9 @@ pub struct Project {
     pub client_id: String,
     pub name: String,
     pub billing_model: BillingModel,
+    /// The client's currency, which every amount of the project is in.
+    #[schema(value_type = String, example = "EUR")]
+    pub currency: Currency,
     pub stage: Stage,
     pub budget: Budget,
     pub rate_card: RateCard,
@@ -148,7 +152,9 @@ pub struct Milestone {
     pub name: String,
     #[schema(value_type = Option<String>)]
     pub due_on: Option<Date>,
-    /// Amount billed when reached, in the client's currency.
+    #[schema(value_type = String, example = "EUR")]
+    pub currency: Currency,
+    /// Amount billed when reached, in `currency`.
     #[schema(value_type = Option<String>)]
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub amount: Option<Decimal>,
