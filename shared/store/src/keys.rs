@@ -25,6 +25,10 @@
 //! - the projects a person works on: GSI1 `T#t#PERSON#u#PROJECTS`;
 //! - a client's intake requests (the client role): GSI2 `T#t#CLIENT#c#INTAKE`;
 //! - the audit trail, newest first, whole tenant or one entity (GSI1).
+//!
+//! Known ceiling: a tenant's audit trail is one partition (about 1,000 writes/s in
+//! DynamoDB). Far above an agency's rate of change; shard `T#t#AUDIT` by day if a
+//! tenant ever nears it.
 
 use crate::table::Key;
 
