@@ -71,7 +71,6 @@ pub struct ClientFilter {
 }
 
 /// The client fields a create or a patch sets, for one set of checks.
-#[derive(Default)]
 struct Fields<'a> {
     name: Option<&'a str>,
     terms: Option<u32>,

@@ -122,6 +122,8 @@ pub enum MoneyError {
     Negative,
     #[error("cannot combine {0} with {1}")]
     CurrencyMismatch(Currency, Currency),
+    #[error("amount out of range")]
+    Overflow,
 }
 
 impl Money {
@@ -149,7 +151,9 @@ impl Money {
 
     /// The amount in minor units (cents), for exporters that want integers.
     pub fn minor(&self) -> Option<i64> {
-        let scaled = self.amount * Decimal::from(10i64.pow(self.currency.minor_units()));
+        let scaled = self
+            .amount
+            .checked_mul(Decimal::from(10i64.pow(self.currency.minor_units())))?;
         i64::try_from(scaled.trunc()).ok()
     }
 
@@ -158,7 +162,10 @@ impl Money {
             return Err(MoneyError::CurrencyMismatch(self.currency, other.currency));
         }
         Ok(Money {
-            amount: self.amount + other.amount,
+            amount: self
+                .amount
+                .checked_add(other.amount)
+                .ok_or(MoneyError::Overflow)?,
             currency: self.currency,
         })
     }

@@ -189,9 +189,8 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// 404 and 405 for routes nobody mounted, in the same problem shape.
-pub async fn fallback(method: axum::http::Method) -> ApiError {
-    let _ = method;
+/// 404 for routes nobody mounted, in the same problem shape (405 is its sibling in `http`).
+pub async fn fallback() -> ApiError {
     ApiError::NotFound("route")
 }
 
