@@ -159,22 +159,10 @@ async fn the_same_idempotency_key_twice_creates_one_client() {
     let admin = who("acme", "boss", "admin");
     let body = br#"{"name": "Northwind", "currency": "EUR"}"#.to_vec();
     let first = app
-        .raw(
-            Some(&admin),
-            Method::POST,
-            "/v1/clients",
-            Some(body.clone()),
-            &[("idempotency-key", "abc-1")],
-        )
+        .post_keyed(&admin, "/v1/clients", body.clone(), "abc-1")
         .await;
     let second = app
-        .raw(
-            Some(&admin),
-            Method::POST,
-            "/v1/clients",
-            Some(body.clone()),
-            &[("idempotency-key", "abc-1")],
-        )
+        .post_keyed(&admin, "/v1/clients", body.clone(), "abc-1")
         .await;
     assert_eq!(first.status, StatusCode::CREATED);
     assert_eq!(second.status, StatusCode::CREATED);
@@ -194,12 +182,11 @@ async fn the_same_idempotency_key_twice_creates_one_client() {
 
     // Same key, different request: refused, nothing written.
     let other = app
-        .raw(
-            Some(&admin),
-            Method::POST,
+        .post_keyed(
+            &admin,
             "/v1/clients",
-            Some(br#"{"name": "Globex", "currency": "EUR"}"#.to_vec()),
-            &[("idempotency-key", "abc-1")],
+            br#"{"name": "Globex", "currency": "EUR"}"#.to_vec(),
+            "abc-1",
         )
         .await;
     assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -211,38 +198,16 @@ async fn the_same_idempotency_key_twice_creates_one_client() {
 
     // Keys belong to a tenant: the same key elsewhere is a new request.
     let globex = who("globex", "boss", "admin");
-    let theirs = app
-        .raw(
-            Some(&globex),
-            Method::POST,
-            "/v1/clients",
-            Some(body),
-            &[("idempotency-key", "abc-1")],
-        )
-        .await;
+    let theirs = app.post_keyed(&globex, "/v1/clients", body, "abc-1").await;
     assert_eq!(theirs.status, StatusCode::CREATED);
     assert_ne!(theirs.body["id"], first.body["id"]);
 
     // A rejected request is replayed as rejected, without writing.
     let bad = br#"{"name": "", "currency": "EUR"}"#.to_vec();
     let r1 = app
-        .raw(
-            Some(&admin),
-            Method::POST,
-            "/v1/clients",
-            Some(bad.clone()),
-            &[("idempotency-key", "bad-1")],
-        )
+        .post_keyed(&admin, "/v1/clients", bad.clone(), "bad-1")
         .await;
-    let r2 = app
-        .raw(
-            Some(&admin),
-            Method::POST,
-            "/v1/clients",
-            Some(bad),
-            &[("idempotency-key", "bad-1")],
-        )
-        .await;
+    let r2 = app.post_keyed(&admin, "/v1/clients", bad, "bad-1").await;
     assert_eq!(
         (r1.status, r2.status),
         (StatusCode::BAD_REQUEST, StatusCode::BAD_REQUEST)

@@ -158,6 +158,18 @@ impl App {
         let bytes = body.map(|b| serde_json::to_vec(&b).expect("json"));
         self.raw(Some(who), method, path, bytes, &[]).await
     }
+    /// A POST of raw bytes with an Idempotency-Key, as a retrying client sends it.
+    pub async fn post_keyed(&self, who: &As, path: &str, body: Vec<u8>, key: &str) -> Res {
+        self.raw(
+            Some(who),
+            Method::POST,
+            path,
+            Some(body),
+            &[("idempotency-key", key)],
+        )
+        .await
+    }
+
     pub async fn get(&self, who: &As, path: &str) -> Res {
         self.call(who, Method::GET, path, None).await
     }
