@@ -9,15 +9,6 @@ use axum::http::{Method, StatusCode};
 use serde_json::json;
 use support::*;
 
-fn fields(res: &Res) -> Vec<String> {
-    res.body["errors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["field"].as_str().map(str::to_owned))
-        .collect()
-}
-
 #[tokio::test]
 async fn deactivation_and_demotion_apply_to_existing_tokens() {
     let app = App::new();
@@ -92,7 +83,7 @@ async fn ids_that_could_not_be_keys_are_refused() {
         .post(&a.admin, "/v1/projects", json!({"client_id": a.client, "name": "P", "billing_model": "retainer", "team": ["bad#id", long]}))
         .await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
-    assert_eq!(fields(&res), ["team[0]", "team[1]"]);
+    assert_eq!(res.fields(), ["team[0]", "team[1]"]);
     let res = app
         .post(
             &a.admin,
@@ -100,9 +91,9 @@ async fn ids_that_could_not_be_keys_are_refused() {
             json!({"client_id": "x#y", "name": "P", "billing_model": "retainer"}),
         )
         .await;
-    assert_eq!(fields(&res), ["client_id"]);
+    assert_eq!(res.fields(), ["client_id"]);
     let res = app.get(&a.admin, "/v1/projects?client_id=x%23y").await;
-    assert_eq!(fields(&res), ["query.client_id"]);
+    assert_eq!(res.fields(), ["query.client_id"]);
     let res = app
         .post(
             &a.admin,
@@ -110,7 +101,7 @@ async fn ids_that_could_not_be_keys_are_refused() {
             json!({"project": {"billing_model": "retainer"}, "handoff": {"contact_ids": ["#"]}}),
         )
         .await;
-    assert_eq!(fields(&res), ["handoff.contact_ids[0]"]);
+    assert_eq!(res.fields(), ["handoff.contact_ids[0]"]);
 }
 
 #[tokio::test]
@@ -125,7 +116,7 @@ async fn amounts_must_fit_the_clients_currency() {
         )
         .await;
     assert_eq!(
-        (res.status, fields(&res)),
+        (res.status, res.fields()),
         (StatusCode::BAD_REQUEST, vec!["amount".to_owned()])
     );
     let res = app
@@ -146,7 +137,7 @@ async fn amounts_must_fit_the_clients_currency() {
     let res = app
         .post(&a.admin, "/v1/projects", json!({"client_id": yen, "name": "P", "billing_model": "fixed_fee", "fixed_fee": "1000.5"}))
         .await;
-    assert_eq!(fields(&res), ["fixed_fee"]);
+    assert_eq!(res.fields(), ["fixed_fee"]);
     let ok = app.post(&a.admin, "/v1/projects", json!({"client_id": yen, "name": "P", "billing_model": "fixed_fee", "fixed_fee": "1000"})).await;
     assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
     let res = app
@@ -156,11 +147,11 @@ async fn amounts_must_fit_the_clients_currency() {
             json!({"client_id": a.client, "title": "T", "budget": "10.001"}),
         )
         .await;
-    assert_eq!(fields(&res), ["budget"]);
+    assert_eq!(res.fields(), ["budget"]);
     let res = app
         .post(&a.admin, "/v1/clients", json!({"name": "N", "currency": "EUR", "invoice_preferences": {"notes": "x".repeat(2001)}}))
         .await;
-    assert_eq!(fields(&res), ["invoice_preferences.notes"]);
+    assert_eq!(res.fields(), ["invoice_preferences.notes"]);
 }
 
 #[tokio::test]
@@ -171,7 +162,7 @@ async fn rate_cards_cannot_name_the_same_person_twice_and_stay_hidden_from_membe
     let res = app
         .patch(&a.admin, &p, json!({"rate_card": {"by_person": [{"person_id": a.member_id, "rate": "90"}, {"person_id": a.member_id, "rate": "95"}]}}))
         .await;
-    assert_eq!(fields(&res), ["rate_card.by_person[1]"]);
+    assert_eq!(res.fields(), ["rate_card.by_person[1]"]);
     let ok = app.patch(&a.admin, &p, json!({"rate_card": {"default_rate": "120", "by_person": [{"person_id": a.member_id, "rate": "90"}]}})).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     assert_eq!(

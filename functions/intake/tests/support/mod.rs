@@ -64,6 +64,15 @@ impl Res {
             .unwrap_or_else(|| panic!("no id in {}", self.body))
             .to_owned()
     }
+    /// The fields a 400 problem names, in order.
+    pub fn fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["field"].as_str().map(str::to_owned))
+            .collect()
+    }
     pub fn problem_type(&self) -> &str {
         self.body["type"].as_str().unwrap_or("")
     }
