@@ -9,7 +9,7 @@ use agencyops_platform::extract::{IfMatch, Json, Path, Query};
 use agencyops_platform::resource::{self, fetch, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::record::{self as rec, load_many};
-use agencyops_store::records::{Client, Contact, Handoff, IntakeRequest, IntakeStatus, Project};
+use agencyops_store::records::{Contact, Handoff, IntakeRequest, IntakeStatus, Project};
 use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition, Write};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -269,11 +269,8 @@ pub async fn patch(
     let current = visible_request(&s, &caller, &id).await?;
     caller.require(&[Role::Admin, Role::Manager, Role::Client])?;
     must_be_open(&current)?;
-    let currency =
-        rec::load::<Client>(&*s.table, &keys::client(&caller.tenant, &current.client_id))
-            .await?
-            .map(|c| c.currency)
-            .ok_or(ApiError::NotFound("client"))?;
+    // The request's budget is in the currency it was made in.
+    let currency = current.currency;
     let mut p = Problems::new();
     check_fields(
         &mut p,

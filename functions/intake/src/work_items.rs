@@ -5,9 +5,8 @@ use agencyops_platform::error::Problems;
 use agencyops_platform::extract::{IfMatch, Json, Path, Query};
 use agencyops_platform::resource::{self, fetch, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
-use agencyops_store::record as rec;
 use agencyops_store::record::Record;
-use agencyops_store::records::{Client, Milestone, MilestoneStatus, Project, Task};
+use agencyops_store::records::{Milestone, MilestoneStatus, Project, Task};
 use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition, Write};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -85,14 +84,6 @@ pub fn check_amount(p: &mut Problems, field: &str, amount: Option<Decimal>, curr
     if let Some(a) = amount {
         p.check(field, validate::amount(&a, currency.minor_units()));
     }
-}
-
-/// The currency of a project's client, which its amounts are in.
-async fn currency_of(s: &Services, caller: &Caller, project: &Project) -> ApiResult<Currency> {
-    rec::load::<Client>(&*s.table, &keys::client(&caller.tenant, &project.client_id))
-        .await?
-        .map(|c| c.currency)
-        .ok_or(ApiError::NotFound("client"))
 }
 
 /// The project, visible to the caller and open to changes by them.
@@ -283,7 +274,7 @@ pub async fn create_milestone(
     Json(body): Json<NewMilestone>,
 ) -> ApiResult<Response> {
     let project = managed_project(&s, &caller, &project_id).await?;
-    let currency = currency_of(&s, &caller, &project).await?;
+    let currency = project.currency;
     let mut p = Problems::new();
     check_milestone(&mut p, "", &body, currency);
     p.finish()?;
@@ -346,7 +337,7 @@ pub async fn patch_milestone(
     Json(body): Json<MilestonePatch>,
 ) -> ApiResult<Response> {
     let project = managed_project(&s, &caller, &project_id).await?;
-    let currency = currency_of(&s, &caller, &project).await?;
+    let currency = project.currency;
     let current =
         fetch::<Milestone>(&s, &keys::milestone(&caller.tenant, &project_id, &id)).await?;
     if current.status == MilestoneStatus::Invoiced {
