@@ -8,9 +8,8 @@ use std::time::{Duration, Instant};
 
 use agencyops_platform::caller::{VerifiedClaims, CLAIM_PERSON, CLAIM_ROLE, CLAIM_TENANT};
 use agencyops_platform::clock::SystemClock;
-use agencyops_platform::cursor::Cursors;
 use agencyops_platform::Services;
-use agencyops_store::{EmbeddedTable, Key, Table, Write};
+use agencyops_store::{EmbeddedTable, Key, Write};
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
@@ -91,13 +90,13 @@ where
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let table = Arc::new(EmbeddedTable::open(&dir.path().join("bench.db")).expect("store"));
-    let services = Services {
-        table: table.clone(),
-        clock: Arc::new(SystemClock),
-        cursors: Cursors::new(b"bench".to_vec()),
-        idempotency_ttl_secs: 3600,
-    };
+    let (services, _queue) = Services::embedded(
+        EmbeddedTable::open(&dir.path().join("bench.db")).expect("store"),
+        Arc::new(SystemClock),
+        b"bench".to_vec(),
+    )
+    .expect("services");
+    let table = services.table.clone();
     let app = agencyops_intake::router(services);
     let n = 500;
     let mut rows = Vec::new();

@@ -2,7 +2,8 @@
 //! milestones, and intake requests that become projects. The same router runs
 //! in Lambda (`main.rs`) and inside the local host.
 
-pub mod access;
+/// Who sees what lives in the platform: every function answers it the same way.
+pub use agencyops_platform::access;
 pub mod clients;
 pub mod intake_requests;
 pub mod people;

@@ -1,10 +1,12 @@
 //! Pure agency rules: no I/O, no HTTP, no storage formats.
 
+pub mod budget;
 pub mod money;
 pub mod project;
 pub mod rates;
 pub mod roles;
 pub mod rounding;
+pub mod timesheet;
 pub mod validate;
 
 pub use money::{Currency, Money, MoneyRounding};

@@ -8,8 +8,6 @@ use std::time::Duration;
 use agencyops_platform::auth::{require_dev_token, DevTokens};
 use agencyops_platform::blob::embedded::EmbeddedBlob;
 use agencyops_platform::clock::{Clock, SystemClock};
-use agencyops_platform::config::DEFAULT_IDEMPOTENCY_TTL_SECS;
-use agencyops_platform::cursor::Cursors;
 use agencyops_platform::queue::embedded::EmbeddedQueue;
 use agencyops_platform::Services;
 use agencyops_store::EmbeddedTable;
@@ -20,9 +18,6 @@ use utoipa::OpenApi;
 
 use crate::datadir::DataDir;
 use crate::jobs::Consumers;
-
-/// Receives before a local message is dead-lettered (the SQS redrive setting).
-const MAX_RECEIVES: u32 = 5;
 
 pub struct Host {
     pub services: Services,
@@ -36,9 +31,8 @@ impl Host {
     pub fn open(data: &DataDir, base_url: &str) -> anyhow::Result<Host> {
         let table = EmbeddedTable::open(&data.store_path())?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let queue = Arc::new(
-            EmbeddedQueue::new(table.connection(), MAX_RECEIVES)?.with_clock(clock.clone()),
-        );
+        let (services, queue) =
+            Services::embedded(table.clone(), clock.clone(), data.secret_for("cursors"))?;
         let blob = Arc::new(
             EmbeddedBlob::new(
                 data.root.join("blobs"),
@@ -48,12 +42,6 @@ impl Host {
             )?
             .with_clock(clock.clone()),
         );
-        let services = Services {
-            table: Arc::new(table.clone()),
-            clock,
-            cursors: Cursors::new(data.secret_for("cursors")),
-            idempotency_ttl_secs: DEFAULT_IDEMPOTENCY_TTL_SECS,
-        };
         Ok(Host {
             services,
             table,

@@ -41,6 +41,9 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// The work is closed to changes: approved, invoiced, or in a locked period.
+    #[error("{0}")]
+    Locked(String),
     #[error("the resource changed since it was read (If-Match did not match)")]
     PreconditionFailed,
     #[error("this Idempotency-Key was used for a different request")]
@@ -86,6 +89,7 @@ impl ApiError {
             Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            Locked(_) => (StatusCode::CONFLICT, "locked", "Locked"),
             PreconditionFailed => (
                 StatusCode::PRECONDITION_FAILED,
                 "stale-version",

@@ -7,6 +7,7 @@ use agencyops_store::DynamoTable;
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::cursor::Cursors;
+use crate::queue::SqsQueue;
 use crate::services::Services;
 
 /// The services a function needs, built once from config.
@@ -16,10 +17,12 @@ pub async fn services(config: &Config) -> Services {
         None => crate::aws::sdk_config().await,
     };
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
     Services {
         table: Arc::new(DynamoTable::new(dynamo, config.table_name.clone())),
         clock: Arc::new(SystemClock),
         cursors: Cursors::new(config.cursor_secret.clone()),
         idempotency_ttl_secs: config.idempotency_ttl_secs,
+        queue: Arc::new(SqsQueue::new(sqs, config.queue_urls.clone())),
     }
 }

@@ -1,6 +1,7 @@
 //! What every function shares: who is calling, how errors look, idempotency,
 //! ETags, cursors, config, tracing, and the Queue and Blob ports.
 
+pub mod access;
 pub mod auth;
 pub mod aws;
 pub mod blob;
@@ -9,10 +10,12 @@ pub mod clock;
 pub mod config;
 pub mod cursor;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod http;
 pub mod idempotency;
 pub mod lambda;
+pub mod period;
 pub mod ports;
 pub mod queue;
 pub mod resource;

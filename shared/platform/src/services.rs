@@ -2,10 +2,16 @@
 
 use std::sync::Arc;
 
-use agencyops_store::Table;
+use agencyops_store::{EmbeddedTable, Table};
 
 use crate::clock::Clock;
+use crate::config::DEFAULT_IDEMPOTENCY_TTL_SECS;
 use crate::cursor::Cursors;
+use crate::ports::PortResult;
+use crate::queue::{EmbeddedQueue, Queue};
+
+/// Receives before an embedded message is dead-lettered (the SQS redrive setting).
+pub const EMBEDDED_MAX_RECEIVES: u32 = 5;
 
 #[derive(Clone)]
 pub struct Services {
@@ -13,4 +19,29 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub cursors: Cursors,
     pub idempotency_ttl_secs: i64,
+    /// Hands work to other functions (SQS in AWS, the embedded queue locally).
+    pub queue: Arc<dyn Queue>,
+}
+
+impl Services {
+    /// Everything in one embedded database file, for the local host, tests and
+    /// benches. The queue is returned too, so its owner can consume it.
+    pub fn embedded(
+        table: EmbeddedTable,
+        clock: Arc<dyn Clock>,
+        cursor_secret: Vec<u8>,
+    ) -> PortResult<(Services, Arc<EmbeddedQueue>)> {
+        let queue = Arc::new(
+            EmbeddedQueue::new(table.connection(), EMBEDDED_MAX_RECEIVES)?
+                .with_clock(clock.clone()),
+        );
+        let services = Services {
+            table: Arc::new(table),
+            clock,
+            cursors: Cursors::new(cursor_secret),
+            idempotency_ttl_secs: DEFAULT_IDEMPOTENCY_TTL_SECS,
+            queue: queue.clone(),
+        };
+        Ok((services, queue))
+    }
 }

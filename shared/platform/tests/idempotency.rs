@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use agencyops_platform::caller::{VerifiedClaims, CLAIM_PERSON, CLAIM_ROLE, CLAIM_TENANT};
 use agencyops_platform::clock::ManualClock;
-use agencyops_platform::cursor::Cursors;
 use agencyops_platform::Services;
 use agencyops_store::EmbeddedTable;
 use axum::body::Body;
@@ -49,12 +48,13 @@ struct Harness {
 fn harness(held: usize) -> Harness {
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = ManualClock::at(Timestamp::from_second(1_800_000_000).expect("ts"));
-    let services = Services {
-        table: Arc::new(EmbeddedTable::open(&dir.path().join("s.db")).expect("store")),
-        clock: Arc::new(clock.clone()),
-        cursors: Cursors::new(b"k".to_vec()),
-        idempotency_ttl_secs: 3600,
-    };
+    let (mut services, _queue) = Services::embedded(
+        EmbeddedTable::open(&dir.path().join("s.db")).expect("store"),
+        Arc::new(clock.clone()),
+        b"k".to_vec(),
+    )
+    .expect("services");
+    services.idempotency_ttl_secs = 3600;
     let probe = Probe {
         calls: Arc::new(AtomicUsize::new(0)),
         held,

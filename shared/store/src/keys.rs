@@ -16,6 +16,15 @@
 //! | intake request | `T#t#INTAKE` | `REQUEST#r` | | `T#t#CLIENT#c#INTAKE` / `REQUEST#r` |
 //! | idempotency record | `T#t#IDEM#k` | `IDEM` (ttl) | | |
 //! | audit record | `T#t#AUDIT` | `AT#ts#id` | `T#t#AUDIT#kind#id` / `AT#ts#id` | |
+//! | time entry | `T#t#PERSON#u#TIME` | `ENTRY#date#id` | `T#t#PROJECT#p#TIME` / `ENTRY#date#id` | unbilled: `T#t#UNBILLED` / `PROJECT#p#ENTRY#date#id` |
+//! | time entry reference | `T#t#ENTRY#id` | `REF` | | |
+//! | day total | `T#t#PERSON#u#TIME` | `DAY#date` | | |
+//! | timesheet week | `T#t#PERSON#u#TIME` | `WEEK#2026-W47` | | |
+//! | running timer | `T#t#PERSON#u#TIME` | `TIMER` | | |
+//! | expense | `T#t#EXPENSE#x` | `META` | `T#t#PERSON#u#EXPENSES` / `EXPENSE#date#x` | unbilled: `T#t#UNBILLED` / `PROJECT#p#EXPENSE#date#x` |
+//! | lock date | `T#t#SETTINGS` | `LOCK` | | |
+//! | project burn | `T#t#PROJECT#p` | `BURN` | | |
+//! | burn change applied | `T#t#PROJECT#p` | `APPLIED#change` | | |
 //!
 //! Access patterns:
 //! - list people, clients, intake requests: query the tenant's collection partition;
@@ -25,6 +34,14 @@
 //! - the projects a person works on: GSI1 `T#t#PERSON#u#PROJECTS`;
 //! - a client's intake requests (the client role): GSI2 `T#t#CLIENT#c#INTAKE`;
 //! - the audit trail, newest first, whole tenant or one entity (GSI1).
+//! - a person's week: one strongly consistent query on `T#t#PERSON#u#TIME`, SK
+//!   between `ENTRY#monday` and `ENTRY#sunday~` (entries, with the week record and
+//!   day totals beside them); a project's time: GSI1 `T#t#PROJECT#p#TIME`;
+//! - a time entry by id: its reference item names the person and date (entries
+//!   live in the person's partition so a week reads consistently);
+//! - work in progress: GSI2 `T#t#UNBILLED`, SK prefix `PROJECT#p#` for one project.
+//!   The index attributes are set on the entry or expense itself, so approval and
+//!   "enters WIP" are the same write and can never disagree.
 //!
 //! Known ceiling: a tenant's audit trail is one partition (about 1,000 writes/s in
 //! DynamoDB). Far above an agency's rate of change; shard `T#t#AUDIT` by day if a
@@ -160,6 +177,70 @@ pub fn audit_sort(at_rfc3339: &str, id: &str) -> String {
     format!("AT#{at_rfc3339}#{id}")
 }
 
+pub fn person_time(tenant: &str, person: &str) -> String {
+    format!("{}#PERSON#{person}#TIME", t(tenant))
+}
+pub fn entry_sort(date: &str, id: &str) -> String {
+    format!("ENTRY#{date}#{id}")
+}
+pub fn time_entry(tenant: &str, person: &str, date: &str, id: &str) -> Key {
+    Key::new(person_time(tenant, person), entry_sort(date, id))
+}
+/// SK bounds of a person's entries dated `from` to `to` inclusive.
+pub fn entry_range(from: &str, to: &str) -> (String, String) {
+    (format!("ENTRY#{from}"), format!("ENTRY#{to}#~"))
+}
+pub fn project_time(tenant: &str, project: &str) -> String {
+    format!("{}#TIME", project_partition(tenant, project))
+}
+pub fn entry_ref(tenant: &str, id: &str) -> Key {
+    Key::new(format!("{}#ENTRY#{id}", t(tenant)), "REF")
+}
+pub fn day_total(tenant: &str, person: &str, date: &str) -> Key {
+    Key::new(person_time(tenant, person), format!("DAY#{date}"))
+}
+pub fn week(tenant: &str, person: &str, iso_week: &str) -> Key {
+    Key::new(person_time(tenant, person), format!("WEEK#{iso_week}"))
+}
+pub fn timer(tenant: &str, person: &str) -> Key {
+    Key::new(person_time(tenant, person), "TIMER")
+}
+
+pub fn expense(tenant: &str, id: &str) -> Key {
+    Key::new(format!("{}#EXPENSE#{id}", t(tenant)), "META")
+}
+pub fn person_expenses(tenant: &str, person: &str) -> String {
+    format!("{}#PERSON#{person}#EXPENSES", t(tenant))
+}
+pub fn expense_sort(date: &str, id: &str) -> String {
+    format!("EXPENSE#{date}#{id}")
+}
+
+/// Approved, billable, not yet invoiced work (sparse GSI2).
+pub fn unbilled(tenant: &str) -> String {
+    format!("{}#UNBILLED", t(tenant))
+}
+pub fn unbilled_project_prefix(project: &str) -> String {
+    format!("PROJECT#{project}#")
+}
+pub fn unbilled_sort(project: &str, item_sort: &str) -> String {
+    format!("PROJECT#{project}#{item_sort}")
+}
+
+pub fn lock_date(tenant: &str) -> Key {
+    Key::new(format!("{}#SETTINGS", t(tenant)), "LOCK")
+}
+pub fn project_burn(tenant: &str, project: &str) -> Key {
+    Key::new(project_partition(tenant, project), "BURN")
+}
+/// Marks one burn change as applied, so a redelivered message changes nothing.
+pub fn burn_applied(tenant: &str, project: &str, change: &str) -> Key {
+    Key::new(
+        project_partition(tenant, project),
+        format!("APPLIED#{change}"),
+    )
+}
+
 pub fn counter(tenant: &str, name: &str) -> Key {
     Key::new(format!("{}#COUNTER", t(tenant)), name.to_owned())
 }
@@ -182,6 +263,15 @@ mod tests {
             intake_request("acme", "1"),
             idempotency("acme", "h"),
             counter("acme", "INVOICE#2026"),
+            time_entry("acme", "u", "2026-11-20", "1"),
+            entry_ref("acme", "1"),
+            day_total("acme", "u", "2026-11-20"),
+            week("acme", "u", "2026-W47"),
+            timer("acme", "u"),
+            expense("acme", "1"),
+            lock_date("acme"),
+            project_burn("acme", "p"),
+            burn_applied("acme", "p", "c"),
         ];
         for k in keys {
             assert!(k.pk.starts_with("T#acme#"), "{k}");
@@ -193,6 +283,9 @@ mod tests {
             client_intake_requests("acme", "c"),
             audit_log("acme"),
             audit_entity("acme", "client", "1"),
+            project_time("acme", "p"),
+            person_expenses("acme", "u"),
+            unbilled("acme"),
         ] {
             assert!(pk.starts_with("T#acme#"), "{pk}");
         }

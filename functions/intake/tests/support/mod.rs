@@ -10,7 +10,6 @@ use agencyops_platform::caller::{
     VerifiedClaims, CLAIM_CLIENT, CLAIM_PERSON, CLAIM_ROLE, CLAIM_TENANT,
 };
 use agencyops_platform::clock::SystemClock;
-use agencyops_platform::cursor::Cursors;
 use agencyops_platform::Services;
 use agencyops_store::{EmbeddedTable, Table};
 use axum::body::Body;
@@ -81,14 +80,13 @@ impl Res {
 impl App {
     pub fn new() -> App {
         let dir = tempfile::tempdir().expect("tempdir");
-        let table: Arc<dyn Table> =
-            Arc::new(EmbeddedTable::open(&dir.path().join("store.db")).expect("open store"));
-        let services = Services {
-            table: table.clone(),
-            clock: Arc::new(SystemClock),
-            cursors: Cursors::new(b"test-cursor-secret".to_vec()),
-            idempotency_ttl_secs: 3600,
-        };
+        let (services, _queue) = Services::embedded(
+            EmbeddedTable::open(&dir.path().join("store.db")).expect("open store"),
+            Arc::new(SystemClock),
+            b"test-cursor-secret".to_vec(),
+        )
+        .expect("services");
+        let table: Arc<dyn Table> = services.table.clone();
         App {
             router: agencyops_intake::router(services),
             table,

@@ -2,14 +2,20 @@
 //! projects, people), so they live here rather than in the function.
 
 mod clients;
+mod expenses;
 mod intake;
 mod people;
 mod projects;
+mod settings;
+mod time;
 
 pub use clients::*;
+pub use expenses::*;
 pub use intake::*;
 pub use people::*;
 pub use projects::*;
+pub use settings::*;
+pub use time::*;
 
 /// Implements the boilerplate accessors of `Record` for a struct with `id` and `version`.
 macro_rules! versioned {

@@ -5,8 +5,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::{ApiError, ApiResult, Caller, Services};
 use agencyops_domain::Role;
-use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::record::{load, load_many};
 use agencyops_store::records::{Client, Project, ProjectMember};
 use agencyops_store::{keys, Index, Query};

@@ -1,0 +1,84 @@
+use agencyops_domain::timesheet::WorkStatus;
+use agencyops_domain::Currency;
+use jiff::civil::Date;
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::versioned;
+use crate::keys;
+use crate::record::Record;
+use crate::table::Key;
+
+/// What approving an expense fixed: who, when, and what the client will be billed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ExpenseApproval {
+    pub approved_by: String,
+    #[schema(value_type = String)]
+    pub approved_at: Timestamp,
+    /// Amount plus markup, unrounded, in the expense's currency.
+    #[schema(value_type = String)]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub billed_amount: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Expense {
+    pub id: String,
+    pub person_id: String,
+    pub project_id: String,
+    #[schema(value_type = String, example = "2026-11-20")]
+    pub date: Date,
+    #[schema(value_type = String, example = "42.50")]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    #[schema(value_type = String, example = "EUR")]
+    pub currency: Currency,
+    pub category: String,
+    pub note: String,
+    pub billable: bool,
+    /// Added on top when the expense is re-billed, e.g. "10" for 10 %.
+    #[schema(value_type = Option<String>)]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub markup_percent: Option<Decimal>,
+    pub status: WorkStatus,
+    pub approval: Option<ExpenseApproval>,
+    pub rejection: Option<super::Rejection>,
+    pub invoice_id: Option<String>,
+    /// The receipt, once one has been uploaded and processed.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub receipt: Option<serde_json::Value>,
+    pub version: u64,
+    #[schema(value_type = String)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String)]
+    pub updated_at: Timestamp,
+}
+
+impl Expense {
+    pub fn is_unbilled(&self) -> bool {
+        self.status == WorkStatus::Approved && self.billable && self.invoice_id.is_none()
+    }
+    fn sort(&self) -> String {
+        keys::expense_sort(&self.date.to_string(), &self.id)
+    }
+}
+
+impl Record for Expense {
+    versioned!(Expense, "expense");
+    fn key(&self, tenant: &str) -> Key {
+        keys::expense(tenant, &self.id)
+    }
+    fn index_keys(&self, tenant: &str) -> [Option<(String, String)>; 2] {
+        [
+            Some((keys::person_expenses(tenant, &self.person_id), self.sort())),
+            self.is_unbilled().then(|| {
+                (
+                    keys::unbilled(tenant),
+                    keys::unbilled_sort(&self.project_id, &self.sort()),
+                )
+            }),
+        ]
+    }
+}

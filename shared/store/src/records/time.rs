@@ -1,0 +1,262 @@
+//! Time capture: entries, the timer, day totals and timesheet weeks. Written by
+//! the time and approvals functions, read by invoicing and reports.
+
+use agencyops_domain::rates::RateSource;
+use agencyops_domain::timesheet::{IsoWeek, WorkStatus};
+use agencyops_domain::Currency;
+use jiff::civil::Date;
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::versioned;
+use crate::keys;
+use crate::record::Record;
+use crate::table::Key;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EntrySource {
+    Manual,
+    Timer,
+}
+
+/// The rates that applied when the work was approved. Later rate changes do not
+/// rewrite it: an invoice bills what was approved.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Approval {
+    pub approved_by: String,
+    #[schema(value_type = String)]
+    pub approved_at: Timestamp,
+    /// Hourly bill rate in `currency`; none when no rate applies (non-billable).
+    #[schema(value_type = Option<String>)]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub bill_rate: Option<Decimal>,
+    pub rate_source: Option<RateSource>,
+    #[schema(value_type = String, example = "EUR")]
+    pub currency: Currency,
+    /// What an hour of the person cost the agency, in `cost_currency`.
+    #[schema(value_type = Option<String>)]
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub cost_rate: Option<Decimal>,
+    #[schema(value_type = Option<String>)]
+    pub cost_currency: Option<Currency>,
+    /// Minutes the client is billed, after the project's per-entry rounding.
+    pub billed_minutes: u32,
+    /// Billed value, unrounded (rounding happens once, on the invoice line).
+    #[schema(value_type = String)]
+    #[serde(with = "rust_decimal::serde::str")]
+    pub value: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Rejection {
+    pub rejected_by: String,
+    #[schema(value_type = String)]
+    pub rejected_at: Timestamp,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TimeEntry {
+    pub id: String,
+    pub person_id: String,
+    pub project_id: String,
+    pub task_id: Option<String>,
+    #[schema(value_type = String, example = "2026-11-20")]
+    pub date: Date,
+    /// Raw minutes as recorded; never rewritten by rounding.
+    pub minutes: u32,
+    pub note: String,
+    pub billable: bool,
+    pub status: WorkStatus,
+    pub source: EntrySource,
+    pub approval: Option<Approval>,
+    pub rejection: Option<Rejection>,
+    pub invoice_id: Option<String>,
+    pub version: u64,
+    #[schema(value_type = String)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String)]
+    pub updated_at: Timestamp,
+}
+
+impl TimeEntry {
+    pub fn week(&self) -> IsoWeek {
+        IsoWeek::of(self.date)
+    }
+    /// Approved billable work not yet on an invoice: work in progress.
+    pub fn is_unbilled(&self) -> bool {
+        self.status == WorkStatus::Approved && self.billable && self.invoice_id.is_none()
+    }
+    fn sort(&self) -> String {
+        keys::entry_sort(&self.date.to_string(), &self.id)
+    }
+}
+
+impl Record for TimeEntry {
+    versioned!(TimeEntry, "time_entry");
+    fn key(&self, tenant: &str) -> Key {
+        keys::time_entry(tenant, &self.person_id, &self.date.to_string(), &self.id)
+    }
+    fn index_keys(&self, tenant: &str) -> [Option<(String, String)>; 2] {
+        [
+            Some((keys::project_time(tenant, &self.project_id), self.sort())),
+            self.is_unbilled().then(|| {
+                (
+                    keys::unbilled(tenant),
+                    keys::unbilled_sort(&self.project_id, &self.sort()),
+                )
+            }),
+        ]
+    }
+}
+
+/// Finds an entry by id: entries live in their person's partition, sorted by date.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EntryRef {
+    pub id: String,
+    pub person_id: String,
+    pub date: Date,
+    pub version: u64,
+    pub updated_at: Timestamp,
+}
+
+impl EntryRef {
+    pub fn of(entry: &TimeEntry) -> EntryRef {
+        EntryRef {
+            id: entry.id.clone(),
+            person_id: entry.person_id.clone(),
+            date: entry.date,
+            version: 1,
+            updated_at: entry.updated_at,
+        }
+    }
+    pub fn entry_key(&self, tenant: &str) -> Key {
+        keys::time_entry(tenant, &self.person_id, &self.date.to_string(), &self.id)
+    }
+}
+
+impl Record for EntryRef {
+    versioned!(EntryRef, "time_entry_ref");
+    fn key(&self, tenant: &str) -> Key {
+        keys::entry_ref(tenant, &self.id)
+    }
+}
+
+/// Minutes one person recorded on one day. Every entry write changes it under a
+/// version condition, so two concurrent entries cannot together pass 24 hours.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DayTotal {
+    /// `person/date`, unique within the tenant.
+    pub id: String,
+    pub person_id: String,
+    pub date: Date,
+    pub minutes: u32,
+    pub version: u64,
+    pub updated_at: Timestamp,
+}
+
+impl DayTotal {
+    pub fn empty(person_id: &str, date: Date, now: Timestamp) -> DayTotal {
+        DayTotal {
+            id: format!("{person_id}/{date}"),
+            person_id: person_id.into(),
+            date,
+            minutes: 0,
+            version: 0,
+            updated_at: now,
+        }
+    }
+}
+
+impl Record for DayTotal {
+    versioned!(DayTotal, "day_total");
+    fn key(&self, tenant: &str) -> Key {
+        keys::day_total(tenant, &self.person_id, &self.date.to_string())
+    }
+}
+
+/// The one running timer a person may have.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Timer {
+    /// The person's id: one timer each.
+    pub id: String,
+    pub project_id: String,
+    pub task_id: Option<String>,
+    pub note: String,
+    #[schema(value_type = String)]
+    pub started_at: Timestamp,
+    /// The person's zone when it started; it decides the entry's date.
+    pub time_zone: String,
+    pub version: u64,
+    #[schema(value_type = String)]
+    pub updated_at: Timestamp,
+}
+
+impl Record for Timer {
+    versioned!(Timer, "timer");
+    fn key(&self, tenant: &str) -> Key {
+        keys::timer(tenant, &self.id)
+    }
+}
+
+/// An action on a whole week that may take more than one transaction. While it
+/// is pending the week reads as "in progress" and every other change to it waits;
+/// repeating the same request resumes it where it stopped.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WeekJob {
+    pub id: String,
+    /// "submit", "approve" or "reject".
+    pub action: String,
+    pub project_id: Option<String>,
+    pub actor: String,
+    pub reason: Option<String>,
+    #[schema(value_type = String)]
+    pub started_at: Timestamp,
+    /// Batches already committed, in order; each batch's burn changes are
+    /// re-announced on resume (the consumer ignores repeats).
+    pub batches_done: u32,
+}
+
+/// A person's timesheet week: who submitted and decided it, and any pending job.
+/// Its status is derived from the entries, so it cannot disagree with them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TimesheetWeek {
+    /// `person/2026-W47`.
+    pub id: String,
+    pub person_id: String,
+    #[schema(value_type = String, example = "2026-W47")]
+    pub week: IsoWeek,
+    #[schema(value_type = Option<String>)]
+    pub submitted_at: Option<Timestamp>,
+    pub decided_by: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub job: Option<WeekJob>,
+    pub version: u64,
+    #[schema(value_type = String)]
+    pub updated_at: Timestamp,
+}
+
+impl TimesheetWeek {
+    pub fn empty(person_id: &str, week: IsoWeek, now: Timestamp) -> TimesheetWeek {
+        TimesheetWeek {
+            id: format!("{person_id}/{week}"),
+            person_id: person_id.into(),
+            week,
+            submitted_at: None,
+            decided_by: None,
+            rejection_reason: None,
+            job: None,
+            version: 0,
+            updated_at: now,
+        }
+    }
+}
+
+impl Record for TimesheetWeek {
+    versioned!(TimesheetWeek, "timesheet_week");
+    fn key(&self, tenant: &str) -> Key {
+        keys::week(tenant, &self.person_id, &self.week.to_string())
+    }
+}
