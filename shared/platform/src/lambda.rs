@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use agencyops_store::DynamoTable;
 
+use crate::blob::S3Blob;
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::cursor::Cursors;
@@ -24,5 +25,14 @@ pub async fn services(config: &Config) -> Services {
         cursors: Cursors::new(config.cursor_secret.clone()),
         idempotency_ttl_secs: config.idempotency_ttl_secs,
         queue: Arc::new(SqsQueue::new(sqs, config.queue_urls.clone())),
+        blob: config.bucket.as_ref().map(|bucket| {
+            let s3 = aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&sdk)
+                    // Emulators serve buckets by path, not by subdomain.
+                    .force_path_style(config.aws_endpoint.is_some())
+                    .build(),
+            );
+            Arc::new(S3Blob::new(s3, bucket.clone())) as Arc<dyn crate::blob::Blob>
+        }),
     }
 }

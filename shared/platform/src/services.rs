@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use agencyops_store::{EmbeddedTable, Table};
 
+use crate::blob::Blob;
 use crate::clock::Clock;
 use crate::config::DEFAULT_IDEMPOTENCY_TTL_SECS;
 use crate::cursor::Cursors;
@@ -21,6 +22,8 @@ pub struct Services {
     pub idempotency_ttl_secs: i64,
     /// Hands work to other functions (SQS in AWS, the embedded queue locally).
     pub queue: Arc<dyn Queue>,
+    /// Files (receipts); None where the function has no bucket configured.
+    pub blob: Option<Arc<dyn Blob>>,
 }
 
 impl Services {
@@ -41,6 +44,7 @@ impl Services {
             cursors: Cursors::new(cursor_secret),
             idempotency_ttl_secs: DEFAULT_IDEMPOTENCY_TTL_SECS,
             queue: queue.clone(),
+            blob: None,
         };
         Ok((services, queue))
     }

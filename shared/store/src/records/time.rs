@@ -47,6 +47,9 @@ pub struct Approval {
     #[schema(value_type = String)]
     #[serde(with = "rust_decimal::serde::str")]
     pub value: Decimal,
+    /// The week job that approved it, so a resumed job can find its own work.
+    #[serde(default)]
+    pub job_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -55,6 +58,13 @@ pub struct Rejection {
     #[schema(value_type = String)]
     pub rejected_at: Timestamp,
     pub reason: String,
+    /// The week job that rejected it.
+    #[serde(default)]
+    pub job_id: Option<String>,
+    /// When approved work was sent back: the approval it undid, so the burn
+    /// it had added can be taken off again.
+    #[serde(default)]
+    pub unapproved: Option<Approval>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -1,0 +1,11 @@
+//! Lambda entry for the receipts API: build clients once, then serve.
+
+use agencyops_platform::{config::Config, lambda};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    agencyops_platform::telemetry::init(agencyops_receipts::FUNCTION);
+    let config = Config::from_env()?;
+    let services = lambda::services(&config).await;
+    lambda_http::run(agencyops_receipts::router(services)).await
+}
