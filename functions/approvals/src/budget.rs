@@ -1,1 +1,242 @@
-//! placeholder
+//! The `approved` queue's consumer. Each message is a [`BurnChange`]; it is
+//! applied at most once (a marker item with the change id is created in the
+//! same transaction as the new burn), so SQS's at-least-once delivery never
+//! counts work twice, and each budget threshold is raised exactly once.
+
+use agencyops_domain::budget::{percent_used, thresholds_reached, Measure};
+use agencyops_domain::timesheet::hours;
+use agencyops_platform::events::BurnChange;
+use agencyops_platform::resource::new_id;
+use agencyops_platform::Services;
+use agencyops_store::audit::AuditEntry;
+use agencyops_store::record::{self, load};
+use agencyops_store::records::{BudgetAlert, BurnApplied, Project, ProjectBurn};
+use agencyops_store::{keys, StoreError, Write};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use rust_decimal::Decimal;
+
+/// Who the audit trail names for changes the consumer makes.
+const ACTOR: &str = "system:budget";
+/// Attempts when another consumer changes the same burn at the same moment.
+const ATTEMPTS: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BudgetError {
+    /// Will never succeed: the message goes to the dead-letter queue for a person to see.
+    #[error("malformed burn change: {0}")]
+    Malformed(String),
+    #[error("storage failed: {0}")]
+    Store(#[from] StoreError),
+    #[error("the burn kept changing under {0} attempts")]
+    Contended(usize),
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    Applied { alerts: Vec<(Measure, u32)> },
+    /// The change id was applied before: a redelivery, nothing changed.
+    AlreadyApplied,
+    /// The project no longer exists (or never did in this tenant).
+    UnknownProject,
+}
+
+/// Applies one change to its project's burn, at most once.
+pub async fn apply(services: &Services, change: &BurnChange) -> Result<Outcome, BudgetError> {
+    check(change)?;
+    let tenant = &change.tenant;
+    let table = &*services.table;
+    for _ in 0..ATTEMPTS {
+        let applied_key = keys::burn_applied(tenant, &change.project_id, &change.change_id);
+        if table.get(&applied_key).await?.is_some() {
+            return Ok(Outcome::AlreadyApplied);
+        }
+        let Some(project) =
+            load::<Project>(table, &keys::project(tenant, &change.project_id)).await?
+        else {
+            return Ok(Outcome::UnknownProject);
+        };
+        let now = services.clock.now();
+        let current = load::<ProjectBurn>(table, &keys::project_burn(tenant, &project.id))
+            .await?
+            .unwrap_or_else(|| ProjectBurn {
+                id: project.id.clone(),
+                minutes: 0,
+                billable_minutes: 0,
+                fees: Decimal::ZERO,
+                cost: Decimal::ZERO,
+                currency: project.currency,
+                alerts: Vec::new(),
+                changes_applied: 0,
+                version: 0,
+                updated_at: now,
+            });
+        if change.currency != current.currency {
+            return Err(BudgetError::Malformed(format!(
+                "change in {} for a project in {}",
+                change.currency.code(),
+                current.currency.code()
+            )));
+        }
+        let next = next_burn(&project, &current, change, now)?;
+        let raised: Vec<_> = next.alerts[current.alerts.len()..].to_vec();
+        let mut writes = vec![
+            record::create(
+                tenant,
+                &BurnApplied {
+                    id: change.change_id.clone(),
+                    project_id: project.id.clone(),
+                    version: 1,
+                    updated_at: now,
+                },
+            )?,
+            if current.version == 0 {
+                record::create(tenant, &next)?
+            } else {
+                record::replace(tenant, &next, current.version)?
+            },
+        ];
+        for alert in &raised {
+            writes.push(alert_audit(tenant, &project.id, alert, now)?);
+        }
+        match table.transact(writes).await {
+            Ok(()) => {
+                for a in &raised {
+                    tracing::info!(project = %project.id, measure = ?a.measure, threshold = a.threshold_percent, "budget alert raised");
+                }
+                return Ok(Outcome::Applied {
+                    alerts: raised
+                        .iter()
+                        .map(|a| (a.measure, a.threshold_percent))
+                        .collect(),
+                });
+            }
+            Err(StoreError::ConditionFailed { index: 0, .. }) => {
+                return Ok(Outcome::AlreadyApplied)
+            }
+            // Someone else moved the burn: read it again and retry.
+            Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(BudgetError::Contended(ATTEMPTS))
+}
+
+fn check(change: &BurnChange) -> Result<(), BudgetError> {
+    let ok_id = |s: &str| agencyops_platform::caller::valid_id(s);
+    if change.kind != "approved" && change.kind != "unapproved" {
+        return Err(BudgetError::Malformed(format!("unknown type {}", change.kind)));
+    }
+    if !ok_id(&change.tenant) || !ok_id(&change.project_id) {
+        return Err(BudgetError::Malformed("tenant or project id".into()));
+    }
+    if change.change_id.is_empty()
+        || change.change_id.len() > 200
+        || change.change_id.contains('#')
+    {
+        return Err(BudgetError::Malformed("change_id".into()));
+    }
+    Ok(())
+}
+
+/// The burn after `change`, with any thresholds it newly reaches raised.
+fn next_burn(
+    project: &Project,
+    current: &ProjectBurn,
+    change: &BurnChange,
+    now: jiff::Timestamp,
+) -> Result<ProjectBurn, BudgetError> {
+    let overflow = || BudgetError::Malformed("amounts out of range".into());
+    let add = |a: u64, d: i64| {
+        // Burn never goes below zero, whatever order changes arrive in.
+        i64::try_from(a)
+            .ok()
+            .and_then(|a| a.checked_add(d))
+            .map(|v| v.max(0) as u64)
+    };
+    let mut next = current.clone();
+    next.minutes = add(current.minutes, change.minutes).ok_or_else(overflow)?;
+    next.billable_minutes =
+        add(current.billable_minutes, change.billable_minutes).ok_or_else(overflow)?;
+    next.fees = current
+        .fees
+        .checked_add(change.fees)
+        .ok_or_else(overflow)?
+        .max(Decimal::ZERO);
+    next.cost = current
+        .cost
+        .checked_add(change.cost)
+        .ok_or_else(overflow)?
+        .max(Decimal::ZERO);
+    next.changes_applied += 1;
+    let used_hours = hours(next.minutes);
+    let already: Vec<_> = current
+        .alerts
+        .iter()
+        .map(|a| (a.measure, a.threshold_percent))
+        .collect();
+    for (measure, threshold) in thresholds_reached(&project.budget, used_hours, next.fees, &already)
+    {
+        let (used, limit) = match measure {
+            Measure::Hours => (used_hours, project.budget.hours),
+            Measure::Fees => (next.fees, project.budget.fees),
+        };
+        next.alerts.push(BudgetAlert {
+            measure,
+            threshold_percent: threshold,
+            raised_at: now,
+            percent_used: limit
+                .and_then(|l| percent_used(used, l))
+                .unwrap_or_default(),
+        });
+    }
+    next.version = current.version + 1;
+    next.updated_at = now;
+    Ok(next)
+}
+
+fn alert_audit(
+    tenant: &str,
+    project: &str,
+    alert: &BudgetAlert,
+    now: jiff::Timestamp,
+) -> Result<Write, StoreError> {
+    AuditEntry {
+        id: new_id(),
+        at: format!("{now:.9}"),
+        actor: ACTOR.into(),
+        actor_role: "system".into(),
+        action: "budget_alert".into(),
+        entity_kind: "project".into(),
+        entity_id: project.into(),
+        before: None,
+        after: serde_json::to_value(alert).ok(),
+    }
+    .write(tenant)
+}
+
+/// One message body as the local host's queue delivers it; `Err` asks for redelivery.
+pub async fn handle_body(services: &Services, body: &str) -> Result<(), String> {
+    let change: BurnChange = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    match apply(services, &change).await {
+        Ok(outcome) => {
+            tracing::info!(change = %change.change_id, ?outcome, "burn change handled");
+            Ok(())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// An SQS batch as Lambda delivers it. Failures are reported per message, so
+/// one bad message is retried (and finally dead-lettered) alone.
+pub async fn handle_sqs(services: &Services, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for message in event.records {
+        let id = message.message_id.clone().unwrap_or_default();
+        let body = message.body.as_deref().unwrap_or_default();
+        if let Err(why) = handle_body(services, body).await {
+            tracing::warn!(message = %id, error = %why, "burn change failed; it will be retried");
+            response.add_failure(id);
+        }
+    }
+    response
+}

@@ -1,1 +1,22 @@
-fn main() {}
+//! Lambda entry for the `approved` queue's consumer: build clients once, then
+//! handle SQS batches, reporting failed messages individually.
+
+use agencyops_platform::{config::Config, lambda};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    agencyops_platform::telemetry::init("budget-consumer");
+    let config = Config::from_env()?;
+    let services = lambda::services(&config).await;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let services = services.clone();
+        async move {
+            Ok::<SqsBatchResponse, Error>(
+                agencyops_approvals::budget::handle_sqs(&services, event.payload).await,
+            )
+        }
+    }))
+    .await
+}
