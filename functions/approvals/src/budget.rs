@@ -33,7 +33,9 @@ pub enum BudgetError {
 
 #[derive(Debug, PartialEq)]
 pub enum Outcome {
-    Applied { alerts: Vec<(Measure, u32)> },
+    Applied {
+        alerts: Vec<(Measure, u32)>,
+    },
     /// The change id was applied before: a redelivery, nothing changed.
     AlreadyApplied,
     /// The project no longer exists (or never did in this tenant).
@@ -124,14 +126,15 @@ pub async fn apply(services: &Services, change: &BurnChange) -> Result<Outcome, 
 fn check(change: &BurnChange) -> Result<(), BudgetError> {
     let ok_id = |s: &str| agencyops_platform::caller::valid_id(s);
     if change.kind != "approved" && change.kind != "unapproved" {
-        return Err(BudgetError::Malformed(format!("unknown type {}", change.kind)));
+        return Err(BudgetError::Malformed(format!(
+            "unknown type {}",
+            change.kind
+        )));
     }
     if !ok_id(&change.tenant) || !ok_id(&change.project_id) {
         return Err(BudgetError::Malformed("tenant or project id".into()));
     }
-    if change.change_id.is_empty()
-        || change.change_id.len() > 200
-        || change.change_id.contains('#')
+    if change.change_id.is_empty() || change.change_id.len() > 200 || change.change_id.contains('#')
     {
         return Err(BudgetError::Malformed("change_id".into()));
     }

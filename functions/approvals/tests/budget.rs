@@ -14,7 +14,12 @@ use rust_decimal_macros::dec;
 
 fn change(tenant: &str, project: &str, id: &str, minutes: i64, fees: Decimal) -> BurnChange {
     BurnChange {
-        kind: if minutes < 0 { "unapproved" } else { "approved" }.into(),
+        kind: if minutes < 0 {
+            "unapproved"
+        } else {
+            "approved"
+        }
+        .into(),
         tenant: tenant.into(),
         change_id: id.into(),
         project_id: project.into(),
@@ -84,9 +89,12 @@ async fn thresholds_are_raised_once_even_when_work_is_unapproved_and_approved_ag
     );
     // Un-approving two hours lowers burn; approving them again re-crosses 100 %
     // but does not raise it a second time.
-    apply(&app.services, &change("acme", p, "job4:p", -120, dec!(-200)))
-        .await
-        .unwrap();
+    apply(
+        &app.services,
+        &change("acme", p, "job4:p", -120, dec!(-200)),
+    )
+    .await
+    .unwrap();
     assert_eq!(burn(&app, p).await.minutes, 480);
     let again = apply(&app.services, &change("acme", p, "job5:p", 120, dec!(200)))
         .await
@@ -130,7 +138,9 @@ async fn messages_that_can_never_succeed_fail_and_unknown_projects_are_skipped()
     assert!(handle_body(&app.services, &gbp.to_body()).await.is_err());
     let mut bad_tenant = change("acme", &s.project, "x:p", 60, dec!(1));
     bad_tenant.tenant = "a#b".into();
-    assert!(handle_body(&app.services, &bad_tenant.to_body()).await.is_err());
+    assert!(handle_body(&app.services, &bad_tenant.to_body())
+        .await
+        .is_err());
     assert!(
         load::<ProjectBurn>(&*app.table, &keys::project_burn("acme", &s.project))
             .await

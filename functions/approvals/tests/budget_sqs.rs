@@ -125,11 +125,12 @@ async fn duplicates_count_once_and_a_poison_message_ends_in_the_dead_letter_queu
         if messages.is_empty() {
             break;
         }
-        let event: SqsEvent = serde_json::from_value(json!({"Records": messages.iter().map(|m| json!({
+        let event: SqsEvent =
+            serde_json::from_value(json!({"Records": messages.iter().map(|m| json!({
             "messageId": m.message_id, "receiptHandle": m.receipt_handle, "body": m.body,
             "eventSource": "aws:sqs", "awsRegion": "us-east-1",
         })).collect::<Vec<_>>()}))
-        .unwrap();
+            .unwrap();
         let response = handle_sqs(&services, event).await;
         let failed: Vec<_> = response
             .batch_item_failures

@@ -1,0 +1,193 @@
+//! `GET /v1/audit`: the tenant's audit trail, newest first, whole or for one
+//! record. Audit entries are not records (they are never updated), so they are
+//! read as raw items and stripped of their key attributes here.
+
+use agencyops_domain::Role;
+use agencyops_platform::caller::valid_id;
+use agencyops_platform::extract::Query;
+use agencyops_platform::resource::{ListPage, DEFAULT_PAGE, MAX_PAGE};
+use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::audit::AuditEntry;
+use agencyops_store::{
+    keys, Index, Item, Query as StoreQuery, StoreError, StoreResult, GSI1PK, GSI1SK, PK, SK,
+};
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The `kind` attribute audit items carry (see `AuditEntry::write`).
+const AUDIT_KIND: &str = "audit";
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFilter {
+    /// The kind of record, e.g. `project` or `time_entry`; needs `entity_id`.
+    pub entity_kind: Option<String>,
+    /// The record's id; needs `entity_kind`.
+    pub entity_id: Option<String>,
+    /// 1 to 200, default 50.
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// The audit entry an item holds, or None when the item is something else.
+pub fn audit_entry(mut item: Item) -> Option<StoreResult<AuditEntry>> {
+    if item.get("kind").and_then(Value::as_str) != Some(AUDIT_KIND) {
+        return None;
+    }
+    for attr in [PK, SK, GSI1PK, GSI1SK, "kind"] {
+        item.remove(attr);
+    }
+    Some(
+        serde_json::from_value(Value::Object(item))
+            .map_err(|e| StoreError::Malformed(format!("audit entry: {e}"))),
+    )
+}
+
+/// Which audit partition to read: the whole tenant's, or one record's (GSI1).
+fn audit_query(tenant: &str, f: &AuditFilter) -> ApiResult<StoreQuery> {
+    let q = match (&f.entity_kind, &f.entity_id) {
+        (None, None) => StoreQuery::new(Index::Table, keys::audit_log(tenant)),
+        (Some(kind), Some(id)) => {
+            // Both end up inside a key, so only the id alphabet is accepted.
+            if !valid_id(kind) {
+                return Err(ApiError::field(
+                    "query.entity_kind",
+                    "must be a record kind such as project",
+                ));
+            }
+            if !valid_id(id) {
+                return Err(ApiError::field("query.entity_id", "is not a valid id"));
+            }
+            StoreQuery::new(Index::Gsi1, keys::audit_entity(tenant, kind, id))
+        }
+        (Some(_), None) => {
+            return Err(ApiError::field(
+                "query.entity_id",
+                "is required together with entity_kind",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::field(
+                "query.entity_kind",
+                "is required together with entity_id",
+            ))
+        }
+    };
+    Ok(q.backward())
+}
+
+#[utoipa::path(get, path = "/v1/audit", tag = "reports", params(AuditFilter),
+    responses((status = 200, body = ListPage<AuditEntry>), (status = 400), (status = 403)), operation_id = "list_audit")]
+pub async fn list_audit(
+    State(s): State<Services>,
+    caller: Caller,
+    Query(f): Query<AuditFilter>,
+) -> ApiResult<axum::Json<ListPage<AuditEntry>>> {
+    caller.require(&[Role::Admin])?;
+    let limit = f.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::field(
+            "query.limit",
+            format!("must be 1 to {MAX_PAGE}"),
+        ));
+    }
+    let mut query = audit_query(&caller.tenant, &f)?;
+    // The same scope as `resource::list`: a cursor resumes only this tenant's
+    // list on this partition.
+    let scope = format!("{:?}:{}", query.index, query.pk);
+    if let Some(c) = &f.cursor {
+        query.start_after = Some(s.cursors.decode(&caller.tenant, &scope, c)?);
+    }
+    let mut items = Vec::new();
+    // The partitions hold only audit items, so one read normally fills the
+    // page; a few more guard against anything else stored beside them.
+    for _ in 0..5 {
+        query.limit = (limit as usize - items.len()).max(1);
+        let page = s.table.query(&query).await?;
+        for item in page.items {
+            if let Some(entry) = audit_entry(item) {
+                items.push(entry?);
+            }
+        }
+        query.start_after = page.next;
+        if query.start_after.is_none() || items.len() >= limit as usize {
+            break;
+        }
+    }
+    let next_cursor = match &query.start_after {
+        Some(k) => Some(s.cursors.encode(&caller.tenant, &scope, k)?),
+        None => None,
+    };
+    Ok(axum::Json(ListPage { items, next_cursor }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn stored() -> Item {
+        let entry = AuditEntry {
+            id: "a1".into(),
+            at: "2026-11-20T12:00:00.000000000Z".into(),
+            actor: "boss".into(),
+            actor_role: "admin".into(),
+            action: "create".into(),
+            entity_kind: "client".into(),
+            entity_id: "c1".into(),
+            before: None,
+            after: Some(json!({"name": "Northwind"})),
+        };
+        match entry.write("acme").unwrap() {
+            agencyops_store::Write::Put { item, .. } => item,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn stored_entries_read_back_without_their_keys() {
+        let entry = audit_entry(stored()).unwrap().unwrap();
+        assert_eq!(entry.entity_id, "c1");
+        assert_eq!(entry.after, Some(json!({"name": "Northwind"})));
+        let mut other = stored();
+        other.insert("kind".into(), json!("client"));
+        assert!(audit_entry(other).is_none());
+    }
+
+    #[test]
+    fn an_entity_needs_both_kind_and_id() {
+        let f = |k: Option<&str>, i: Option<&str>| AuditFilter {
+            entity_kind: k.map(Into::into),
+            entity_id: i.map(Into::into),
+            limit: None,
+            cursor: None,
+        };
+        let field = |r: ApiResult<StoreQuery>| match r {
+            Err(ApiError::Validation(e)) => e[0].field.clone(),
+            other => panic!("{:?}", other.map(|q| q.pk)),
+        };
+        assert_eq!(
+            field(audit_query("t", &f(Some("project"), None))),
+            "query.entity_id"
+        );
+        assert_eq!(
+            field(audit_query("t", &f(None, Some("p1")))),
+            "query.entity_kind"
+        );
+        assert_eq!(
+            field(audit_query("t", &f(Some("a#b"), Some("p1")))),
+            "query.entity_kind"
+        );
+        let q = audit_query("t", &f(Some("project"), Some("p1"))).unwrap();
+        assert_eq!(
+            (q.index, q.pk, q.forward),
+            (Index::Gsi1, keys::audit_entity("t", "project", "p1"), false)
+        );
+        let q = audit_query("t", &f(None, None)).unwrap();
+        assert_eq!(
+            (q.index, q.pk, q.forward),
+            (Index::Table, keys::audit_log("t"), false)
+        );
+    }
+}
