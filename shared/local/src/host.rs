@@ -17,7 +17,7 @@ use axum::Router;
 use utoipa::OpenApi;
 
 use crate::datadir::DataDir;
-use crate::jobs::Consumers;
+use crate::jobs::{Consumers, Handler};
 
 pub struct Host {
     pub services: Services,
@@ -31,7 +31,7 @@ impl Host {
     pub fn open(data: &DataDir, base_url: &str) -> anyhow::Result<Host> {
         let table = EmbeddedTable::open(&data.store_path())?;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let (services, queue) =
+        let (mut services, queue) =
             Services::embedded(table.clone(), clock.clone(), data.secret_for("cursors"))?;
         let blob = Arc::new(
             EmbeddedBlob::new(
@@ -42,6 +42,7 @@ impl Host {
             )?
             .with_clock(clock.clone()),
         );
+        services.blob = Some(blob.clone());
         Ok(Host {
             services,
             table,
@@ -53,11 +54,10 @@ impl Host {
 
     /// Every function's API behind dev-token authentication, plus the open routes.
     pub fn app(&self) -> Router {
-        let api = agencyops_platform::http::finish(
-            agencyops_intake::routes(),
-            self.services.clone(),
-            "local",
-        )
+        let routes = agencyops_intake::routes()
+            .merge(agencyops_time::routes())
+            .merge(agencyops_approvals::routes());
+        let api = agencyops_platform::http::finish(routes, self.services.clone(), "local")
         .layer(from_fn_with_state(self.tokens.clone(), require_dev_token));
         Router::new()
             .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
@@ -89,6 +89,8 @@ impl Host {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     let mut doc = agencyops_intake::ApiDoc::openapi();
+    doc.merge(agencyops_time::ApiDoc::openapi());
+    doc.merge(agencyops_approvals::openapi());
     doc.info.title = "AgencyOps".into();
     doc.info.license = None;
     let components = doc.components.get_or_insert_with(Default::default);
@@ -109,10 +111,17 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 impl Host {
-    /// The SQS consumers of every mounted function. Functions register theirs
-    /// here as they arrive (the approvals consumer, the receipts processor).
+    /// The SQS consumers of every mounted function, on the same handlers the
+    /// Lambda entries call.
     pub fn consumers(&self) -> Consumers {
-        Consumers::new(self.queue.clone())
+        let services = self.services.clone();
+        let budget: Handler = Arc::new(move |body| {
+            let services = services.clone();
+            Box::pin(
+                async move { agencyops_approvals::budget::handle_body(&services, &body).await },
+            )
+        });
+        Consumers::new(self.queue.clone()).on(agencyops_platform::events::APPROVED_QUEUE, budget)
     }
 }
 

@@ -1,0 +1,313 @@
+//! `/v1/time-entries`: time recorded by hand, listed, corrected and removed
+//! while it is still a draft (or was sent back).
+
+use agencyops_domain::timesheet::{WorkStatus, MINUTES_PER_DAY};
+use agencyops_platform::error::Problems;
+use agencyops_platform::extract::{IfMatch, Json, Path, Query};
+use agencyops_platform::resource::{self, ListPage};
+use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::record::load;
+use agencyops_store::records::{EntryRef, EntrySource, TimeEntry};
+use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use jiff::civil::{date, Date};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::entry_writes::{commit, Change};
+use crate::policy::{self, check_date, check_id, check_note, nullable, Worker};
+use crate::view::{self, rounding_of, EntryView};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEntry {
+    pub project_id: String,
+    #[serde(default)]
+    pub task_id: Option<String>,
+    #[schema(value_type = String, example = "2026-11-20")]
+    pub date: Date,
+    /// Raw minutes worked, 1 to 1440; never rounded when stored.
+    pub minutes: i64,
+    #[serde(default)]
+    pub note: String,
+    /// Defaults from the project's billing model and the task.
+    #[serde(default)]
+    pub billable: Option<bool>,
+    /// Record for someone else (admins and managers only).
+    #[serde(default)]
+    pub person_id: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntryPatch {
+    #[schema(value_type = Option<String>, example = "2026-11-20")]
+    pub date: Option<Date>,
+    pub minutes: Option<i64>,
+    pub note: Option<String>,
+    pub billable: Option<bool>,
+    /// `null` removes the task.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub task_id: Option<Option<String>>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EntryFilter {
+    /// Whose entries (`me` or an id); defaults to the caller.
+    pub person_id: Option<String>,
+    pub project_id: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub from: Option<Date>,
+    #[param(value_type = Option<String>)]
+    pub to: Option<Date>,
+    pub status: Option<WorkStatus>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+pub fn check_minutes(p: &mut Problems, field: &str, minutes: i64) {
+    if minutes < 1 {
+        p.add(field, "must be at least 1 minute");
+    } else if minutes > i64::from(MINUTES_PER_DAY) {
+        p.add(field, "must be at most 1440 (24 hours)");
+    }
+}
+
+/// The entry with this id and its reference, if the caller may see it.
+pub async fn visible_entry(
+    s: &Services,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<(EntryRef, TimeEntry)> {
+    policy::refuse_client(caller)?;
+    let found = load::<EntryRef>(&*s.table, &keys::entry_ref(&caller.tenant, id))
+        .await?
+        .filter(|r| policy::sees_work_of(caller, &r.person_id))
+        .ok_or(ApiError::NotFound("time entry"))?;
+    let entry = load::<TimeEntry>(&*s.table, &found.entry_key(&caller.tenant))
+        .await?
+        .ok_or(ApiError::NotFound("time entry"))?;
+    Ok((found, entry))
+}
+
+/// An entry the caller may change: theirs or, for managers, anyone's; still
+/// editable; and at the version they name.
+async fn changeable_entry(
+    s: &Services,
+    caller: &Caller,
+    id: &str,
+    if_match: IfMatch,
+) -> ApiResult<(EntryRef, TimeEntry)> {
+    let (found, entry) = visible_entry(s, caller, id).await?;
+    policy::may_change_work_of(caller, &entry.person_id)?;
+    if if_match.0.is_some_and(|v| v != entry.version) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    policy::require_editable("time entry", entry.status)?;
+    Ok((found, entry))
+}
+
+async fn respond_with_rounding(
+    s: &Services,
+    caller: &Caller,
+    entry: TimeEntry,
+    status: StatusCode,
+) -> ApiResult<Response> {
+    let project = load(&*s.table, &keys::project(&caller.tenant, &entry.project_id)).await?;
+    let policy = match &project {
+        Some(p) => rounding_of(s, &caller.tenant, p).await?,
+        None => None,
+    };
+    Ok(view::respond(
+        status,
+        &view::view(entry, policy),
+        status == StatusCode::CREATED,
+    ))
+}
+
+#[utoipa::path(post, path = "/v1/time-entries", tag = "time", request_body = NewEntry,
+    responses((status = 201, body = EntryView), (status = 400), (status = 403), (status = 404), (status = 409)),
+    operation_id = "create_time_entry")]
+pub async fn create(
+    State(s): State<Services>,
+    caller: Caller,
+    Json(body): Json<NewEntry>,
+) -> ApiResult<Response> {
+    policy::refuse_client(&caller)?;
+    let mut p = Problems::new();
+    check_id(&mut p, "project_id", &body.project_id);
+    if let Some(t) = &body.task_id {
+        check_id(&mut p, "task_id", t);
+    }
+    if let Some(who) = &body.person_id {
+        check_id(&mut p, "person_id", who);
+    }
+    check_date(&mut p, "date", body.date);
+    check_minutes(&mut p, "minutes", body.minutes);
+    check_note(&mut p, "note", &body.note);
+    p.finish()?;
+    let worker: Worker = policy::worker(&s, &caller, body.person_id.as_deref()).await?;
+    let project = policy::project_for_work(&s, &caller, &body.project_id, &worker).await?;
+    let task = match &body.task_id {
+        Some(t) => Some(policy::open_task(&s, &caller, &project.id, t).await?),
+        None => None,
+    };
+    let now = s.clock.now();
+    let entry = TimeEntry {
+        id: resource::new_id(),
+        person_id: worker.id,
+        project_id: project.id.clone(),
+        task_id: task.as_ref().map(|t| t.id.clone()),
+        date: body.date,
+        minutes: u32::try_from(body.minutes).unwrap_or(MINUTES_PER_DAY),
+        note: body.note.trim().to_owned(),
+        billable: body
+            .billable
+            .unwrap_or_else(|| policy::default_billable(&project, task.as_ref())),
+        status: WorkStatus::Draft,
+        source: EntrySource::Manual,
+        approval: None,
+        rejection: None,
+        invoice_id: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    commit(&s, &caller, Change::Create(&entry), false, vec![]).await?;
+    let policy = rounding_of(&s, &caller.tenant, &project).await?;
+    Ok(view::respond(
+        StatusCode::CREATED,
+        &view::view(entry, policy),
+        true,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/time-entries", tag = "time", params(EntryFilter),
+    responses((status = 200, body = ListPage<EntryView>), (status = 400), (status = 403), (status = 404)),
+    operation_id = "list_time_entries")]
+pub async fn list(
+    State(s): State<Services>,
+    caller: Caller,
+    Query(f): Query<EntryFilter>,
+) -> ApiResult<axum::Json<ListPage<EntryView>>> {
+    let person =
+        policy::visible_person(&s, &caller, f.person_id.as_deref().unwrap_or("me")).await?;
+    let from = f.from.unwrap_or(date(1900, 1, 1));
+    let to = f.to.unwrap_or(date(2999, 12, 31));
+    if from > to {
+        return Err(ApiError::field("query.from", "must not be after `to`"));
+    }
+    let (lo, hi) = keys::entry_range(&from.to_string(), &to.to_string());
+    let q = StoreQuery::new(Index::Table, keys::person_time(&caller.tenant, &person))
+        .sk(SkCondition::Between(lo, hi))
+        .backward();
+    let keep = |e: &TimeEntry| {
+        f.project_id.as_deref().is_none_or(|p| e.project_id == p)
+            && f.status.is_none_or(|st| e.status == st)
+    };
+    let page = resource::list(&s, &caller, q, f.limit, f.cursor.as_deref(), keep).await?;
+    Ok(axum::Json(ListPage {
+        items: view::views(&s, &caller.tenant, page.items).await?,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+#[utoipa::path(get, path = "/v1/time-entries/{id}", tag = "time", params(("id" = String, Path)),
+    responses((status = 200, body = EntryView), (status = 403), (status = 404)), operation_id = "get_time_entry")]
+pub async fn get(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (_, entry) = visible_entry(&s, &caller, &id).await?;
+    respond_with_rounding(&s, &caller, entry, StatusCode::OK).await
+}
+
+#[utoipa::path(patch, path = "/v1/time-entries/{id}", tag = "time", params(("id" = String, Path)), request_body = EntryPatch,
+    responses((status = 200, body = EntryView), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)),
+    operation_id = "patch_time_entry")]
+pub async fn patch(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+    Json(body): Json<EntryPatch>,
+) -> ApiResult<Response> {
+    let (found, current) = changeable_entry(&s, &caller, &id, if_match).await?;
+    let mut p = Problems::new();
+    if let Some(d) = body.date {
+        check_date(&mut p, "date", d);
+    }
+    if let Some(m) = body.minutes {
+        check_minutes(&mut p, "minutes", m);
+    }
+    if let Some(n) = &body.note {
+        check_note(&mut p, "note", n);
+    }
+    if let Some(Some(t)) = &body.task_id {
+        check_id(&mut p, "task_id", t);
+    }
+    p.finish()?;
+    let project = policy::project_of_work(&s, &caller, &current.project_id).await?;
+    let mut next = current.clone();
+    match &body.task_id {
+        Some(Some(t)) if current.task_id.as_deref() != Some(t) => {
+            next.task_id = Some(policy::open_task(&s, &caller, &project.id, t).await?.id);
+        }
+        Some(None) => next.task_id = None,
+        _ => {}
+    }
+    if let Some(d) = body.date {
+        next.date = d;
+    }
+    if let Some(m) = body.minutes {
+        next.minutes = u32::try_from(m).unwrap_or(MINUTES_PER_DAY);
+    }
+    if let Some(n) = body.note {
+        next.note = n.trim().to_owned();
+    }
+    if let Some(b) = body.billable {
+        next.billable = b;
+    }
+    if next == current {
+        return respond_with_rounding(&s, &caller, current, StatusCode::OK).await;
+    }
+    // Fixing work that was sent back makes it a draft again, ready to resubmit.
+    next.status = WorkStatus::Draft;
+    next.version = current.version + 1;
+    next.updated_at = s.clock.now();
+    let change = Change::Update {
+        before: &current,
+        after: &next,
+        entry_ref: &found,
+    };
+    commit(&s, &caller, change, if_match.0.is_some(), vec![]).await?;
+    let policy = rounding_of(&s, &caller.tenant, &project).await?;
+    Ok(view::respond(
+        StatusCode::OK,
+        &view::view(next, policy),
+        false,
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/time-entries/{id}", tag = "time", params(("id" = String, Path)),
+    responses((status = 204), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "delete_time_entry")]
+pub async fn delete(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+) -> ApiResult<Response> {
+    let (found, current) = changeable_entry(&s, &caller, &id, if_match).await?;
+    policy::project_of_work(&s, &caller, &current.project_id).await?;
+    let change = Change::Delete {
+        before: &current,
+        entry_ref: &found,
+    };
+    commit(&s, &caller, change, if_match.0.is_some(), vec![]).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

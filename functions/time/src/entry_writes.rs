@@ -1,0 +1,299 @@
+//! The one way a time entry is written. Every create, edit, delete and timer
+//! stop is a single transaction that also carries the guards approvals rely on:
+//! the lock date it saw, each touched timesheet week (refused while a submit or
+//! approval job runs on it), each touched day's total (never over 24 hours),
+//! the entry under its version, its id reference, and the audit record. A
+//! concurrent approval, lock or entry makes one side fail cleanly.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use agencyops_domain::timesheet::{IsoWeek, MINUTES_PER_DAY};
+use agencyops_platform::period::Period;
+use agencyops_platform::resource::audit;
+use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::record::{self, load, Record};
+use agencyops_store::records::{DayTotal, EntryRef, TimeEntry, TimesheetWeek};
+use agencyops_store::{keys, Condition, StoreError, Write};
+use jiff::civil::Date;
+
+/// What happens to one entry.
+pub enum Change<'a> {
+    Create(&'a TimeEntry),
+    Update {
+        before: &'a TimeEntry,
+        after: &'a TimeEntry,
+        entry_ref: &'a EntryRef,
+    },
+    Delete {
+        before: &'a TimeEntry,
+        entry_ref: &'a EntryRef,
+    },
+}
+
+impl Change<'_> {
+    fn before(&self) -> Option<&TimeEntry> {
+        match self {
+            Change::Create(_) => None,
+            Change::Update { before, .. } | Change::Delete { before, .. } => Some(before),
+        }
+    }
+    fn after(&self) -> Option<&TimeEntry> {
+        match self {
+            Change::Create(after) | Change::Update { after, .. } => Some(after),
+            Change::Delete { .. } => None,
+        }
+    }
+    fn action(&self) -> &'static str {
+        match self {
+            Change::Create(_) => "create",
+            Change::Update { .. } => "update",
+            Change::Delete { .. } => "delete",
+        }
+    }
+}
+
+/// Why a step of the transaction can fail, so the user hears what moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    Lock,
+    Week,
+    Day,
+    Entry,
+    Other(&'static str),
+}
+
+impl Step {
+    fn conflict(self, if_match: bool) -> ApiError {
+        let msg = match self {
+            Step::Lock => "the lock date changed while saving; reload and retry",
+            Step::Week => {
+                "the timesheet week was submitted or decided while saving; reload and retry"
+            }
+            Step::Day => "other time was recorded on that day while saving; reload and retry",
+            Step::Entry if if_match => return ApiError::PreconditionFailed,
+            Step::Entry => "the time entry changed while it was being saved; reload and retry",
+            Step::Other(msg) => msg,
+        };
+        ApiError::Conflict(msg.into())
+    }
+}
+
+#[derive(Default)]
+struct Plan {
+    writes: Vec<Write>,
+    steps: Vec<Step>,
+}
+
+impl Plan {
+    fn push(&mut self, step: Step, write: Write) {
+        self.writes.push(write);
+        self.steps.push(step);
+    }
+}
+
+/// Minutes each touched day gains (or loses) with the change.
+fn day_deltas(change: &Change<'_>) -> BTreeMap<Date, i64> {
+    let mut deltas = BTreeMap::new();
+    if let Some(b) = change.before() {
+        *deltas.entry(b.date).or_insert(0) -= i64::from(b.minutes);
+    }
+    if let Some(a) = change.after() {
+        *deltas.entry(a.date).or_insert(0) += i64::from(a.minutes);
+    }
+    deltas.retain(|_, d| *d != 0);
+    deltas
+}
+
+/// The day's total after the change, refused when it would pass 24 hours.
+pub fn next_day_total(current: u32, delta: i64, date: Date) -> ApiResult<u32> {
+    let next = (i64::from(current) + delta).max(0);
+    if delta > 0 && next > i64::from(MINUTES_PER_DAY) {
+        return Err(ApiError::field(
+            "minutes",
+            format!(
+                "{date} would have {}h{:02} recorded; a day holds at most 24 hours ({} minutes are already recorded)",
+                next / 60,
+                next % 60,
+                current
+            ),
+        ));
+    }
+    Ok(u32::try_from(next).unwrap_or(MINUTES_PER_DAY))
+}
+
+async fn guard_week(s: &Services, tenant: &str, person: &str, week: IsoWeek) -> ApiResult<Write> {
+    let key = keys::week(tenant, person, &week.to_string());
+    let condition = match load::<TimesheetWeek>(&*s.table, &key).await? {
+        Some(w) => {
+            if let Some(job) = &w.job {
+                return Err(ApiError::Conflict(format!(
+                    "a {} of week {week} is in progress; try again when it has finished",
+                    job.action
+                )));
+            }
+            Condition::VersionIs(w.version)
+        }
+        None => Condition::NotExists,
+    };
+    Ok(Write::Check { key, condition })
+}
+
+async fn day_total_write(
+    s: &Services,
+    tenant: &str,
+    person: &str,
+    date: Date,
+    delta: i64,
+) -> ApiResult<Write> {
+    let now = s.clock.now();
+    let key = keys::day_total(tenant, person, &date.to_string());
+    let mut total = load::<DayTotal>(&*s.table, &key)
+        .await?
+        .unwrap_or_else(|| DayTotal::empty(person, date, now));
+    let expected = total.version;
+    total.minutes = next_day_total(total.minutes, delta, date)?;
+    total.version = expected + 1;
+    total.updated_at = now;
+    Ok(if expected == 0 {
+        record::create(tenant, &total)?
+    } else {
+        record::replace(tenant, &total, expected)?
+    })
+}
+
+fn entry_writes(tenant: &str, change: &Change<'_>, plan: &mut Plan) -> ApiResult<()> {
+    match change {
+        Change::Create(after) => {
+            plan.push(Step::Entry, record::create(tenant, *after)?);
+            plan.push(Step::Entry, record::create(tenant, &EntryRef::of(after))?);
+        }
+        Change::Update { before, after, .. } if before.date == after.date => {
+            plan.push(
+                Step::Entry,
+                record::replace(tenant, *after, before.version)?,
+            );
+        }
+        Change::Update {
+            before,
+            after,
+            entry_ref,
+        } => {
+            // The key holds the date: moving the entry is delete + create, with
+            // its reference pointing at the new place, all in this transaction.
+            plan.push(
+                Step::Entry,
+                Write::Delete {
+                    key: before.key(tenant),
+                    condition: Some(Condition::VersionIs(before.version)),
+                },
+            );
+            plan.push(Step::Entry, record::create(tenant, *after)?);
+            let mut moved = (*entry_ref).clone();
+            moved.date = after.date;
+            moved.version = entry_ref.version + 1;
+            moved.updated_at = after.updated_at;
+            plan.push(
+                Step::Entry,
+                record::replace(tenant, &moved, entry_ref.version)?,
+            );
+        }
+        Change::Delete { before, entry_ref } => {
+            plan.push(
+                Step::Entry,
+                Write::Delete {
+                    key: before.key(tenant),
+                    condition: Some(Condition::VersionIs(before.version)),
+                },
+            );
+            plan.push(
+                Step::Entry,
+                Write::Delete {
+                    key: entry_ref.key(tenant),
+                    condition: Some(Condition::VersionIs(entry_ref.version)),
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Writes `change` with every guard, plus `extra` writes (each with the
+/// message a failure of it means), all or nothing. `if_match` says the caller
+/// named the version they edited: losing that race is 412, not 409.
+pub async fn commit(
+    s: &Services,
+    caller: &Caller,
+    change: Change<'_>,
+    if_match: bool,
+    extra: Vec<(Write, &'static str)>,
+) -> ApiResult<()> {
+    let tenant = caller.tenant.as_str();
+    let Some(entry) = change.after().or(change.before()) else {
+        return Err(ApiError::Internal("an entry change names no entry".into()));
+    };
+    let (person, id) = (entry.person_id.clone(), entry.id.clone());
+    let mut plan = Plan::default();
+
+    let period = Period::load(s, tenant).await?;
+    for e in change.before().into_iter().chain(change.after()) {
+        period.check(e.date)?;
+    }
+    plan.push(Step::Lock, period.pin(tenant));
+
+    let weeks: BTreeSet<IsoWeek> = change
+        .before()
+        .into_iter()
+        .chain(change.after())
+        .map(TimeEntry::week)
+        .collect();
+    for week in weeks {
+        plan.push(Step::Week, guard_week(s, tenant, &person, week).await?);
+    }
+    for (date, delta) in day_deltas(&change) {
+        plan.push(
+            Step::Day,
+            day_total_write(s, tenant, &person, date, delta).await?,
+        );
+    }
+    entry_writes(tenant, &change, &mut plan)?;
+    plan.push(
+        Step::Other("the change could not be recorded; retry"),
+        audit(
+            s,
+            caller,
+            change.action(),
+            change.before(),
+            change.after(),
+            &id,
+        )?,
+    );
+    for (write, why) in extra {
+        plan.push(Step::Other(why), write);
+    }
+    let Plan { writes, steps } = plan;
+    match s.table.transact(writes).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::ConditionFailed { index, .. }) => Err(steps
+            .get(index)
+            .copied()
+            .unwrap_or(Step::Other("the time changed while saving; retry"))
+            .conflict(if_match)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn a_day_holds_at_most_24_hours_but_can_always_shrink() {
+        let d = date(2026, 11, 20);
+        assert_eq!(next_day_total(600, 840, d).unwrap(), 1440);
+        assert!(next_day_total(600, 841, d).is_err());
+        // Data already over the limit may still be reduced.
+        assert_eq!(next_day_total(1500, -100, d).unwrap(), 1400);
+        assert_eq!(next_day_total(10, -100, d).unwrap(), 0);
+    }
+}

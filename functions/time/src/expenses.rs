@@ -1,0 +1,347 @@
+//! `/v1/expenses`: money spent on a project, in the client's currency, to be
+//! approved and possibly re-billed with a markup. The receipt is attached later
+//! by the receipts function.
+
+use agencyops_domain::timesheet::WorkStatus;
+use agencyops_domain::{validate, Currency};
+use agencyops_platform::error::Problems;
+use agencyops_platform::extract::{IfMatch, Json, Path, Query};
+use agencyops_platform::period::Period;
+use agencyops_platform::resource::{self, audit, ListPage};
+use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::record::{load, Record};
+use agencyops_store::records::Expense;
+use agencyops_store::{
+    keys, Condition, Index, Query as StoreQuery, SkCondition, StoreError, Write,
+};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use jiff::civil::{date, Date};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::policy::{self, check_date, check_id, check_note, nullable, Worker};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewExpense {
+    pub project_id: String,
+    #[schema(value_type = String, example = "2026-11-20")]
+    pub date: Date,
+    #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "42.50")]
+    pub amount: Decimal,
+    /// Must be the project's currency; defaults to it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "EUR")]
+    pub currency: Option<Currency>,
+    pub category: String,
+    #[serde(default)]
+    pub note: String,
+    /// Defaults from the project's billing model.
+    #[serde(default)]
+    pub billable: Option<bool>,
+    /// Added when re-billed, 0 to 1000 (%), at most 2 decimals.
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[schema(value_type = Option<String>, example = "10")]
+    pub markup_percent: Option<Decimal>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpensePatch {
+    #[schema(value_type = Option<String>)]
+    pub date: Option<Date>,
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[schema(value_type = Option<String>)]
+    pub amount: Option<Decimal>,
+    pub category: Option<String>,
+    pub note: Option<String>,
+    pub billable: Option<bool>,
+    /// `null` removes the markup.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub markup_percent: Option<Option<String>>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExpenseFilter {
+    /// Whose expenses (`me` or an id); defaults to the caller.
+    pub person_id: Option<String>,
+    pub project_id: Option<String>,
+    pub status: Option<WorkStatus>,
+    #[param(value_type = Option<String>)]
+    pub from: Option<Date>,
+    #[param(value_type = Option<String>)]
+    pub to: Option<Date>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+fn check_markup(p: &mut Problems, markup: Option<Decimal>) {
+    if markup.is_some_and(|m| {
+        m.is_sign_negative() || m > Decimal::from(1000) || m.normalize().scale() > 2
+    }) {
+        p.add(
+            "markup_percent",
+            "must be 0 to 1000 (%) with at most 2 decimals",
+        );
+    }
+}
+
+fn check_category(p: &mut Problems, category: &str) {
+    p.check("category", validate::name(category, 100));
+}
+
+/// The expense with this id, if the caller may see it.
+async fn visible_expense(s: &Services, caller: &Caller, id: &str) -> ApiResult<Expense> {
+    policy::refuse_client(caller)?;
+    load::<Expense>(&*s.table, &keys::expense(&caller.tenant, id))
+        .await?
+        .filter(|e| policy::sees_work_of(caller, &e.person_id))
+        .ok_or(ApiError::NotFound("expense"))
+}
+
+/// An expense the caller may change, still editable, at the version they name.
+async fn changeable_expense(
+    s: &Services,
+    caller: &Caller,
+    id: &str,
+    if_match: IfMatch,
+) -> ApiResult<Expense> {
+    let expense = visible_expense(s, caller, id).await?;
+    policy::may_change_work_of(caller, &expense.person_id)?;
+    if if_match.0.is_some_and(|v| v != expense.version) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    policy::require_editable("expense", expense.status)?;
+    Ok(expense)
+}
+
+fn location(e: &Expense) -> Option<String> {
+    Some(format!("/v1/expenses/{}", e.id))
+}
+
+#[utoipa::path(post, path = "/v1/expenses", tag = "expenses", request_body = NewExpense,
+    responses((status = 201, body = Expense), (status = 400), (status = 403), (status = 404), (status = 409)),
+    operation_id = "create_expense")]
+pub async fn create(
+    State(s): State<Services>,
+    caller: Caller,
+    Json(body): Json<NewExpense>,
+) -> ApiResult<Response> {
+    policy::refuse_client(&caller)?;
+    let mut p = Problems::new();
+    check_id(&mut p, "project_id", &body.project_id);
+    check_date(&mut p, "date", body.date);
+    check_category(&mut p, &body.category);
+    check_note(&mut p, "note", &body.note);
+    check_markup(&mut p, body.markup_percent);
+    p.finish()?;
+    let project =
+        policy::project_for_work(&s, &caller, &body.project_id, &Worker::caller(&caller)).await?;
+    let currency = body.currency.unwrap_or(project.currency);
+    let mut p = Problems::new();
+    if currency != project.currency {
+        p.add(
+            "currency",
+            format!(
+                "must be {}, the currency of this project's client",
+                project.currency
+            ),
+        );
+    }
+    p.check(
+        "amount",
+        validate::amount(&body.amount, currency.minor_units()),
+    );
+    p.finish()?;
+    let period = Period::load(&s, &caller.tenant).await?;
+    period.check(body.date)?;
+    let now = s.clock.now();
+    let expense = Expense {
+        id: resource::new_id(),
+        person_id: caller.person.clone(),
+        project_id: project.id.clone(),
+        date: body.date,
+        amount: body.amount,
+        currency,
+        category: body.category.trim().to_owned(),
+        note: body.note.trim().to_owned(),
+        billable: body
+            .billable
+            .unwrap_or(project.billing_model.billable_by_default()),
+        markup_percent: body.markup_percent,
+        status: WorkStatus::Draft,
+        approval: None,
+        rejection: None,
+        invoice_id: None,
+        receipt: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    resource::insert(&s, &caller, &expense, vec![period.pin(&caller.tenant)]).await?;
+    Ok(resource::respond(
+        StatusCode::CREATED,
+        &expense,
+        location(&expense),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/expenses", tag = "expenses", params(ExpenseFilter),
+    responses((status = 200, body = ListPage<Expense>), (status = 400), (status = 403), (status = 404)),
+    operation_id = "list_expenses")]
+pub async fn list(
+    State(s): State<Services>,
+    caller: Caller,
+    Query(f): Query<ExpenseFilter>,
+) -> ApiResult<axum::Json<ListPage<Expense>>> {
+    let person =
+        policy::visible_person(&s, &caller, f.person_id.as_deref().unwrap_or("me")).await?;
+    let from = f.from.unwrap_or(date(1900, 1, 1));
+    let to = f.to.unwrap_or(date(2999, 12, 31));
+    if from > to {
+        return Err(ApiError::field("query.from", "must not be after `to`"));
+    }
+    let q = StoreQuery::new(Index::Gsi1, keys::person_expenses(&caller.tenant, &person))
+        .sk(SkCondition::Between(
+            keys::expense_sort(&from.to_string(), ""),
+            keys::expense_sort(&to.to_string(), "~"),
+        ))
+        .backward();
+    let keep = |e: &Expense| {
+        f.project_id.as_deref().is_none_or(|p| e.project_id == p)
+            && f.status.is_none_or(|st| e.status == st)
+    };
+    Ok(axum::Json(
+        resource::list(&s, &caller, q, f.limit, f.cursor.as_deref(), keep).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/expenses/{id}", tag = "expenses", params(("id" = String, Path)),
+    responses((status = 200, body = Expense), (status = 403), (status = 404)), operation_id = "get_expense")]
+pub async fn get(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let expense = visible_expense(&s, &caller, &id).await?;
+    Ok(resource::respond(StatusCode::OK, &expense, None))
+}
+
+#[utoipa::path(patch, path = "/v1/expenses/{id}", tag = "expenses", params(("id" = String, Path)), request_body = ExpensePatch,
+    responses((status = 200, body = Expense), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)),
+    operation_id = "patch_expense")]
+pub async fn patch(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+    Json(body): Json<ExpensePatch>,
+) -> ApiResult<Response> {
+    let current = changeable_expense(&s, &caller, &id, if_match).await?;
+    let mut p = Problems::new();
+    let markup = match &body.markup_percent {
+        Some(Some(m)) => match m.parse::<Decimal>() {
+            Ok(d) => Some(Some(d)),
+            Err(_) => {
+                p.add("markup_percent", "must be a decimal number such as \"10\"");
+                None
+            }
+        },
+        Some(None) => Some(None),
+        None => None,
+    };
+    check_markup(&mut p, markup.flatten());
+    if let Some(d) = body.date {
+        check_date(&mut p, "date", d);
+    }
+    if let Some(a) = &body.amount {
+        p.check(
+            "amount",
+            validate::amount(a, current.currency.minor_units()),
+        );
+    }
+    if let Some(c) = &body.category {
+        check_category(&mut p, c);
+    }
+    if let Some(n) = &body.note {
+        check_note(&mut p, "note", n);
+    }
+    p.finish()?;
+    policy::project_of_work(&s, &caller, &current.project_id).await?;
+    let period = Period::load(&s, &caller.tenant).await?;
+    period.check(current.date)?;
+    if let Some(d) = body.date {
+        period.check(d)?;
+    }
+    let pin = period.pin(&caller.tenant);
+    let expense = resource::update(&s, &caller, current, if_match, "update", |e| {
+        let before = e.clone();
+        if let Some(d) = body.date {
+            e.date = d;
+        }
+        if let Some(a) = body.amount {
+            e.amount = a;
+        }
+        if let Some(c) = body.category {
+            e.category = c.trim().to_owned();
+        }
+        if let Some(n) = body.note {
+            e.note = n.trim().to_owned();
+        }
+        if let Some(b) = body.billable {
+            e.billable = b;
+        }
+        if let Some(m) = markup {
+            e.markup_percent = m;
+        }
+        if *e == before {
+            return Ok(vec![]);
+        }
+        // Fixing an expense that was sent back makes it a draft again.
+        e.status = WorkStatus::Draft;
+        Ok(vec![pin])
+    })
+    .await?;
+    Ok(resource::respond(StatusCode::OK, &expense, None))
+}
+
+#[utoipa::path(delete, path = "/v1/expenses/{id}", tag = "expenses", params(("id" = String, Path)),
+    responses((status = 204), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "delete_expense")]
+pub async fn delete(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+) -> ApiResult<Response> {
+    let current = changeable_expense(&s, &caller, &id, if_match).await?;
+    policy::project_of_work(&s, &caller, &current.project_id).await?;
+    let period = Period::load(&s, &caller.tenant).await?;
+    period.check(current.date)?;
+    let writes = vec![
+        Write::Delete {
+            key: current.key(&caller.tenant),
+            condition: Some(Condition::VersionIs(current.version)),
+        },
+        audit(&s, &caller, "delete", Some(&current), None, &current.id)?,
+        period.pin(&caller.tenant),
+    ];
+    match s.table.transact(writes).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(StoreError::ConditionFailed { index: 0, .. }) if if_match.0.is_some() => {
+            Err(ApiError::PreconditionFailed)
+        }
+        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::Conflict(
+            "the expense changed while it was being deleted; reload and retry".into(),
+        )),
+        Err(StoreError::ConditionFailed { .. }) => Err(ApiError::Conflict(
+            "the lock date changed while deleting; reload and retry".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}

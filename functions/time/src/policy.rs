@@ -1,0 +1,204 @@
+//! Who may record, see and change whose work, on which projects, and the field
+//! rules every piece of dated work shares.
+
+use agencyops_domain::Role;
+use agencyops_platform::access::is_member;
+use agencyops_platform::error::Problems;
+use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::keys;
+use agencyops_store::record::load;
+use agencyops_store::records::{Person, Project, Task};
+use jiff::civil::Date;
+use serde::{Deserialize, Deserializer};
+
+/// Longest note kept on an entry or expense.
+pub const MAX_NOTE: usize = 2000;
+/// Work is dated within the years an ISO week can name.
+const YEARS: std::ops::RangeInclusive<i16> = 1900..=2999;
+
+/// Client users see their client's projects elsewhere, never people's time.
+pub fn refuse_client(caller: &Caller) -> ApiResult<()> {
+    if caller.role == Role::Client {
+        Err(ApiError::forbidden(
+            "client users do not record or view time and expenses",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether the caller may see `person`'s time and expenses: their own always,
+/// everyone's for the staff who run the agency.
+pub fn sees_work_of(caller: &Caller, person: &str) -> bool {
+    person == caller.person || caller.role.sees_everything()
+}
+
+/// Someone else's work is changed only by those who manage work.
+pub fn may_change_work_of(caller: &Caller, person: &str) -> ApiResult<()> {
+    if person == caller.person || caller.role.manages_work() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only admins and managers change someone else's time and expenses",
+        ))
+    }
+}
+
+/// The person a path or filter names (`me` is the caller), if the caller may
+/// see their work. Someone unknown or out of sight is "not found".
+pub async fn visible_person(s: &Services, caller: &Caller, person: &str) -> ApiResult<String> {
+    refuse_client(caller)?;
+    if person == "me" || person == caller.person {
+        return Ok(caller.person.clone());
+    }
+    if !caller.role.sees_everything() || agencyops_domain::validate::id(person).is_err() {
+        return Err(ApiError::NotFound("person"));
+    }
+    load::<Person>(&*s.table, &keys::person(&caller.tenant, person))
+        .await?
+        .ok_or(ApiError::NotFound("person"))?;
+    Ok(person.to_owned())
+}
+
+/// Whose work is being recorded, and the role that decides which projects they may book.
+#[derive(Clone, Debug)]
+pub struct Worker {
+    pub id: String,
+    pub role: Role,
+}
+
+impl Worker {
+    pub fn caller(caller: &Caller) -> Worker {
+        Worker {
+            id: caller.person.clone(),
+            role: caller.role,
+        }
+    }
+}
+
+/// The caller, or the person they record for: only admins and managers record
+/// for someone else, and only for an active person of the agency who records time.
+pub async fn worker(s: &Services, caller: &Caller, person_id: Option<&str>) -> ApiResult<Worker> {
+    let id = match person_id {
+        None => return Ok(Worker::caller(caller)),
+        Some(id) if id == caller.person => return Ok(Worker::caller(caller)),
+        Some(id) => id,
+    };
+    caller.require(&[Role::Admin, Role::Manager]).map_err(|_| {
+        ApiError::forbidden("only admins and managers record time for someone else")
+    })?;
+    let person = load::<Person>(&*s.table, &keys::person(&caller.tenant, id))
+        .await?
+        .filter(|p| p.active && p.role != Role::Client)
+        .ok_or_else(|| ApiError::field("person_id", "is not an active person who records time"))?;
+    Ok(Worker {
+        id: person.id,
+        role: person.role,
+    })
+}
+
+/// The project work is booked on: it exists (404), members and contractors are
+/// on its team (403), and it still takes work (409 once closed).
+pub async fn project_for_work(
+    s: &Services,
+    caller: &Caller,
+    project_id: &str,
+    worker: &Worker,
+) -> ApiResult<Project> {
+    let project = load::<Project>(&*s.table, &keys::project(&caller.tenant, project_id))
+        .await?
+        .ok_or(ApiError::NotFound("project"))?;
+    if matches!(worker.role, Role::Member | Role::Contractor) {
+        let as_worker = Caller {
+            person: worker.id.clone(),
+            ..caller.clone()
+        };
+        if !is_member(s, &as_worker, project_id).await? {
+            return Err(ApiError::forbidden("not assigned to this project"));
+        }
+    }
+    open_project(project)
+}
+
+/// Refuses work on a closed project.
+pub fn open_project(project: Project) -> ApiResult<Project> {
+    if project.stage.accepts_time() {
+        Ok(project)
+    } else {
+        Err(ApiError::Conflict(
+            "the project is closed; reopen it before changing work on it".into(),
+        ))
+    }
+}
+
+/// The project an existing piece of work belongs to, open to changes.
+pub async fn project_of_work(
+    s: &Services,
+    caller: &Caller,
+    project_id: &str,
+) -> ApiResult<Project> {
+    let project = load::<Project>(&*s.table, &keys::project(&caller.tenant, project_id))
+        .await?
+        .ok_or(ApiError::NotFound("project"))?;
+    open_project(project)
+}
+
+/// A task of the project that still takes time; anything else is a 400 on `task_id`.
+pub async fn open_task(
+    s: &Services,
+    caller: &Caller,
+    project_id: &str,
+    id: &str,
+) -> ApiResult<Task> {
+    if agencyops_domain::validate::id(id).is_err() {
+        return Err(ApiError::field("task_id", "is not a valid id"));
+    }
+    match load::<Task>(&*s.table, &keys::task(&caller.tenant, project_id, id)).await? {
+        Some(t) if !t.archived => Ok(t),
+        Some(_) => Err(ApiError::field("task_id", "the task is archived")),
+        None => Err(ApiError::field("task_id", "is not a task of this project")),
+    }
+}
+
+/// New work is billable when the project bills time and the task is billable.
+pub fn default_billable(project: &Project, task: Option<&Task>) -> bool {
+    project.billing_model.billable_by_default() && task.is_none_or(|t| t.billable)
+}
+
+pub fn check_date(p: &mut Problems, field: &str, date: Date) {
+    if !YEARS.contains(&date.year()) {
+        p.add(field, "must be a date between 1900 and 2999");
+    }
+}
+
+pub fn check_note(p: &mut Problems, field: &str, note: &str) {
+    if note.chars().count() > MAX_NOTE {
+        p.add(field, format!("must be at most {MAX_NOTE} characters"));
+    }
+}
+
+pub fn check_id(p: &mut Problems, field: &str, id: &str) {
+    p.check(field, agencyops_domain::validate::id(id));
+}
+
+/// Refuses changes to approved, submitted or invoiced work, saying why.
+pub fn require_editable(
+    kind: &str,
+    status: agencyops_domain::timesheet::WorkStatus,
+) -> ApiResult<()> {
+    match status.locked_reason() {
+        None => Ok(()),
+        Some(why) => Err(ApiError::Locked(format!(
+            "this {kind} cannot change: {why}"
+        ))),
+    }
+}
+
+/// For PATCH fields where `null` clears the value and absence leaves it alone.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}

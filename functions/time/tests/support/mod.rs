@@ -1,0 +1,159 @@
+//! What the time tests share: the intake and time routes over one store, a
+//! studio to work in, and direct store access for what other functions do
+//! (approving work, closing a period, starting a week job).
+
+#![allow(dead_code, unused_imports)]
+
+pub use agencyops_apitest::{studio, who, App, As, Res, Studio};
+use agencyops_domain::timesheet::WorkStatus;
+use agencyops_store::record::{self, load};
+use agencyops_store::records::{EntryRef, Expense, LockDate, TimeEntry, TimesheetWeek, WeekJob};
+use agencyops_store::{keys, Write};
+use jiff::civil::Date;
+use serde_json::{json, Value};
+
+pub const LOCKED: &str = "https://agencyops.dev/problems/locked";
+
+pub fn app() -> App {
+    App::new(agencyops_intake::routes().merge(agencyops_time::routes()))
+}
+
+pub async fn setup() -> (App, Studio) {
+    let app = app();
+    let s = studio(&app, "acme").await;
+    (app, s)
+}
+
+pub fn day(s: &str) -> Date {
+    s.parse().unwrap()
+}
+
+/// Records `minutes` on `date` and returns the response.
+pub async fn record(app: &App, who: &As, project: &str, date: &str, minutes: i64) -> Res {
+    app.post(
+        who,
+        "/v1/time-entries",
+        json!({"project_id": project, "date": date, "minutes": minutes, "note": "work"}),
+    )
+    .await
+}
+
+pub async fn expense(app: &App, who: &As, project: &str, date: &str, amount: &str) -> Res {
+    app.post(
+        who,
+        "/v1/expenses",
+        json!({"project_id": project, "date": date, "amount": amount, "currency": "EUR", "category": "Travel"}),
+    )
+    .await
+}
+
+/// Every item of a list endpoint, following cursors.
+pub async fn all(app: &App, who: &As, path: &str) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    let sep = if path.contains('?') { '&' } else { '?' };
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{path}{sep}limit=200&cursor={c}"),
+            None => format!("{path}{sep}limit=200"),
+        };
+        let res = app.get(who, &url).await.expect(200);
+        items.extend(res.body["items"].as_array().cloned().unwrap_or_default());
+        match res.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return items,
+        }
+    }
+}
+
+pub async fn entries_of(app: &App, who: &As) -> Vec<Value> {
+    all(app, who, "/v1/time-entries").await
+}
+
+pub async fn expenses_of(app: &App, who: &As) -> Vec<Value> {
+    all(app, who, "/v1/expenses").await
+}
+
+pub fn total_minutes(entries: &[Value]) -> u64 {
+    entries.iter().map(|e| e["minutes"].as_u64().unwrap()).sum()
+}
+
+pub async fn stored_entry(app: &App, tenant: &str, id: &str) -> TimeEntry {
+    let r: EntryRef = load(&*app.table, &keys::entry_ref(tenant, id))
+        .await
+        .unwrap()
+        .expect("entry ref");
+    load(&*app.table, &r.entry_key(tenant))
+        .await
+        .unwrap()
+        .expect("entry")
+}
+
+/// Sets an entry's status as the approvals function would.
+pub async fn set_entry_status(app: &App, tenant: &str, id: &str, status: WorkStatus) {
+    let mut e = stored_entry(app, tenant, id).await;
+    let v = e.version;
+    e.status = status;
+    e.version = v + 1;
+    let w = record::replace(tenant, &e, v).unwrap();
+    app.table.transact(vec![w]).await.unwrap();
+}
+
+pub async fn set_expense_status(app: &App, tenant: &str, id: &str, status: WorkStatus) {
+    let mut e: Expense = load(&*app.table, &keys::expense(tenant, id))
+        .await
+        .unwrap()
+        .expect("expense");
+    let v = e.version;
+    e.status = status;
+    e.version = v + 1;
+    let w = record::replace(tenant, &e, v).unwrap();
+    app.table.transact(vec![w]).await.unwrap();
+}
+
+/// Closes the period up to and including `date`.
+pub async fn lock(app: &App, tenant: &str, date: &str) {
+    let lock = LockDate {
+        id: "lock".into(),
+        lock_date: Some(day(date)),
+        set_by: Some("boss".into()),
+        version: 1,
+        updated_at: app.clock_now(),
+    };
+    let w: Write = record::create(tenant, &lock).unwrap();
+    app.table.transact(vec![w]).await.unwrap();
+}
+
+/// Starts a submit job on a person's week, as the approvals function does.
+pub async fn start_week_job(app: &App, tenant: &str, person: &str, week: &str) {
+    let mut w = TimesheetWeek::empty(person, week.parse().unwrap(), app.clock_now());
+    w.version = 1;
+    w.submitted_at = Some(app.clock_now());
+    w.job = Some(WeekJob {
+        id: "job1".into(),
+        action: "submit".into(),
+        project_id: None,
+        actor: person.into(),
+        reason: None,
+        started_at: app.clock_now(),
+        batches_done: 0,
+    });
+    app.table
+        .transact(vec![record::create(tenant, &w).unwrap()])
+        .await
+        .unwrap();
+}
+
+pub trait ClockNow {
+    fn clock_now(&self) -> jiff::Timestamp;
+}
+
+impl ClockNow for App {
+    fn clock_now(&self) -> jiff::Timestamp {
+        agencyops_platform::clock::Clock::now(&self.clock)
+    }
+}
+
+pub fn detail(res: &Res) -> String {
+    res.body["detail"].as_str().unwrap_or("").to_owned()
+}
