@@ -1,12 +1,14 @@
-//! The sample API Gateway v2 events in `events/intake` go through the same entry
-//! path `lambda_http::run` uses (event -> request with the authorizer context ->
-//! router -> API Gateway response), with the DynamoDB adapter on a private moto.
+//! The sample API Gateway v2 events in `events/` go through the same entry path
+//! `lambda_http::run` uses (event -> request with the authorizer context ->
+//! router -> API Gateway response), with DynamoDB and SQS on a private moto; the
+//! sample SQS batch goes through the budget consumer's Lambda handler.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use agencyops_platform::config::Config;
 use agencyops_testkit::Moto;
+use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_http::request::LambdaRequest;
 use lambda_http::tower::ServiceExt;
 use lambda_http::{Adapter, Context, LambdaEvent};
@@ -15,17 +17,21 @@ use serde_json::Value;
 /// The id the other-tenant sample asks for; the test swaps in a real acme client.
 const SAMPLE_CLIENT_ID: &str = "01JD0000000000000000000000";
 
-/// A sample event, with the sample client id replaced by `client_id` when given.
-fn event(name: &str, client_id: Option<&str>) -> LambdaRequest {
+/// A sample event's text (`intake/create-client.json`), with placeholders replaced.
+fn sample(name: &str, substitutions: &[(&str, &str)]) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../events/intake")
+        .join("../events")
         .join(name);
     let mut text =
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    if let Some(id) = client_id {
-        text = text.replace(SAMPLE_CLIENT_ID, id);
+    for (from, to) in substitutions {
+        text = text.replace(from, to);
     }
-    serde_json::from_str(&text)
+    text
+}
+
+fn event(name: &str, substitutions: &[(&str, &str)]) -> LambdaRequest {
+    serde_json::from_str(&sample(name, substitutions))
         .unwrap_or_else(|e| panic!("{name} is not an API Gateway v2 event: {e}"))
 }
 
@@ -35,10 +41,13 @@ struct Reply {
     content_type: String,
 }
 
-async fn invoke(router: &axum::Router, name: &str, client_id: Option<&str>) -> Reply {
+async fn invoke(router: &axum::Router, name: &str, substitutions: &[(&str, &str)]) -> Reply {
     let adapter: Adapter<'_, _, _> = Adapter::from(router.clone());
     let res = adapter
-        .oneshot(LambdaEvent::new(event(name, client_id), Context::default()))
+        .oneshot(LambdaEvent::new(
+            event(name, substitutions),
+            Context::default(),
+        ))
         .await
         .unwrap_or_else(|e| match e {});
     let json = serde_json::to_value(&res).expect("response serialises");
@@ -78,7 +87,7 @@ async fn sample_events_through_the_lambda_entry_path_on_dynamodb() {
     let services = agencyops_platform::lambda::services(&config).await;
     let router = agencyops_intake::router(services);
 
-    let created = invoke(&router, "create-client.json", None).await;
+    let created = invoke(&router, "intake/create-client.json", &[]).await;
     assert_eq!(created.status, 201, "{}", created.body);
     assert_eq!(created.body["name"], "Northwind Studio");
     assert_eq!(created.body["currency"], "EUR");
@@ -86,29 +95,158 @@ async fn sample_events_through_the_lambda_entry_path_on_dynamodb() {
     // API Gateway retries deliver the same Idempotency-Key: one client, same answer.
     // The other-tenant sample asks globex for this very client: it must not find it.
     let acme_client = created.body["id"].as_str().unwrap_or_default().to_owned();
-    let replay = invoke(&router, "create-client.json", None).await;
+    let replay = invoke(&router, "intake/create-client.json", &[]).await;
     assert_eq!(replay.status, 201);
     assert_eq!(replay.body["id"], created.body["id"]);
 
-    let listed = invoke(&router, "list-clients.json", None).await;
+    let listed = invoke(&router, "intake/list-clients.json", &[]).await;
     assert_eq!(listed.status, 200, "{}", listed.body);
     let items = listed.body["items"].as_array().cloned().unwrap_or_default();
     assert_eq!(items.len(), 1, "one client despite the retry: {items:?}");
 
     for (name, status) in [
-        ("create-client-as-member.json", 403),
-        ("get-client-other-tenant.json", 404),
-        ("create-client-bad-json.json", 400),
-        ("no-claims.json", 401),
+        ("intake/create-client-as-member.json", 403),
+        ("intake/get-client-other-tenant.json", 404),
+        ("intake/create-client-bad-json.json", 400),
+        ("intake/no-claims.json", 401),
     ] {
-        let reply = invoke(&router, name, Some(&acme_client)).await;
+        let reply = invoke(&router, name, &[(SAMPLE_CLIENT_ID, &acme_client)]).await;
         assert_eq!(reply.status, status, "{name}: {}", reply.body);
         assert_eq!(reply.content_type, "application/problem+json", "{name}");
     }
-    let listed = invoke(&router, "list-clients.json", None).await;
+    let listed = invoke(&router, "intake/list-clients.json", &[]).await;
     assert_eq!(
         listed.body["items"].as_array().map(Vec::len),
         Some(1),
         "refused requests wrote nothing"
+    );
+}
+
+/// Time is recorded, submitted and approved through the time and approvals
+/// functions' Lambda entry paths; the approval's message really lands on SQS and
+/// the budget consumer's Lambda handler turns it into burn, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_and_approval_events_reach_the_budget_consumer_through_sqs() {
+    let moto = Moto::start().expect("moto_server must start");
+    let sdk = agencyops_platform::aws::emulator_config(&moto.endpoint);
+    agencyops_store::dynamo::create_table(&aws_sdk_dynamodb::Client::new(&sdk), "agencyops-test")
+        .await
+        .expect("create table");
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let queue_url = sqs
+        .create_queue()
+        .queue_name("approved")
+        .send()
+        .await
+        .expect("queue")
+        .queue_url
+        .unwrap_or_default();
+    let config = |function: &str| {
+        Config::from_vars(HashMap::from([
+            ("TABLE_NAME".to_owned(), "agencyops-test".to_owned()),
+            (
+                "CURSOR_SECRET".to_owned(),
+                "0123456789abcdef0123456789abcdef".to_owned(),
+            ),
+            ("AWS_ENDPOINT_URL".to_owned(), moto.endpoint.clone()),
+            ("QUEUE_URL_APPROVED".to_owned(), queue_url.clone()),
+            ("AGENCYOPS_FUNCTION".to_owned(), function.to_owned()),
+        ]))
+        .expect("config")
+    };
+    let services = |function: &str| {
+        let config = config(function);
+        async move { agencyops_platform::lambda::services(&config).await }
+    };
+    let intake = agencyops_intake::router(services("intake").await);
+    let time = agencyops_time::router(services("time").await);
+    let approvals = agencyops_approvals::router(services("approvals").await);
+    let consumer = services("budget-consumer").await;
+
+    let client = invoke(&intake, "intake/create-client.json", &[]).await;
+    assert_eq!(client.status, 201, "{}", client.body);
+    let client_id = client.body["id"].as_str().unwrap_or_default().to_owned();
+    let project = invoke(
+        &intake,
+        "intake/create-project.json",
+        &[("CLIENT_ID", &client_id)],
+    )
+    .await;
+    assert_eq!(project.status, 201, "{}", project.body);
+    let project_id = project.body["id"].as_str().unwrap_or_default().to_owned();
+    let subs = [
+        ("PROJECT_ID", project_id.as_str()),
+        ("CLIENT_ID", &client_id),
+    ];
+
+    let entry = invoke(&time, "time/create-time-entry.json", &subs).await;
+    assert_eq!(entry.status, 201, "{}", entry.body);
+    assert_eq!(entry.body["minutes"], 510);
+    let refused = invoke(&time, "time/create-time-entry-as-client.json", &subs).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let week = invoke(&time, "time/get-timesheet.json", &subs).await;
+    assert_eq!(week.status, 200, "{}", week.body);
+
+    let submitted = invoke(&approvals, "approvals/submit-timesheet.json", &subs).await;
+    assert_eq!(submitted.status, 200, "{}", submitted.body);
+    let member = invoke(
+        &approvals,
+        "approvals/approve-timesheet-as-member.json",
+        &subs,
+    )
+    .await;
+    assert_eq!(member.status, 403, "{}", member.body);
+    assert_eq!(member.content_type, "application/problem+json");
+    let approved = invoke(&approvals, "approvals/approve-timesheet.json", &subs).await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+
+    // What the SQS event source mapping would hand the consumer.
+    let received = sqs
+        .receive_message()
+        .queue_url(&queue_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive")
+        .messages
+        .unwrap_or_default();
+    assert_eq!(received.len(), 1, "one change for the one project");
+    let records: Vec<Value> = received
+        .iter()
+        .map(|m| {
+            serde_json::json!({"messageId": m.message_id, "receiptHandle": m.receipt_handle,
+            "body": m.body, "eventSource": "aws:sqs"})
+        })
+        .collect();
+    let batch: SqsEvent =
+        serde_json::from_value(serde_json::json!({ "Records": records })).expect("sqs event");
+    let outcome = agencyops_approvals::budget::handle_sqs(&consumer, batch).await;
+    assert!(outcome.batch_item_failures.is_empty());
+
+    // The sample batch repeats a change and carries a truncated message: only the
+    // truncated one fails, and the repeat does not count twice.
+    let sample: SqsEvent =
+        serde_json::from_str(&sample("approvals/approved-batch.json", &subs)).expect("sqs event");
+    let outcome = agencyops_approvals::budget::handle_sqs(&consumer, sample).await;
+    let failed: Vec<_> = outcome
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, ["7c1f0a3e-5b2d-4e6f-9a8b-1c2d3e4f5a6b"]);
+
+    let budget = invoke(&approvals, "approvals/get-budget.json", &subs).await;
+    assert_eq!(budget.status, 200, "{}", budget.body);
+    // 510 approved minutes plus the sample's 480, each counted once: 16.5 h of 10,
+    // and both thresholds of both measures raised once.
+    assert_eq!(budget.body["hours"]["used"], "16.50", "{}", budget.body);
+    assert_eq!(budget.body["fees"]["used"]["amount"], "1650.00");
+    assert_eq!(budget.body["fees"]["percent_used"], "165.00");
+    assert_eq!(budget.body["hours"]["over_budget"], true);
+    assert_eq!(
+        budget.body["alerts"].as_array().map(Vec::len),
+        Some(4),
+        "{}",
+        budget.body
     );
 }

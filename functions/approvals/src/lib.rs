@@ -2,10 +2,17 @@
 //! date, budgets, the audit trail and reports. Approved work is announced on the
 //! `approved` queue, whose consumer (`budget`) keeps each project's burn.
 
+pub mod approvers;
+pub mod body;
 pub mod budget;
+pub mod expense_approvals;
 pub mod insights;
+pub mod lock_date;
+pub mod snapshot;
+pub mod weeks;
 
 use agencyops_platform::Services;
+use axum::routing::{post, put};
 use axum::Router;
 use utoipa::OpenApi;
 
@@ -18,7 +25,30 @@ pub fn router(services: Services) -> Router {
 
 /// The bare routes, for hosts that add their own layers.
 pub fn routes() -> Router<Services> {
-    Router::new().merge(insights::routes())
+    Router::new()
+        .route(
+            "/v1/timesheets/{person_id}/{iso_week}/submit",
+            post(weeks::submit),
+        )
+        .route(
+            "/v1/timesheets/{person_id}/{iso_week}/approve",
+            post(weeks::approve),
+        )
+        .route(
+            "/v1/timesheets/{person_id}/{iso_week}/reject",
+            post(weeks::reject),
+        )
+        .route("/v1/expenses/{id}/submit", post(expense_approvals::submit))
+        .route(
+            "/v1/expenses/{id}/approve",
+            post(expense_approvals::approve),
+        )
+        .route("/v1/expenses/{id}/reject", post(expense_approvals::reject))
+        .route(
+            "/v1/settings/lock-date",
+            put(lock_date::set).get(lock_date::get),
+        )
+        .merge(insights::routes())
 }
 
 /// The OpenAPI document of every route above.
@@ -31,9 +61,51 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "AgencyOps approvals", description = "Submit, approve and reject time and expenses; lock dates."),
-    paths(),
+    paths(
+        weeks::submit, weeks::approve, weeks::reject,
+        expense_approvals::submit, expense_approvals::approve, expense_approvals::reject,
+        lock_date::get, lock_date::set,
+    ),
     tags(
         (name = "approvals", description = "Timesheet and expense approval, lock dates"),
     )
 )]
 pub struct ApiDoc;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_approval_operation_is_documented_once() {
+        let doc = openapi();
+        let ids: Vec<String> = doc
+            .paths
+            .paths
+            .values()
+            .flat_map(|item| {
+                [&item.get, &item.post, &item.patch, &item.delete, &item.put]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|op| op.operation_id.clone())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for id in [
+            "submit_timesheet",
+            "approve_timesheet",
+            "reject_timesheet",
+            "submit_expense",
+            "approve_expense",
+            "reject_expense",
+            "get_lock_date",
+            "set_lock_date",
+        ] {
+            assert_eq!(ids.iter().filter(|i| *i == id).count(), 1, "{id}");
+        }
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), ids.len(), "operation ids are unique");
+    }
+}

@@ -124,6 +124,20 @@ impl App {
         }
     }
 
+    /// Like [`App::new`], with the routes' table wrapped by `wrap` (e.g. one that
+    /// fails a chosen write, to simulate a crash). `table` is the wrapped one;
+    /// `embedded` still reaches the store directly.
+    pub fn with_table(
+        routes: Router<Services>,
+        wrap: impl FnOnce(Arc<dyn Table>) -> Arc<dyn Table>,
+    ) -> App {
+        let mut app = App::new(Router::new());
+        app.services.table = wrap(app.services.table.clone());
+        app.table = app.services.table.clone();
+        app.router = agencyops_platform::http::finish(routes, app.services.clone(), "test");
+        app
+    }
+
     /// Any request; checks that every error is problem+json with a matching status.
     pub async fn raw(
         &self,

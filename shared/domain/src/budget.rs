@@ -23,7 +23,12 @@ pub fn percent_used(used: Decimal, budget: Decimal) -> Option<Decimal> {
     }
     used.checked_mul(Decimal::from(100))?
         .checked_div(budget)
-        .map(|p| p.round_dp(2))
+        .map(|p| {
+            // Always two places, so "85.00" reads the same for hours and fees.
+            let mut p = p.round_dp(2);
+            p.rescale(2);
+            p
+        })
 }
 
 /// Thresholds (measure, percent) reached by `hours` and `fees` that are not in

@@ -56,9 +56,10 @@ impl Host {
     pub fn app(&self) -> Router {
         let routes = agencyops_intake::routes()
             .merge(agencyops_time::routes())
-            .merge(agencyops_approvals::routes());
+            .merge(agencyops_approvals::routes())
+            .merge(agencyops_receipts::routes());
         let api = agencyops_platform::http::finish(routes, self.services.clone(), "local")
-        .layer(from_fn_with_state(self.tokens.clone(), require_dev_token));
+            .layer(from_fn_with_state(self.tokens.clone(), require_dev_token));
         Router::new()
             .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
             .route("/health", get(|| async { "ok" }))
@@ -91,6 +92,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = agencyops_intake::ApiDoc::openapi();
     doc.merge(agencyops_time::ApiDoc::openapi());
     doc.merge(agencyops_approvals::openapi());
+    doc.merge(agencyops_receipts::ApiDoc::openapi());
     doc.info.title = "AgencyOps".into();
     doc.info.license = None;
     let components = doc.components.get_or_insert_with(Default::default);
@@ -121,7 +123,21 @@ impl Host {
                 async move { agencyops_approvals::budget::handle_body(&services, &body).await },
             )
         });
-        Consumers::new(self.queue.clone()).on(agencyops_platform::events::APPROVED_QUEUE, budget)
+        let services = self.services.clone();
+        let receipts: Handler = Arc::new(move |body| {
+            let services = services.clone();
+            Box::pin(async move {
+                agencyops_receipts::process_event_json(&services, &body)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+        });
+        Consumers::new(self.queue.clone())
+            .on(agencyops_platform::events::APPROVED_QUEUE, budget)
+            .on(
+                agencyops_platform::blob::embedded::BLOB_EVENTS_QUEUE,
+                receipts,
+            )
     }
 }
 

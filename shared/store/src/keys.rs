@@ -25,6 +25,11 @@
 //! | lock date | `T#t#SETTINGS` | `LOCK` | | |
 //! | project burn | `T#t#PROJECT#p` | `BURN` | | |
 //! | burn change applied | `T#t#PROJECT#p` | `APPLIED#change` | | |
+//! | receipt file on an expense | `T#t#RECEIPTHASH#sha256` | `EXPENSE#x` | | |
+//!
+//! Blob (S3) keys are built here too: a receipt upload is
+//! `receipts/{tenant}/{expense}/{upload}` and a refused file moves to
+//! `quarantine/{tenant}/{expense}/{upload}` (see [`receipt_object`]).
 //!
 //! Access patterns:
 //! - list people, clients, intake requests: query the tenant's collection partition;
@@ -42,6 +47,8 @@
 //! - work in progress: GSI2 `T#t#UNBILLED`, SK prefix `PROJECT#p#` for one project.
 //!   The index attributes are set on the entry or expense itself, so approval and
 //!   "enters WIP" are the same write and can never disagree.
+//! - the expenses carrying the same receipt file: query `T#t#RECEIPTHASH#sha256`
+//!   (the receipt itself lives on the expense item).
 //!
 //! Known ceiling: a tenant's audit trail is one partition (about 1,000 writes/s in
 //! DynamoDB). Far above an agency's rate of change; shard `T#t#AUDIT` by day if a
@@ -241,6 +248,42 @@ pub fn burn_applied(tenant: &str, project: &str, change: &str) -> Key {
     )
 }
 
+/// Every expense with the receipt file of this SHA-256 (lowercase hex).
+pub fn receipt_hashes(tenant: &str, sha256: &str) -> String {
+    format!("{}#RECEIPTHASH#{sha256}", t(tenant))
+}
+pub fn receipt_hash(tenant: &str, sha256: &str, expense: &str) -> Key {
+    Key::new(receipt_hashes(tenant, sha256), format!("EXPENSE#{expense}"))
+}
+
+/// Blob prefix of receipt uploads (the S3 trigger's filter).
+pub const RECEIPTS_PREFIX: &str = "receipts/";
+/// Blob prefix refused files are moved to; nothing under it is ever served.
+pub const QUARANTINE_PREFIX: &str = "quarantine/";
+
+/// Where one upload of an expense's receipt is stored.
+pub fn receipt_object(tenant: &str, expense: &str, upload: &str) -> String {
+    format!("{RECEIPTS_PREFIX}{tenant}/{expense}/{upload}")
+}
+/// Tenant, expense and upload of a receipt object key, if it is one.
+pub fn parse_receipt_object(key: &str) -> Option<(&str, &str, &str)> {
+    let rest = key.strip_prefix(RECEIPTS_PREFIX)?;
+    let mut parts = rest.split('/');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(t), Some(x), Some(u), None) if !t.is_empty() && !x.is_empty() && !u.is_empty() => {
+            Some((t, x, u))
+        }
+        _ => None,
+    }
+}
+/// Where a refused file under `receipts/` goes: the same path under `quarantine/`.
+pub fn quarantine_object(receipt_key: &str) -> String {
+    let rest = receipt_key
+        .strip_prefix(RECEIPTS_PREFIX)
+        .unwrap_or(receipt_key);
+    format!("{QUARANTINE_PREFIX}{rest}")
+}
+
 pub fn counter(tenant: &str, name: &str) -> Key {
     Key::new(format!("{}#COUNTER", t(tenant)), name.to_owned())
 }
@@ -272,6 +315,7 @@ mod tests {
             lock_date("acme"),
             project_burn("acme", "p"),
             burn_applied("acme", "p", "c"),
+            receipt_hash("acme", "ab12", "x"),
         ];
         for k in keys {
             assert!(k.pk.starts_with("T#acme#"), "{k}");
@@ -288,6 +332,22 @@ mod tests {
             unbilled("acme"),
         ] {
             assert!(pk.starts_with("T#acme#"), "{pk}");
+        }
+    }
+
+    #[test]
+    fn receipt_objects_carry_tenant_and_expense() {
+        let k = receipt_object("acme", "x1", "u1");
+        assert_eq!(k, "receipts/acme/x1/u1");
+        assert_eq!(parse_receipt_object(&k), Some(("acme", "x1", "u1")));
+        assert_eq!(quarantine_object(&k), "quarantine/acme/x1/u1");
+        for bad in [
+            "quarantine/acme/x1/u1",
+            "receipts/acme/x1",
+            "receipts/a/x/u/v",
+            "receipts//x/u",
+        ] {
+            assert_eq!(parse_receipt_object(bad), None, "{bad}");
         }
     }
 

@@ -45,10 +45,10 @@ pub struct Expense {
     pub approval: Option<ExpenseApproval>,
     pub rejection: Option<super::Rejection>,
     pub invoice_id: Option<String>,
-    /// The receipt, once one has been uploaded and processed.
+    /// The receipt: announced (pending) when its upload URL is issued, then
+    /// accepted or rejected by the receipts processor.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub receipt: Option<serde_json::Value>,
+    pub receipt: Option<super::Receipt>,
     pub version: u64,
     #[schema(value_type = String)]
     pub created_at: Timestamp,

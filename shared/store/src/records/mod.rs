@@ -6,6 +6,7 @@ mod expenses;
 mod intake;
 mod people;
 mod projects;
+mod receipts;
 mod settings;
 mod time;
 
@@ -14,6 +15,7 @@ pub use expenses::*;
 pub use intake::*;
 pub use people::*;
 pub use projects::*;
+pub use receipts::*;
 pub use settings::*;
 pub use time::*;
 

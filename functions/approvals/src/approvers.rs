@@ -1,0 +1,92 @@
+//! Who may submit and who may decide. The same rules hold for timesheets and
+//! expenses: people submit their own work (admins and managers may do it for
+//! them); admins decide on anything, their own time included; finance decides
+//! on anyone's work but their own; a manager decides only on the projects they
+//! are on, and never on their own work. Everyone else may not decide at all.
+
+use agencyops_domain::Role;
+use agencyops_platform::access::is_member;
+use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+
+/// Submitting: the person themself, or an admin or manager for them.
+pub fn require_may_submit(caller: &Caller, owner: &str) -> ApiResult<()> {
+    if caller.role == Role::Client {
+        return Err(ApiError::forbidden("client users do not record work"));
+    }
+    if caller.person == owner || matches!(caller.role, Role::Admin | Role::Manager) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only the person who recorded the work, an admin or a manager may submit it",
+        ))
+    }
+}
+
+/// Approving or rejecting someone's work, before looking at which projects.
+pub fn require_may_decide(caller: &Caller, owner: &str) -> ApiResult<()> {
+    caller.require(&[Role::Admin, Role::Finance, Role::Manager])?;
+    if caller.person == owner && caller.role != Role::Admin {
+        return Err(ApiError::forbidden(
+            "nobody approves or rejects their own work; ask another approver",
+        ));
+    }
+    Ok(())
+}
+
+/// A manager must be on every project they decide on; other approvers may
+/// decide on any. `projects` are the projects the decision touches.
+pub async fn require_manages<'a>(
+    s: &Services,
+    caller: &Caller,
+    projects: impl IntoIterator<Item = &'a str>,
+    hint: &str,
+) -> ApiResult<()> {
+    if caller.role != Role::Manager {
+        return Ok(());
+    }
+    for project in projects {
+        if !is_member(s, caller, project).await? {
+            return Err(ApiError::forbidden(format!(
+                "you do not manage project {project}; {hint}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(person: &str, role: Role) -> Caller {
+        Caller {
+            tenant: "acme".into(),
+            person: person.into(),
+            role,
+            client: None,
+        }
+    }
+
+    #[test]
+    fn people_submit_their_own_work_and_staff_may_do_it_for_them() {
+        assert!(require_may_submit(&caller("ana", Role::Member), "ana").is_ok());
+        assert!(require_may_submit(&caller("ana", Role::Contractor), "ana").is_ok());
+        assert!(require_may_submit(&caller("mia", Role::Manager), "ana").is_ok());
+        assert!(require_may_submit(&caller("boss", Role::Admin), "ana").is_ok());
+        assert!(require_may_submit(&caller("bo", Role::Member), "ana").is_err());
+        assert!(require_may_submit(&caller("fin", Role::Finance), "ana").is_err());
+        assert!(require_may_submit(&caller("ana", Role::Client), "ana").is_err());
+    }
+
+    #[test]
+    fn only_admins_decide_on_their_own_work() {
+        assert!(require_may_decide(&caller("boss", Role::Admin), "boss").is_ok());
+        assert!(require_may_decide(&caller("fin", Role::Finance), "fin").is_err());
+        assert!(require_may_decide(&caller("mia", Role::Manager), "mia").is_err());
+        assert!(require_may_decide(&caller("fin", Role::Finance), "ana").is_ok());
+        assert!(require_may_decide(&caller("mia", Role::Manager), "ana").is_ok());
+        for role in [Role::Member, Role::Contractor, Role::Client] {
+            assert!(require_may_decide(&caller("bo", role), "ana").is_err());
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! Expenses are approved one at a time, by the same people who approve time on
+//! the expense's project. Approval fixes what the client will be billed (amount
+//! plus markup); the change to the project's burn is announced after the write.
+//! Repeating an approve or a reject re-announces the same change (same id), so a
+//! client retrying after a failed announcement loses nothing and counts nothing twice.
+
+use agencyops_domain::timesheet::{with_markup, WorkStatus};
+use agencyops_domain::{validate, Role};
+use agencyops_platform::error::Problems;
+use agencyops_platform::events::{BurnChange, APPROVED_QUEUE};
+use agencyops_platform::extract::{IfMatch, Json, Path};
+use agencyops_platform::period::Period;
+use agencyops_platform::resource::{self, fetch};
+use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::keys;
+use agencyops_store::records::{Approval, Expense, ExpenseApproval, Project, Rejection};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::approvers::{require_manages, require_may_decide, require_may_submit};
+use crate::body::OptionalJson;
+use crate::weeks::MAX_REASON;
+
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpenseAction {}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectExpense {
+    /// Required (missing reads as empty, so the problem names the field).
+    #[serde(default)]
+    pub reason: String,
+}
+
+async fn load(s: &Services, caller: &Caller, id: &str) -> ApiResult<Expense> {
+    fetch::<Expense>(s, &keys::expense(&caller.tenant, id)).await
+}
+
+/// The caller may decide on this expense: by role, not their own, on a project they manage.
+async fn require_decides(s: &Services, caller: &Caller, expense: &Expense) -> ApiResult<()> {
+    require_may_decide(caller, &expense.person_id)?;
+    require_manages(
+        s,
+        caller,
+        [expense.project_id.as_str()],
+        "only its project's managers, finance or an admin may decide on it",
+    )
+    .await
+}
+
+fn locked(status: WorkStatus) -> ApiError {
+    ApiError::Locked(format!(
+        "this expense cannot change: {}",
+        status.locked_reason().unwrap_or("it is closed")
+    ))
+}
+
+#[utoipa::path(post, path = "/v1/expenses/{id}/submit", tag = "approvals", params(("id" = String, Path)),
+    request_body(content = ExpenseAction, description = "Optional"),
+    responses((status = 200, body = Expense), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "submit_expense")]
+pub async fn submit(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+    OptionalJson(_body): OptionalJson<ExpenseAction>,
+) -> ApiResult<Response> {
+    if caller.role == Role::Client {
+        return Err(ApiError::forbidden("client users do not record expenses"));
+    }
+    let current = load(&s, &caller, &id).await?;
+    require_may_submit(&caller, &current.person_id)?;
+    match current.status {
+        WorkStatus::Draft | WorkStatus::Rejected => {}
+        WorkStatus::Submitted => {
+            return Err(ApiError::Conflict(
+                "this expense is already submitted and waits for approval".into(),
+            ))
+        }
+        other => return Err(locked(other)),
+    }
+    let period = Period::load(&s, &caller.tenant).await?;
+    period.check(current.date)?;
+    let tenant = caller.tenant.clone();
+    let expense = resource::update(&s, &caller, current, if_match, "submit", |e| {
+        e.status = WorkStatus::Submitted;
+        Ok(vec![period.pin(&tenant)])
+    })
+    .await?;
+    Ok(resource::respond(StatusCode::OK, &expense, None))
+}
+
+#[utoipa::path(post, path = "/v1/expenses/{id}/approve", tag = "approvals", params(("id" = String, Path)),
+    request_body(content = ExpenseAction, description = "Optional"),
+    responses((status = 200, body = Expense), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "approve_expense")]
+pub async fn approve(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+    OptionalJson(_body): OptionalJson<ExpenseAction>,
+) -> ApiResult<Response> {
+    caller.require(&[Role::Admin, Role::Finance, Role::Manager])?;
+    let current = load(&s, &caller, &id).await?;
+    require_decides(&s, &caller, &current).await?;
+    let project = fetch::<Project>(&s, &keys::project(&caller.tenant, &current.project_id)).await?;
+    match current.status {
+        WorkStatus::Submitted => {}
+        WorkStatus::Approved => {
+            // Already approved: announce again (the consumer ignores repeats).
+            if let Some(a) = &current.approval {
+                announce(&s, &caller, &current, &project, a.billed_amount, false).await?;
+            }
+            return Ok(resource::respond(StatusCode::OK, &current, None));
+        }
+        WorkStatus::Draft | WorkStatus::Rejected => {
+            return Err(ApiError::Conflict(
+                "this expense has not been submitted; it must be submitted before it is approved"
+                    .into(),
+            ))
+        }
+        WorkStatus::Invoiced => return Err(locked(WorkStatus::Invoiced)),
+    }
+    let period = Period::load(&s, &caller.tenant).await?;
+    period.check(current.date)?;
+    let billed = with_markup(current.amount, current.markup_percent)
+        .ok_or_else(|| ApiError::Internal(format!("billed amount of expense {id} overflows")))?;
+    let now = s.clock.now();
+    let tenant = caller.tenant.clone();
+    let approver = caller.person.clone();
+    let expense = resource::update(&s, &caller, current, if_match, "approve", |e| {
+        e.status = WorkStatus::Approved;
+        e.approval = Some(ExpenseApproval {
+            approved_by: approver,
+            approved_at: now,
+            billed_amount: billed,
+        });
+        Ok(vec![period.pin(&tenant)])
+    })
+    .await?;
+    announce(&s, &caller, &expense, &project, billed, false).await?;
+    Ok(resource::respond(StatusCode::OK, &expense, None))
+}
+
+#[utoipa::path(post, path = "/v1/expenses/{id}/reject", tag = "approvals", params(("id" = String, Path)),
+    request_body = RejectExpense,
+    responses((status = 200, body = Expense), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "reject_expense")]
+pub async fn reject(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+    Json(body): Json<RejectExpense>,
+) -> ApiResult<Response> {
+    let mut p = Problems::new();
+    p.check("reason", validate::name(&body.reason, MAX_REASON));
+    p.finish()?;
+    caller.require(&[Role::Admin, Role::Finance, Role::Manager])?;
+    let current = load(&s, &caller, &id).await?;
+    require_decides(&s, &caller, &current).await?;
+    let project = fetch::<Project>(&s, &keys::project(&caller.tenant, &current.project_id)).await?;
+    match current.status {
+        WorkStatus::Submitted | WorkStatus::Approved => {}
+        WorkStatus::Rejected => {
+            // Already rejected: if that undid an approval, announce it again.
+            if let Some(undone) = current
+                .rejection
+                .as_ref()
+                .and_then(|r| r.unapproved.as_ref())
+            {
+                announce(&s, &caller, &current, &project, undone.value, true).await?;
+            }
+            return Ok(resource::respond(StatusCode::OK, &current, None));
+        }
+        WorkStatus::Draft => {
+            return Err(ApiError::Conflict(
+                "nothing to reject: this expense has not been submitted".into(),
+            ))
+        }
+        WorkStatus::Invoiced => return Err(locked(WorkStatus::Invoiced)),
+    }
+    let period = Period::load(&s, &caller.tenant).await?;
+    period.check(current.date)?;
+    let now = s.clock.now();
+    let tenant = caller.tenant.clone();
+    let by = caller.person.clone();
+    let reason = body.reason.trim().to_owned();
+    let expense = resource::update(&s, &caller, current, if_match, "reject", |e| {
+        let unapproved = e.approval.take().map(|a| undone_approval(e, a));
+        e.status = WorkStatus::Rejected;
+        e.rejection = Some(Rejection {
+            rejected_by: by,
+            rejected_at: now,
+            reason,
+            job_id: None,
+            unapproved,
+        });
+        Ok(vec![period.pin(&tenant)])
+    })
+    .await?;
+    if let Some(undone) = expense
+        .rejection
+        .as_ref()
+        .and_then(|r| r.unapproved.as_ref())
+    {
+        announce(&s, &caller, &expense, &project, undone.value, true).await?;
+    }
+    Ok(resource::respond(StatusCode::OK, &expense, None))
+}
+
+/// An expense's undone approval in the shape rejections keep: its billed
+/// amount as the value, no minutes, no rates.
+fn undone_approval(e: &Expense, a: ExpenseApproval) -> Approval {
+    Approval {
+        approved_by: a.approved_by,
+        approved_at: a.approved_at,
+        bill_rate: None,
+        rate_source: None,
+        currency: e.currency,
+        cost_rate: None,
+        cost_currency: None,
+        billed_minutes: 0,
+        value: a.billed_amount,
+        job_id: None,
+    }
+}
+
+/// The burn change of approving (or un-approving) this version of the expense:
+/// re-billed value as fees when billable, the amount spent as cost.
+pub fn burn_change(
+    tenant: &str,
+    expense: &Expense,
+    project: &Project,
+    billed: Decimal,
+    undo: bool,
+) -> Option<BurnChange> {
+    if expense.currency != project.currency {
+        return None;
+    }
+    let sign = |d: Decimal| if undo { -d } else { d };
+    Some(BurnChange {
+        kind: if undo { "unapproved" } else { "approved" }.into(),
+        tenant: tenant.into(),
+        change_id: format!("expense:{}:{}", expense.id, expense.version),
+        project_id: expense.project_id.clone(),
+        minutes: 0,
+        billable_minutes: 0,
+        fees: sign(if expense.billable {
+            billed
+        } else {
+            Decimal::ZERO
+        }),
+        cost: sign(expense.amount),
+        currency: project.currency,
+    })
+}
+
+/// Sends the change; a failure is a 5xx, so the client's retry announces it again.
+async fn announce(
+    s: &Services,
+    caller: &Caller,
+    expense: &Expense,
+    project: &Project,
+    billed: Decimal,
+    undo: bool,
+) -> ApiResult<()> {
+    let Some(change) = burn_change(&caller.tenant, expense, project, billed, undo) else {
+        tracing::warn!(expense = %expense.id, "expense currency differs from its project's; burn not changed");
+        return Ok(());
+    };
+    s.queue
+        .send(APPROVED_QUEUE, &change.to_body())
+        .await
+        .map_err(|e| ApiError::Internal(format!("announcing the expense change failed: {e}")))
+}

@@ -1,0 +1,153 @@
+//! The lock date (period close): nothing dated on or before it is created,
+//! edited, deleted, submitted, approved or un-approved. Admin and finance close
+//! periods; re-opening one (moving the date earlier, or clearing it) changes
+//! books already reported on, so only an admin may do it.
+
+use agencyops_domain::Role;
+use agencyops_platform::extract::{IfMatch, Json};
+use agencyops_platform::resource;
+use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::record::{self, load};
+use agencyops_store::records::LockDate;
+use agencyops_store::{keys, StoreError};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use jiff::civil::Date;
+use serde::{Deserialize, Deserializer};
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetLockDate {
+    /// The last closed day, or null to re-open every period. Required, so an
+    /// empty body never clears the lock by accident.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, example = "2026-10-31")]
+    pub lock_date: Option<Option<Date>>,
+}
+
+/// Tells "null" (Some(None)) apart from a missing field (None).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Date>>, D::Error> {
+    Option::<Date>::deserialize(d).map(Some)
+}
+
+async fn current(s: &Services, tenant: &str) -> ApiResult<LockDate> {
+    Ok(load::<LockDate>(&*s.table, &keys::lock_date(tenant))
+        .await?
+        .unwrap_or_else(|| LockDate::none(s.clock.now())))
+}
+
+#[utoipa::path(get, path = "/v1/settings/lock-date", tag = "approvals",
+    responses((status = 200, body = LockDate), (status = 403)), operation_id = "get_lock_date")]
+pub async fn get(State(s): State<Services>, caller: Caller) -> ApiResult<Response> {
+    caller.require(&[
+        Role::Admin,
+        Role::Finance,
+        Role::Manager,
+        Role::Member,
+        Role::Contractor,
+    ])?;
+    let lock = current(&s, &caller.tenant).await?;
+    Ok(resource::respond(StatusCode::OK, &lock, None))
+}
+
+/// Whether moving the lock from `from` to `to` re-opens closed days.
+pub fn reopens(from: Option<Date>, to: Option<Date>) -> bool {
+    match (from, to) {
+        (Some(_), None) => true,
+        (Some(f), Some(t)) => t < f,
+        (None, _) => false,
+    }
+}
+
+#[utoipa::path(put, path = "/v1/settings/lock-date", tag = "approvals", request_body = SetLockDate,
+    responses((status = 200, body = LockDate), (status = 400), (status = 403), (status = 409), (status = 412)), operation_id = "set_lock_date")]
+pub async fn set(
+    State(s): State<Services>,
+    caller: Caller,
+    if_match: IfMatch,
+    Json(body): Json<SetLockDate>,
+) -> ApiResult<Response> {
+    let wanted = body.lock_date.ok_or_else(|| {
+        ApiError::field(
+            "lock_date",
+            "is required: a date, or null to clear the lock",
+        )
+    })?;
+    caller.require(&[Role::Admin, Role::Finance])?;
+    let before = current(&s, &caller.tenant).await?;
+    if let IfMatch(Some(v)) = if_match {
+        if v != before.version {
+            return Err(ApiError::PreconditionFailed);
+        }
+    }
+    if before.lock_date == wanted {
+        return Ok(resource::respond(StatusCode::OK, &before, None));
+    }
+    let reopening = reopens(before.lock_date, wanted);
+    if reopening && caller.role != Role::Admin {
+        return Err(ApiError::forbidden(
+            "only an admin may re-open a closed period (move the lock date earlier or clear it)",
+        ));
+    }
+    let mut after = before.clone();
+    after.lock_date = wanted;
+    after.set_by = Some(caller.person.clone());
+    after.version = before.version + 1;
+    after.updated_at = s.clock.now();
+    let write = if before.version == 0 {
+        record::create(&caller.tenant, &after)?
+    } else {
+        record::replace(&caller.tenant, &after, before.version)?
+    };
+    let action = if reopening { "reopen" } else { "lock" };
+    let audit = resource::audit(
+        &s,
+        &caller,
+        action,
+        (before.version > 0).then_some(&before),
+        Some(&after),
+        &after.id,
+    )?;
+    match s.table.transact(vec![write, audit]).await {
+        Ok(()) => Ok(resource::respond(StatusCode::OK, &after, None)),
+        Err(StoreError::ConditionFailed { index: 0, .. }) if if_match.0.is_some() => {
+            Err(ApiError::PreconditionFailed)
+        }
+        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::Conflict(
+            "the lock date changed while it was being set; reload and retry".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn moving_earlier_or_clearing_reopens_moving_later_does_not() {
+        let oct = Some(date(2026, 10, 31));
+        let sep = Some(date(2026, 9, 30));
+        assert!(reopens(oct, sep));
+        assert!(reopens(oct, None));
+        assert!(!reopens(sep, oct));
+        assert!(!reopens(None, oct));
+        assert!(!reopens(None, None));
+    }
+
+    #[test]
+    fn the_date_is_required_and_null_clears_it() {
+        let parse = |s: &str| serde_json::from_str::<SetLockDate>(s).map(|b| b.lock_date);
+        assert_eq!(parse("{}").unwrap(), None);
+        assert_eq!(parse(r#"{"lock_date": null}"#).unwrap(), Some(None));
+        assert_eq!(
+            parse(r#"{"lock_date": "2026-10-31"}"#).unwrap(),
+            Some(Some(date(2026, 10, 31)))
+        );
+        assert!(parse(r#"{"lock_date": "31/10/2026"}"#).is_err());
+        assert!(parse(r#"{"lock": "2026-10-31"}"#).is_err());
+    }
+}

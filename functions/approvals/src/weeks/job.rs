@@ -1,0 +1,365 @@
+//! Moving a whole week, however many entries it has, as one resumable job.
+//!
+//! 1. The job is recorded on the week (`TimesheetWeek.job`) in one transaction
+//!    with the lock-date pin and a "<action>.start" audit record. The time
+//!    function pins the week on every entry write and refuses while a job is
+//!    pending, so from then on the week's entries cannot change under the job.
+//! 2. Batches of at most [`BATCH`] entries follow, each one transaction that
+//!    replaces the entries and the week under version conditions. Each batch
+//!    re-reads the week and takes only entries still in the job's from-state,
+//!    so a repeated request resumes exactly where a crash stopped it.
+//! 3. The burn changes of everything the job moved are announced (ids stable
+//!    per job and project, so announcing twice is harmless).
+//! 4. The job is cleared together with the audit record of the whole action.
+//!
+//! Until step 4 readers see the week "in progress" rather than half moved.
+
+use std::collections::BTreeSet;
+
+use agencyops_domain::timesheet::{week_status, IsoWeek, WeekStatus, WorkStatus};
+use agencyops_platform::events::APPROVED_QUEUE;
+use agencyops_platform::period::Period;
+use agencyops_platform::resource::{self, new_id};
+use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::audit::AuditEntry;
+use agencyops_store::record::{self, load};
+use agencyops_store::records::{Person, Project, TimeEntry, TimesheetWeek, WeekJob};
+use agencyops_store::{keys, StoreError, Write};
+use serde::Serialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use super::plan::{self, Action, BATCH};
+use super::reads::{read_entries, RateBook};
+use crate::approvers::{require_manages, require_may_decide, require_may_submit};
+
+/// A request to move one person's week.
+pub struct WeekRequest {
+    pub action: Action,
+    pub person_id: String,
+    pub week: IsoWeek,
+    pub project_id: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// What the action did to the week.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WeekOutcome {
+    pub person_id: String,
+    #[schema(value_type = String, example = "2026-W47")]
+    pub week: IsoWeek,
+    /// "submit", "approve" or "reject".
+    pub action: String,
+    pub project_id: Option<String>,
+    /// The week's state now, from its entries.
+    pub status: WeekStatus,
+    /// How many entries the action moved.
+    pub moved: usize,
+    pub entry_ids: Vec<String>,
+}
+
+const NAME_PROJECT: &str = "name project_id to act only on the projects you manage";
+
+pub async fn run(s: &Services, caller: &Caller, req: WeekRequest) -> ApiResult<WeekOutcome> {
+    match req.action {
+        Action::Submit => require_may_submit(caller, &req.person_id)?,
+        Action::Approve | Action::Reject => require_may_decide(caller, &req.person_id)?,
+    }
+    let tenant = &caller.tenant;
+    if let Some(p) = &req.project_id {
+        resource::fetch::<Project>(s, &keys::project(tenant, p)).await?;
+        require_manages(s, caller, [p.as_str()], NAME_PROJECT).await?;
+    }
+    let week_key = keys::week(tenant, &req.person_id, &req.week.to_string());
+    let stored = load::<TimesheetWeek>(&*s.table, &week_key).await?;
+    let entries = read_entries(s, tenant, &req.person_id, req.week).await?;
+    let person = load::<Person>(&*s.table, &keys::person(tenant, &req.person_id)).await?;
+    if person.is_none() && stored.is_none() && entries.is_empty() {
+        // Another tenant's person, or nobody at all.
+        return Err(ApiError::NotFound("person"));
+    }
+    let week =
+        stored.unwrap_or_else(|| TimesheetWeek::empty(&req.person_id, req.week, s.clock.now()));
+    let (job, week) = match &week.job {
+        Some(job) if job.action == req.action.as_str() && job.project_id == req.project_id => {
+            // The same request again: finish what was started, if the caller may.
+            if req.action != Action::Submit {
+                let scope = plan::to_move(req.action, job.project_id.as_deref(), &entries)
+                    .chain(plan::moved_by(job, &entries))
+                    .map(|e| e.project_id.as_str())
+                    .collect::<BTreeSet<_>>();
+                require_manages(s, caller, scope, NAME_PROJECT).await?;
+            }
+            (job.clone(), week)
+        }
+        Some(job) => {
+            return Err(ApiError::Conflict(format!(
+                "another change to this week is in progress (a {} started at {}); repeat that request to finish it first",
+                job.action, job.started_at
+            )))
+        }
+        None => start(s, caller, &req, week, &entries).await?,
+    };
+    let mut book = RateBook {
+        person,
+        ..RateBook::default()
+    };
+    let (week, entries) = move_in_batches(s, tenant, job.clone(), week, &mut book).await?;
+    announce(s, tenant, &job, &entries).await?;
+    finish(s, caller, &job, week, &entries).await
+}
+
+/// Validates the action against the week as it is and records the job.
+async fn start(
+    s: &Services,
+    caller: &Caller,
+    req: &WeekRequest,
+    week: TimesheetWeek,
+    entries: &[TimeEntry],
+) -> ApiResult<(WeekJob, TimesheetWeek)> {
+    let tenant = &caller.tenant;
+    let project = req.project_id.as_deref();
+    let todo: Vec<&TimeEntry> = plan::to_move(req.action, project, entries).collect();
+    if req.action != Action::Submit {
+        // A manager decides only on projects they are on (submitting needs no project).
+        let projects: BTreeSet<&str> = todo.iter().map(|e| e.project_id.as_str()).collect();
+        require_manages(s, caller, projects, NAME_PROJECT).await?;
+    }
+    if req.action == Action::Reject
+        && entries
+            .iter()
+            .any(|e| plan::covers(req.action, project, e) && e.status == WorkStatus::Invoiced)
+    {
+        return Err(ApiError::Locked(
+            "part of this work has been invoiced and is locked; correct it with a credit note"
+                .into(),
+        ));
+    }
+    if todo.is_empty() {
+        return Err(ApiError::Conflict(req.action.nothing_to_do().into()));
+    }
+    let period = Period::load(s, tenant).await?;
+    for e in &todo {
+        period.check(e.date)?;
+    }
+    let now = s.clock.now();
+    let job = WeekJob {
+        id: new_id(),
+        action: req.action.as_str().into(),
+        project_id: req.project_id.clone(),
+        actor: caller.person.clone(),
+        reason: req.reason.clone(),
+        started_at: now,
+        batches_done: 0,
+    };
+    let mut next = week.clone();
+    next.job = Some(job.clone());
+    next.version = week.version + 1;
+    next.updated_at = now;
+    let put = if week.version == 0 {
+        record::create(tenant, &next)?
+    } else {
+        record::replace(tenant, &next, week.version)?
+    };
+    let writes = vec![
+        put,
+        period.pin(tenant),
+        resource::audit(
+            s,
+            caller,
+            &format!("{}.start", req.action.as_str()),
+            (week.version > 0).then_some(&week),
+            Some(&next),
+            &next.id,
+        )?,
+    ];
+    match s.table.transact(writes).await {
+        Ok(()) => Ok((job, next)),
+        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::Conflict(
+            "this week changed while the request was being checked; reload and retry".into(),
+        )),
+        Err(StoreError::ConditionFailed { index: 1, .. }) => Err(ApiError::Conflict(
+            "the lock date changed while the request was being checked; retry".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Commits the job's batches until nothing is left in its from-state; returns
+/// the week and its entries as they are then.
+async fn move_in_batches(
+    s: &Services,
+    tenant: &str,
+    job: WeekJob,
+    mut week: TimesheetWeek,
+    book: &mut RateBook,
+) -> ApiResult<(TimesheetWeek, Vec<TimeEntry>)> {
+    let (person, week_of) = (week.person_id.clone(), week.week);
+    let action = Action::parse(&job.action)
+        .ok_or_else(|| ApiError::Internal(format!("unknown week job action {}", job.action)))?;
+    let period = Period::load(s, tenant).await?;
+    loop {
+        let entries = read_entries(s, tenant, &person, week_of).await?;
+        let todo: Vec<&TimeEntry> = plan::to_move(action, job.project_id.as_deref(), &entries)
+            .take(BATCH)
+            .collect();
+        if todo.is_empty() {
+            return Ok((week, entries));
+        }
+        for e in &todo {
+            // A lock set while the job was pending stops it: nothing more moves in a closed period.
+            period.check(e.date)?;
+        }
+        if action == Action::Approve {
+            book.load(s, tenant, todo.iter().map(|e| e.project_id.as_str()))
+                .await?;
+        }
+        let now = s.clock.now();
+        let mut writes = Vec::with_capacity(todo.len() + 2);
+        for e in &todo {
+            let approval = match action {
+                Action::Approve => Some(book.approval(e, &job, now)?),
+                _ => None,
+            };
+            let next = plan::moved(e, &job, approval, now);
+            writes.push(record::replace(tenant, &next, e.version)?);
+        }
+        let mut next = week.clone();
+        if let Some(j) = next.job.as_mut() {
+            j.batches_done += 1;
+        }
+        next.version = week.version + 1;
+        next.updated_at = now;
+        writes.push(record::replace(tenant, &next, week.version)?);
+        writes.push(period.pin(tenant));
+        match s.table.transact(writes).await {
+            Ok(()) => week = next,
+            Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {
+                return Err(ApiError::Conflict(format!(
+                    "the week changed while the {} was in progress; repeat the request to resume it",
+                    job.action
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Announces the job's burn changes on the `approved` queue. A failure is a 5xx
+/// (never remembered by the idempotency layer), so the client's retry resumes
+/// the job and announces again; the consumer applies each change id once.
+async fn announce(
+    s: &Services,
+    tenant: &str,
+    job: &WeekJob,
+    entries: &[TimeEntry],
+) -> ApiResult<()> {
+    let changes = plan::burn_changes(tenant, job, entries)
+        .ok_or_else(|| ApiError::Internal("burn change out of range".into()))?;
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let bodies: Vec<String> = changes.iter().map(|c| c.to_body()).collect();
+    s.queue
+        .send_batch(APPROVED_QUEUE, &bodies)
+        .await
+        .map_err(|e| ApiError::Internal(format!("announcing approved work failed: {e}")))
+}
+
+/// Clears the job and records the whole action in the audit trail.
+async fn finish(
+    s: &Services,
+    caller: &Caller,
+    job: &WeekJob,
+    week: TimesheetWeek,
+    entries: &[TimeEntry],
+) -> ApiResult<WeekOutcome> {
+    let action = Action::parse(&job.action)
+        .ok_or_else(|| ApiError::Internal(format!("unknown week job action {}", job.action)))?;
+    let moved = plan::moved_by(job, entries);
+    let moved_ids: Vec<String> = moved.iter().map(|e| e.id.clone()).collect();
+    let before = week_status(entries.iter().map(|e| {
+        if moved_ids.contains(&e.id) {
+            plan::status_before(action, e)
+        } else {
+            e.status
+        }
+    }));
+    let after = week_status(entries.iter().map(|e| e.status));
+    let now = s.clock.now();
+    let mut done = week.clone();
+    done.job = None;
+    match action {
+        Action::Submit => {
+            done.submitted_at = Some(now);
+            done.decided_by = None;
+            done.rejection_reason = None;
+        }
+        Action::Approve => done.decided_by = Some(job.actor.clone()),
+        Action::Reject => {
+            done.decided_by = Some(job.actor.clone());
+            done.rejection_reason = job.reason.clone();
+        }
+    }
+    done.version = week.version + 1;
+    done.updated_at = now;
+    let audit = week_audit(
+        s,
+        caller,
+        action.as_str(),
+        &done.id,
+        json!({"status": before, "project_id": job.project_id}),
+        json!({
+            "status": after,
+            "project_id": job.project_id,
+            "entry_ids": moved_ids,
+            "reason": job.reason,
+            "job_id": job.id,
+        }),
+    )?;
+    let writes = vec![record::replace(&caller.tenant, &done, week.version)?, audit];
+    match s.table.transact(writes).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed { .. }) => {
+            return Err(ApiError::Conflict(format!(
+                "the week changed while the {} was finishing; repeat the request",
+                job.action
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(WeekOutcome {
+        person_id: done.person_id.clone(),
+        week: done.week,
+        action: job.action.clone(),
+        project_id: job.project_id.clone(),
+        status: after,
+        moved: moved_ids.len(),
+        entry_ids: moved_ids,
+    })
+}
+
+/// An audit record of the week as a whole: statuses and the entries moved.
+fn week_audit(
+    s: &Services,
+    caller: &Caller,
+    action: &str,
+    week_id: &str,
+    before: Value,
+    after: Value,
+) -> ApiResult<Write> {
+    AuditEntry {
+        id: new_id(),
+        // Fixed precision, so audit keys sort by time as text (as resource::audit).
+        at: format!("{:.9}", s.clock.now()),
+        actor: caller.person.clone(),
+        actor_role: caller.role.as_str().into(),
+        action: action.into(),
+        entity_kind: <TimesheetWeek as record::Record>::KIND.into(),
+        entity_id: week_id.into(),
+        before: Some(before),
+        after: Some(after),
+    }
+    .write(&caller.tenant)
+    .map_err(ApiError::from)
+}

@@ -1,0 +1,100 @@
+//! What a week job reads: the person's entries of the week, and the projects,
+//! clients and person whose terms price an approval.
+
+use std::collections::{BTreeSet, HashMap};
+
+use agencyops_domain::timesheet::IsoWeek;
+use agencyops_platform::{ApiError, ApiResult, Services};
+use agencyops_store::record::{self, load_many};
+use agencyops_store::records::{Approval, Client, Person, Project, TimeEntry, WeekJob};
+use agencyops_store::{keys, Index, Query, SkCondition};
+
+use crate::snapshot::{approval_for, Approver, Terms};
+
+/// A person's entries in a week: one strongly consistent query (paged).
+pub async fn read_entries(
+    s: &Services,
+    tenant: &str,
+    person: &str,
+    week: IsoWeek,
+) -> ApiResult<Vec<TimeEntry>> {
+    let (from, to) = keys::entry_range(&week.monday().to_string(), &week.sunday().to_string());
+    let mut q = Query::new(Index::Table, keys::person_time(tenant, person))
+        .sk(SkCondition::Between(from, to))
+        .limit(1000);
+    let mut out = Vec::new();
+    loop {
+        let (entries, next) = record::page::<TimeEntry>(&*s.table, &q).await?;
+        out.extend(entries);
+        match next {
+            Some(n) => q.start_after = Some(n),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Projects, clients and the person that price an approval, loaded once per job run.
+#[derive(Default)]
+pub struct RateBook {
+    pub projects: HashMap<String, Project>,
+    pub clients: HashMap<String, Client>,
+    pub person: Option<Person>,
+}
+
+impl RateBook {
+    pub async fn load<'a>(
+        &mut self,
+        s: &Services,
+        tenant: &str,
+        projects: impl Iterator<Item = &'a str>,
+    ) -> ApiResult<()> {
+        let wanted: BTreeSet<&str> = projects
+            .filter(|p| !self.projects.contains_key(*p))
+            .collect();
+        let keys: Vec<_> = wanted.iter().map(|p| keys::project(tenant, p)).collect();
+        for chunk in keys.chunks(100) {
+            for p in load_many::<Project>(&*s.table, chunk).await? {
+                self.projects.insert(p.id.clone(), p);
+            }
+        }
+        let clients: BTreeSet<&str> = self
+            .projects
+            .values()
+            .map(|p| p.client_id.as_str())
+            .filter(|c| !self.clients.contains_key(*c))
+            .collect();
+        let keys: Vec<_> = clients.iter().map(|c| keys::client(tenant, c)).collect();
+        for chunk in keys.chunks(100) {
+            for c in load_many::<Client>(&*s.table, chunk).await? {
+                self.clients.insert(c.id.clone(), c);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn approval(
+        &self,
+        entry: &TimeEntry,
+        job: &WeekJob,
+        now: jiff::Timestamp,
+    ) -> ApiResult<Approval> {
+        let project = self.projects.get(&entry.project_id).ok_or_else(|| {
+            ApiError::Internal(format!(
+                "project {} of time entry {} is missing",
+                entry.project_id, entry.id
+            ))
+        })?;
+        let terms = Terms {
+            project,
+            client: self.clients.get(&project.client_id),
+            person: self.person.as_ref(),
+        };
+        let by = Approver {
+            person: &job.actor,
+            at: now,
+            job_id: &job.id,
+        };
+        approval_for(entry, &terms, &by)
+            .ok_or_else(|| ApiError::Internal(format!("the value of entry {} overflows", entry.id)))
+    }
+}

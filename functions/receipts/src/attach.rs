@@ -1,0 +1,353 @@
+//! What happens to one uploaded object: it is either the file announced on
+//! its expense, checked and attached or refused, or it is not (an unknown or
+//! superseded key) and goes to quarantine untouched by the expense.
+//!
+//! Redelivery changes nothing: a receipt is identified by its object key, and
+//! an event for a receipt already decided, whose file still has the recorded
+//! hash, is a no-op. The expense is written before a refused file is moved, so
+//! a crash in between is finished by the next delivery.
+
+use agencyops_platform::blob::Blob;
+use agencyops_platform::caller::valid_id;
+use agencyops_platform::ports::PortError;
+use agencyops_platform::resource::new_id;
+use agencyops_platform::Services;
+use agencyops_store::audit::AuditEntry;
+use agencyops_store::record::{self, load, load_many};
+use agencyops_store::records::{Expense, Receipt, ReceiptHash, ReceiptStatus, ReceiptSuggestions};
+use agencyops_store::{keys, Index, Query, StoreError, Write};
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+
+use crate::access::takes_receipts;
+use crate::file_type::{check_file, ReceiptType, MAX_RECEIPT_BYTES};
+use crate::pdf;
+use crate::processor::ProcessError;
+
+/// Who the audit trail names for the processor's changes.
+pub const PROCESSOR_ACTOR: &str = "receipts-processor";
+/// Reloads when someone edits the expense while its receipt is processed.
+const ATTEMPTS: usize = 5;
+/// Enough other expenses with the same file to name one.
+const DUPLICATE_SCAN: usize = 25;
+
+/// What processing an object did, for logs and tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Outside `receipts/`: not this processor's business.
+    NotAReceipt,
+    /// No expense announced this key: quarantined, nothing else changed.
+    Unannounced,
+    Accepted,
+    Rejected(String),
+    /// The receipt was already decided for this very file.
+    AlreadyDone,
+}
+
+/// What the file itself says, read once per delivery.
+enum Verdict {
+    Missing,
+    Fine {
+        kind: ReceiptType,
+        size: u64,
+        sha256: String,
+        suggestions: Option<ReceiptSuggestions>,
+    },
+    Refused {
+        reason: String,
+        size: u64,
+        sha256: Option<String>,
+    },
+}
+
+pub(crate) async fn process_object(
+    s: &Services,
+    blob: &dyn Blob,
+    key: &str,
+    uploaded_at: Timestamp,
+) -> Result<Outcome, ProcessError> {
+    let Some((tenant, expense_id, _upload)) = keys::parse_receipt_object(key) else {
+        if key.starts_with(keys::RECEIPTS_PREFIX) {
+            quarantine(blob, key).await?;
+            return Ok(Outcome::Unannounced);
+        }
+        return Ok(Outcome::NotAReceipt);
+    };
+    if !valid_id(tenant) || !valid_id(expense_id) {
+        quarantine(blob, key).await?;
+        return Ok(Outcome::Unannounced);
+    }
+    let mut verdict = None;
+    for _ in 0..ATTEMPTS {
+        let expense = load::<Expense>(&*s.table, &keys::expense(tenant, expense_id)).await?;
+        let Some((expense, receipt)) = expense.and_then(|x| {
+            let r = x.receipt.clone().filter(|r| r.key == key)?;
+            Some((x, r))
+        }) else {
+            quarantine(blob, key).await?;
+            return Ok(Outcome::Unannounced);
+        };
+        if receipt.status == ReceiptStatus::Rejected {
+            // Decided; finish moving the file if a crash interrupted it.
+            quarantine(blob, key).await?;
+            return Ok(Outcome::AlreadyDone);
+        }
+        let v = match verdict.take() {
+            Some(v) => v,
+            None => examine(blob, key, &receipt).await?,
+        };
+        if receipt.status == ReceiptStatus::Accepted {
+            let same_file = match &v {
+                Verdict::Fine { sha256, .. } => receipt.sha256.as_ref() == Some(sha256),
+                Verdict::Missing => true,
+                Verdict::Refused { .. } => false,
+            };
+            if same_file {
+                return Ok(Outcome::AlreadyDone);
+            }
+            // The file was overwritten after it was checked: check it again.
+        }
+        let (next, extra, outcome) = decide(s, tenant, &expense, receipt, &v, uploaded_at).await?;
+        let writes = [
+            vec![
+                record::replace(tenant, &next, expense.version)?,
+                audit(s, tenant, &expense, &next, &outcome)?,
+            ],
+            extra,
+        ]
+        .concat();
+        match s.table.transact(writes).await {
+            Ok(()) => {
+                if matches!(outcome, Outcome::Rejected(_)) {
+                    quarantine(blob, key).await?;
+                }
+                return Ok(outcome);
+            }
+            Err(StoreError::ConditionFailed { index: 0, .. }) => verdict = Some(v),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ProcessError::Contended(expense_id.to_owned()))
+}
+
+/// The expense with its receipt decided, the index writes that go with it,
+/// and what happened.
+async fn decide(
+    s: &Services,
+    tenant: &str,
+    expense: &Expense,
+    mut receipt: Receipt,
+    verdict: &Verdict,
+    uploaded_at: Timestamp,
+) -> Result<(Expense, Vec<Write>, Outcome), ProcessError> {
+    let now = s.clock.now();
+    let previous_hash = receipt.accepted_hash().map(str::to_owned);
+    receipt.uploaded_at = Some(uploaded_at);
+    receipt.processed_at = Some(now);
+    let accepted = match verdict {
+        Verdict::Fine { .. } => takes_receipts(expense.status).map_err(|why| {
+            format!("the expense no longer takes a receipt ({why}); the file was not attached")
+        }),
+        Verdict::Refused { reason, .. } => Err(reason.clone()),
+        Verdict::Missing => Err("the uploaded file could not be found; upload it again".into()),
+    };
+    let mut extra = Vec::new();
+    let outcome = match (verdict, accepted) {
+        (
+            Verdict::Fine {
+                kind,
+                size,
+                sha256,
+                suggestions,
+            },
+            Ok(()),
+        ) => {
+            receipt.status = ReceiptStatus::Accepted;
+            receipt.content_type = Some(kind.mime().to_owned());
+            receipt.size = Some(*size);
+            receipt.sha256 = Some(sha256.clone());
+            receipt.duplicate_of = duplicate_of(s, tenant, sha256, &expense.id).await?;
+            receipt.suggestions = suggestions.clone();
+            receipt.reason = None;
+            receipt.quarantine_key = None;
+            extra.push(Write::put(record::to_item(
+                tenant,
+                &ReceiptHash {
+                    id: expense.id.clone(),
+                    sha256: sha256.clone(),
+                    key: receipt.key.clone(),
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?));
+            Outcome::Accepted
+        }
+        (v, result) => {
+            let reason = result.err().unwrap_or_default();
+            let (size, sha256) = match v {
+                Verdict::Fine { size, sha256, .. } => (Some(*size), Some(sha256.clone())),
+                Verdict::Refused { size, sha256, .. } => (Some(*size), sha256.clone()),
+                Verdict::Missing => (None, None),
+            };
+            receipt.status = ReceiptStatus::Rejected;
+            receipt.content_type = None;
+            receipt.size = size;
+            receipt.sha256 = sha256;
+            receipt.duplicate_of = None;
+            receipt.suggestions = None;
+            receipt.reason = Some(reason.clone());
+            receipt.quarantine_key = Some(keys::quarantine_object(&receipt.key));
+            Outcome::Rejected(reason)
+        }
+    };
+    if let Some(old) = previous_hash.filter(|old| receipt.accepted_hash() != Some(old.as_str())) {
+        extra.push(Write::Delete {
+            key: keys::receipt_hash(tenant, &old, &expense.id),
+            condition: None,
+        });
+    }
+    let mut next = expense.clone();
+    next.receipt = Some(receipt);
+    next.version = expense.version + 1;
+    next.updated_at = now;
+    Ok((next, extra, outcome))
+}
+
+/// Reads the object and checks it against what was announced: size first
+/// (without downloading an oversized file), then the content.
+async fn examine(blob: &dyn Blob, key: &str, receipt: &Receipt) -> Result<Verdict, ProcessError> {
+    let Some(meta) = blob.head(key).await? else {
+        return Ok(Verdict::Missing);
+    };
+    let refuse = |reason: String, size: u64, sha256: Option<String>| {
+        Ok(Verdict::Refused {
+            reason,
+            size,
+            sha256,
+        })
+    };
+    if meta.size > MAX_RECEIPT_BYTES {
+        return refuse(
+            format!(
+                "the file is larger than {} MB",
+                MAX_RECEIPT_BYTES / (1024 * 1024)
+            ),
+            meta.size,
+            None,
+        );
+    }
+    let Some(bytes) = blob.get(key).await? else {
+        return Ok(Verdict::Missing);
+    };
+    let size = bytes.len() as u64;
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    if size != receipt.declared_size {
+        return refuse(
+            format!(
+                "the file is {size} bytes, but {} were announced",
+                receipt.declared_size
+            ),
+            size,
+            Some(sha256),
+        );
+    }
+    let Some(declared) = ReceiptType::from_content_type(&receipt.declared_type) else {
+        return refuse(
+            format!("{} is not an allowed receipt type", receipt.declared_type),
+            size,
+            Some(sha256),
+        );
+    };
+    match check_file(declared, &bytes) {
+        Ok(kind) => {
+            let suggestions = (kind == ReceiptType::Pdf)
+                .then(|| pdf::suggestions(&bytes))
+                .filter(|s| !s.is_empty());
+            Ok(Verdict::Fine {
+                kind,
+                size,
+                sha256,
+                suggestions,
+            })
+        }
+        Err(reason) => refuse(reason, size, Some(sha256)),
+    }
+}
+
+/// Another expense of the tenant that has this very file attached. Index
+/// items are confirmed against the expense, so a stale one (the expense was
+/// deleted or got another receipt) never names the wrong expense.
+async fn duplicate_of(
+    s: &Services,
+    tenant: &str,
+    sha256: &str,
+    expense_id: &str,
+) -> Result<Option<String>, ProcessError> {
+    let q = Query::new(Index::Table, keys::receipt_hashes(tenant, sha256)).limit(DUPLICATE_SCAN);
+    let (hashes, _) = record::page::<ReceiptHash>(&*s.table, &q).await?;
+    let others: Vec<String> = hashes
+        .into_iter()
+        .map(|h| h.id)
+        .filter(|id| id != expense_id)
+        .collect();
+    if others.is_empty() {
+        return Ok(None);
+    }
+    let keys: Vec<_> = others.iter().map(|id| keys::expense(tenant, id)).collect();
+    let expenses = load_many::<Expense>(&*s.table, &keys).await?;
+    Ok(others.into_iter().find(|id| {
+        expenses.iter().any(|x| {
+            &x.id == id && x.receipt.as_ref().and_then(Receipt::accepted_hash) == Some(sha256)
+        })
+    }))
+}
+
+fn audit(
+    s: &Services,
+    tenant: &str,
+    before: &Expense,
+    after: &Expense,
+    outcome: &Outcome,
+) -> Result<Write, ProcessError> {
+    let action = match outcome {
+        Outcome::Accepted => "accept_receipt",
+        _ => "reject_receipt",
+    };
+    Ok(AuditEntry {
+        id: new_id(),
+        at: format!("{:.9}", s.clock.now()),
+        actor: PROCESSOR_ACTOR.into(),
+        actor_role: "system".into(),
+        action: action.into(),
+        entity_kind: "expense".into(),
+        entity_id: after.id.clone(),
+        before: serde_json::to_value(before).ok(),
+        after: serde_json::to_value(after).ok(),
+    }
+    .write(tenant)?)
+}
+
+/// Moves a refused or unknown file out of `receipts/` (copy, then delete), so
+/// nothing refused can be served from where receipts live. Quarantined files
+/// are stored as opaque bytes. Missing objects are fine: already moved.
+async fn quarantine(blob: &dyn Blob, key: &str) -> Result<(), ProcessError> {
+    let bytes = match blob.get(key).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return Ok(()),
+        Err(PortError::Refused(why)) => {
+            tracing::warn!(key, %why, "object key refused by the blob store; left alone");
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    blob.put(
+        &keys::quarantine_object(key),
+        bytes,
+        "application/octet-stream",
+    )
+    .await?;
+    blob.delete(key).await?;
+    tracing::warn!(key, "file quarantined");
+    Ok(())
+}
