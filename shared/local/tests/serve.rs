@@ -1,94 +1,13 @@
 //! The `agencyops` binary as a user runs it: tokens from the CLI, the API over
 //! HTTP, data that survives a crash and restart, and demo data that loads once.
 
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-
-const BIN: &str = env!("CARGO_BIN_EXE_agencyops");
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(data: &Path) -> Server {
-        Server::start_with(data, Stdio::null())
-    }
-
-    fn start_with(data: &Path, stderr: Stdio) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
-        let child = Command::new(BIN)
-            .args([
-                "--data",
-                &data.display().to_string(),
-                "serve",
-                "--addr",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .expect("start agencyops serve");
-        let server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // SIGKILL: the data must survive an unclean stop, not just a polite one.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn cli(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .output()
-        .expect("run agencyops");
-    assert!(
-        out.status.success(),
-        "agencyops {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-fn token(data: &Path, tenant: &str, person: &str, role: &str) -> String {
-    cli(
-        data,
-        &[
-            "token", "--tenant", tenant, "--person", person, "--role", role,
-        ],
-    )
-}
-
-async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
-    let res = req.send().await.expect("request");
-    let status = res.status().as_u16();
-    let body = res.json::<Value>().await.unwrap_or(Value::Null);
-    (status, body)
-}
+use support::*;
 
 #[tokio::test]
 async fn a_client_survives_a_crash_and_tenants_and_roles_hold_over_http() {
