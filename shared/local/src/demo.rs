@@ -13,13 +13,18 @@ use crate::host::Host;
 
 pub const TENANT: &str = "demo";
 
-struct Api {
-    app: axum::Router,
-    token: String,
+pub(crate) struct Api {
+    pub(crate) app: axum::Router,
+    pub(crate) token: String,
 }
 
 impl Api {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+    pub(crate) async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
         let mut req = Request::builder()
             .method(method.clone())
             .uri(path)
@@ -40,15 +45,15 @@ impl Api {
         }
         Ok(value)
     }
-    async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
         self.call(Method::POST, path, Some(body)).await
     }
-    async fn get(&self, path: &str) -> anyhow::Result<Value> {
+    pub(crate) async fn get(&self, path: &str) -> anyhow::Result<Value> {
         self.call(Method::GET, path, None).await
     }
 }
 
-fn id(v: &Value) -> anyhow::Result<String> {
+pub(crate) fn id(v: &Value) -> anyhow::Result<String> {
     v["id"]
         .as_str()
         .map(str::to_owned)
@@ -77,12 +82,24 @@ pub async fn load(host: &Host) -> anyhow::Result<String> {
     let existing = api.get("/v1/clients?limit=1").await?;
     let already = existing["items"].as_array().is_some_and(|a| !a.is_empty());
     if !already {
-        seed(&api).await.context("loading the demo agency")?;
+        let team = seed(&api).await.context("loading the demo agency")?;
+        crate::demo_time::seed(host, &api, &team)
+            .await
+            .context("recording the demo agency's time")?;
     }
     report(host, &api, already).await
 }
 
-async fn seed(api: &Api) -> anyhow::Result<()> {
+/// Who works on the rebrand, for the time the demo records.
+pub(crate) struct Team {
+    pub mara: String,
+    pub rui: String,
+    pub ines: String,
+    pub tom: String,
+    pub rebrand: String,
+}
+
+async fn seed(api: &Api) -> anyhow::Result<Team> {
     let person = |name: &str, email: &str, role: &str, job: &str, cost: &str, bill: &str| {
         json!({"name": name, "email": email, "role": role, "job_role": job,
                "cost_rate": {"amount": cost, "currency": "EUR"},
@@ -287,7 +304,13 @@ async fn seed(api: &Api) -> anyhow::Result<()> {
         "brief": "Two-week discovery for a loyalty app.", "budget": "12000"}),
     )
     .await?;
-    Ok(())
+    Ok(Team {
+        mara,
+        rui,
+        ines,
+        tom,
+        rebrand,
+    })
 }
 
 async fn report(host: &Host, api: &Api, already: bool) -> anyhow::Result<String> {

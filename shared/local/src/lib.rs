@@ -3,5 +3,6 @@
 
 pub mod datadir;
 pub mod demo;
+mod demo_time;
 pub mod host;
 pub mod jobs;

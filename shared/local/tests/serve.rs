@@ -201,6 +201,16 @@ async fn demo_loads_a_working_agency_once() {
     for s in ["open", "accepted", "declined"] {
         assert!(statuses.contains(&s), "{s} missing from {statuses:?}");
     }
+    // Last week's approved time and expense are work in progress: 32 h of Rui's
+    // at the designer rate of 105/h plus a 84.20 train fare with 10 % markup.
+    let (_, wip) = send(
+        http.get(format!("{}/v1/reports/wip", server.base))
+            .bearer_auth(&admin),
+    )
+    .await;
+    let projects = wip["projects"].as_array().cloned().unwrap_or_default();
+    assert_eq!(projects.len(), 1, "{wip}");
+    assert_eq!(projects[0]["total"]["amount"], "3452.62", "{wip}");
 }
 
 #[tokio::test]
