@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
+use agencyops_apitest::bench::{measure, report};
 use agencyops_platform::caller::{VerifiedClaims, CLAIM_PERSON, CLAIM_ROLE, CLAIM_TENANT};
 use agencyops_platform::clock::SystemClock;
 use agencyops_platform::Services;
@@ -52,39 +52,6 @@ async fn call(
         status,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     )
-}
-
-struct Row {
-    name: &'static str,
-    goal_p99: Duration,
-    samples: Vec<Duration>,
-}
-
-impl Row {
-    fn pct(&self, p: f64) -> Duration {
-        let mut s = self.samples.clone();
-        s.sort();
-        let i = ((s.len() as f64 - 1.0) * p).round() as usize;
-        s.get(i).copied().unwrap_or_default()
-    }
-}
-
-async fn measure<F, Fut>(name: &'static str, goal_p99_ms: u64, n: usize, mut op: F) -> Row
-where
-    F: FnMut(usize) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let mut samples = Vec::with_capacity(n);
-    for i in 0..n {
-        let t = Instant::now();
-        op(i).await;
-        samples.push(t.elapsed());
-    }
-    Row {
-        name,
-        goal_p99: Duration::from_millis(goal_p99_ms),
-        samples,
-    }
 }
 
 #[tokio::main]
@@ -228,23 +195,5 @@ async fn main() {
         .await,
     );
 
-    println!("| operation | p50 | p99 | goal (p99) | met |");
-    println!("|---|---|---|---|---|");
-    let mut all_met = true;
-    for r in &rows {
-        let (p50, p99) = (r.pct(0.5), r.pct(0.99));
-        let met = p99 <= r.goal_p99;
-        all_met &= met;
-        println!(
-            "| {} | {:.2} ms | {:.2} ms | {} ms | {} |",
-            r.name,
-            p50.as_secs_f64() * 1e3,
-            p99.as_secs_f64() * 1e3,
-            r.goal_p99.as_millis(),
-            if met { "yes" } else { "NO" }
-        );
-    }
-    if !all_met {
-        std::process::exit(1);
-    }
+    report(&rows);
 }

@@ -2,6 +2,7 @@
 //! caller, the way the API Gateway authorizer (or the local host's token check)
 //! leaves it. The clock is settable, the queue is the real embedded one.
 
+pub mod bench;
 mod studio;
 
 use std::collections::HashMap;
