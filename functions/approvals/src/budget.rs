@@ -4,7 +4,6 @@
 //! counts work twice, and each budget threshold is raised exactly once.
 
 use agencyops_domain::budget::{percent_used, thresholds_reached, Measure};
-use agencyops_domain::timesheet::hours;
 use agencyops_platform::events::BurnChange;
 use agencyops_platform::resource::new_id;
 use agencyops_platform::Services;
@@ -80,7 +79,13 @@ pub async fn apply(services: &Services, change: &BurnChange) -> Result<Outcome, 
             )));
         }
         let next = next_burn(&project, &current, change, now)?;
-        let raised: Vec<_> = next.alerts[current.alerts.len()..].to_vec();
+        // `next` keeps every alert `current` had and appends the new ones.
+        let raised: Vec<_> = next
+            .alerts
+            .iter()
+            .skip(current.alerts.len())
+            .cloned()
+            .collect();
         let mut writes = vec![
             record::create(
                 tenant,
@@ -171,16 +176,18 @@ fn next_burn(
         .ok_or_else(overflow)?
         .max(Decimal::ZERO);
     next.changes_applied += 1;
-    let used_hours = hours(next.minutes);
+    // Exact hours decide alerts (and the percentage they show is rounded once).
+    let exact_hours = Decimal::from(next.minutes) / Decimal::from(60);
     let already: Vec<_> = current
         .alerts
         .iter()
         .map(|a| (a.measure, a.threshold_percent))
         .collect();
-    for (measure, threshold) in thresholds_reached(&project.budget, used_hours, next.fees, &already)
+    for (measure, threshold) in
+        thresholds_reached(&project.budget, exact_hours, next.fees, &already)
     {
         let (used, limit) = match measure {
-            Measure::Hours => (used_hours, project.budget.hours),
+            Measure::Hours => (exact_hours, project.budget.hours),
             Measure::Fees => (next.fees, project.budget.fees),
         };
         next.alerts.push(BudgetAlert {

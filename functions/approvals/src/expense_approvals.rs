@@ -3,6 +3,12 @@
 //! plus markup); the change to the project's burn is announced after the write.
 //! Repeating an approve or a reject re-announces the same change (same id), so a
 //! client retrying after a failed announcement loses nothing and counts nothing twice.
+//!
+//! Change ids: an approval is announced as `expense:{id}:{version}` (the version
+//! the approval wrote; nothing changes an approved expense but invoicing, which
+//! makes it final). Its undoing is announced as that id plus `:undone`, kept
+//! on the rejection, so a rejected expense that changes again (a receipt
+//! arrives) still re-announces the very same undo.
 
 use agencyops_domain::timesheet::{with_markup, WorkStatus};
 use agencyops_domain::{validate, Role};
@@ -114,7 +120,8 @@ pub async fn approve(
         WorkStatus::Approved => {
             // Already approved: announce again (the consumer ignores repeats).
             if let Some(a) = &current.approval {
-                announce(&s, &caller, &current, &project, a.billed_amount, false).await?;
+                let id = approval_change_id(&current);
+                announce(&s, &caller, &current, &project, a.billed_amount, false, &id).await?;
             }
             return Ok(resource::respond(StatusCode::OK, &current, None));
         }
@@ -143,7 +150,8 @@ pub async fn approve(
         Ok(vec![period.pin(&tenant)])
     })
     .await?;
-    announce(&s, &caller, &expense, &project, billed, false).await?;
+    let id = approval_change_id(&expense);
+    announce(&s, &caller, &expense, &project, billed, false, &id).await?;
     Ok(resource::respond(StatusCode::OK, &expense, None))
 }
 
@@ -173,7 +181,8 @@ pub async fn reject(
                 .as_ref()
                 .and_then(|r| r.unapproved.as_ref())
             {
-                announce(&s, &caller, &current, &project, undone.value, true).await?;
+                let id = undo_change_id(&current, undone);
+                announce(&s, &caller, &current, &project, undone.value, true, &id).await?;
             }
             return Ok(resource::respond(StatusCode::OK, &current, None));
         }
@@ -191,7 +200,12 @@ pub async fn reject(
     let by = caller.person.clone();
     let reason = body.reason.trim().to_owned();
     let expense = resource::update(&s, &caller, current, if_match, "reject", |e| {
-        let unapproved = e.approval.take().map(|a| undone_approval(e, a));
+        // Still the version the approval wrote: approved expenses do not change.
+        let approved_as = approval_change_id(e);
+        let unapproved = e
+            .approval
+            .take()
+            .map(|a| undone_approval(e, a, approved_as));
         e.status = WorkStatus::Rejected;
         e.rejection = Some(Rejection {
             rejected_by: by,
@@ -208,14 +222,32 @@ pub async fn reject(
         .as_ref()
         .and_then(|r| r.unapproved.as_ref())
     {
-        announce(&s, &caller, &expense, &project, undone.value, true).await?;
+        let id = undo_change_id(&expense, undone);
+        announce(&s, &caller, &expense, &project, undone.value, true, &id).await?;
     }
     Ok(resource::respond(StatusCode::OK, &expense, None))
 }
 
+/// The id the approval of this version of the expense is announced under.
+pub fn approval_change_id(expense: &Expense) -> String {
+    format!("expense:{}:{}", expense.id, expense.version)
+}
+
+/// The id the undoing of `undone` is announced under: derived from the
+/// approval it undoes, so it stays the same whatever happens to the expense
+/// afterwards. (Rejections kept before this id was recorded fall back to the
+/// expense's version.)
+pub fn undo_change_id(expense: &Expense, undone: &Approval) -> String {
+    match &undone.job_id {
+        Some(approved_as) => format!("{approved_as}:undone"),
+        None => approval_change_id(expense),
+    }
+}
+
 /// An expense's undone approval in the shape rejections keep: its billed
-/// amount as the value, no minutes, no rates.
-fn undone_approval(e: &Expense, a: ExpenseApproval) -> Approval {
+/// amount as the value, no minutes, no rates, and (in `job_id`, which names
+/// the action that approved it) the change id its approval was announced under.
+fn undone_approval(e: &Expense, a: ExpenseApproval, approved_as: String) -> Approval {
     Approval {
         approved_by: a.approved_by,
         approved_at: a.approved_at,
@@ -226,18 +258,19 @@ fn undone_approval(e: &Expense, a: ExpenseApproval) -> Approval {
         cost_currency: None,
         billed_minutes: 0,
         value: a.billed_amount,
-        job_id: None,
+        job_id: Some(approved_as),
     }
 }
 
-/// The burn change of approving (or un-approving) this version of the expense:
-/// re-billed value as fees when billable, the amount spent as cost.
+/// The burn change (announced as `change_id`) of approving or un-approving the
+/// expense: re-billed value as fees when billable, the amount spent as cost.
 pub fn burn_change(
     tenant: &str,
     expense: &Expense,
     project: &Project,
     billed: Decimal,
     undo: bool,
+    change_id: &str,
 ) -> Option<BurnChange> {
     if expense.currency != project.currency {
         return None;
@@ -246,7 +279,7 @@ pub fn burn_change(
     Some(BurnChange {
         kind: if undo { "unapproved" } else { "approved" }.into(),
         tenant: tenant.into(),
-        change_id: format!("expense:{}:{}", expense.id, expense.version),
+        change_id: change_id.into(),
         project_id: expense.project_id.clone(),
         minutes: 0,
         billable_minutes: 0,
@@ -268,8 +301,10 @@ async fn announce(
     project: &Project,
     billed: Decimal,
     undo: bool,
+    change_id: &str,
 ) -> ApiResult<()> {
-    let Some(change) = burn_change(&caller.tenant, expense, project, billed, undo) else {
+    let Some(change) = burn_change(&caller.tenant, expense, project, billed, undo, change_id)
+    else {
         tracing::warn!(expense = %expense.id, "expense currency differs from its project's; burn not changed");
         return Ok(());
     };

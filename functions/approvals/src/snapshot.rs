@@ -235,6 +235,71 @@ mod tests {
     }
 
     #[test]
+    fn every_level_of_the_hierarchy_is_consulted_in_order() {
+        use agencyops_domain::rates::RoleRate;
+        let mut card = RateCard {
+            default_rate: Some(dec!(100)),
+            by_person: vec![PersonRate {
+                person_id: "ana".into(),
+                rate: dec!(150),
+            }],
+            by_role: vec![RoleRate {
+                job_role: "Designer".into(),
+                rate: dec!(120),
+            }],
+            by_task: vec![TaskRate {
+                task_id: "t".into(),
+                rate: dec!(110),
+            }],
+        };
+        let ana = person(Some(Money {
+            amount: dec!(80),
+            currency: eur(),
+        }));
+        let c = client(Some(dec!(90)), None);
+        let e = entry(60, true, Some("t"));
+        let snap = |card: &RateCard, client: Option<&Client>| {
+            let p = project(card.clone(), None);
+            let terms = Terms {
+                project: &p,
+                client,
+                person: Some(&ana),
+            };
+            let a = approval_for(&e, &terms, &by()).unwrap();
+            (a.rate_source, a.bill_rate, a.value)
+        };
+        use RateSource::*;
+        assert_eq!(
+            snap(&card, Some(&c)),
+            (Some(ProjectPerson), Some(dec!(150)), dec!(150))
+        );
+        card.by_person.clear();
+        assert_eq!(
+            snap(&card, Some(&c)),
+            (Some(ProjectRole), Some(dec!(120)), dec!(120))
+        );
+        card.by_role.clear();
+        assert_eq!(
+            snap(&card, Some(&c)),
+            (Some(ProjectTask), Some(dec!(110)), dec!(110))
+        );
+        card.by_task.clear();
+        assert_eq!(
+            snap(&card, Some(&c)),
+            (Some(ProjectDefault), Some(dec!(100)), dec!(100))
+        );
+        card.default_rate = None;
+        assert_eq!(
+            snap(&card, Some(&c)),
+            (Some(ClientDefault), Some(dec!(90)), dec!(90))
+        );
+        assert_eq!(
+            snap(&card, None),
+            (Some(PersonDefault), Some(dec!(80)), dec!(80))
+        );
+    }
+
+    #[test]
     fn defaults_fall_back_from_client_to_person_in_the_projects_currency_only() {
         let p = project(RateCard::default(), None);
         let c = client(None, None);

@@ -155,3 +155,25 @@ async fn messages_that_can_never_succeed_fail_and_unknown_projects_are_skipped()
         Outcome::UnknownProject
     );
 }
+
+#[tokio::test]
+async fn a_threshold_is_raised_only_once_it_is_really_reached() {
+    let app = App::new(agencyops_intake::routes());
+    let s = studio(&app, "acme").await;
+    let p = s.project.as_str();
+    // 799.95 of 1000 EUR is 79.995 %: it reads "80.00" rounded, but is not 80 % yet.
+    let r = apply(&app.services, &change("acme", p, "a:p", 60, dec!(799.95)))
+        .await
+        .unwrap();
+    assert_eq!(r, Outcome::Applied { alerts: vec![] });
+    let r = apply(&app.services, &change("acme", p, "b:p", 1, dec!(0.05)))
+        .await
+        .unwrap();
+    assert_eq!(
+        r,
+        Outcome::Applied {
+            alerts: vec![(Measure::Fees, 80)]
+        }
+    );
+    assert_eq!(alert_audits(&app, p).await, 1);
+}

@@ -161,9 +161,21 @@ async fn rejecting_an_approved_expense_takes_it_back_out_of_the_burn() {
     assert_eq!(changes.len(), 1);
     assert_eq!((changes[0].fees, changes[0].cost), (dec!(-110), dec!(-100)));
     assert_eq!(changes[0].kind, "unapproved");
+    // Named after the approval it undoes, whatever happens to the expense later.
+    let approved_as = stored
+        .rejection
+        .as_ref()
+        .unwrap()
+        .unapproved
+        .as_ref()
+        .unwrap();
     assert_eq!(
         changes[0].change_id,
-        format!("expense:{id}:{}", stored.version)
+        format!("expense:{id}:{}:undone", stored.version - 1)
+    );
+    assert_eq!(
+        approved_as.job_id.as_deref(),
+        Some(format!("expense:{id}:{}", stored.version - 1).as_str())
     );
     // A retried reject re-announces the same undo and changes nothing.
     app.post(&s.finance, &path(&id, "reject"), json!({"reason": "Again"}))
@@ -217,4 +229,74 @@ async fn invoiced_expenses_are_locked() {
         stored_expense(&app, "acme", &id).await.status,
         WorkStatus::Invoiced
     );
+}
+
+/// Applies every waiting burn change, each delivered twice, as SQS may.
+async fn consume(app: &App) {
+    for c in burn_changes(app).await {
+        for _ in 0..2 {
+            agencyops_approvals::budget::apply(&app.services, &c)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_reject_repeated_after_the_expense_changed_takes_its_burn_off_once() {
+    let (app, s) = setup().await;
+    let taxi = expense(&app, &s.member, &s.project, WEDNESDAY, "100.00").await;
+    let hotel = expense(&app, &s.member, &s.project, WEDNESDAY, "50.00").await;
+    for id in [&taxi, &hotel] {
+        app.post(&s.member, &path(id, "submit"), json!({}))
+            .await
+            .expect(200);
+        app.post(&s.manager, &path(id, "approve"), json!({}))
+            .await
+            .expect(200);
+    }
+    consume(&app).await;
+    let budget = format!("/v1/projects/{}/budget", s.project);
+    let used = |res: Res| res.body["fees"]["used"]["amount"].clone();
+    assert_eq!(used(app.get(&s.admin, &budget).await.expect(200)), "165.00");
+
+    let reject = json!({"reason": "Not billable"});
+    app.post(&s.manager, &path(&taxi, "reject"), reject.clone())
+        .await
+        .expect(200);
+    let undo = burn_changes(&app).await;
+    assert_eq!(undo.len(), 1);
+    for c in &undo {
+        agencyops_approvals::budget::apply(&app.services, c)
+            .await
+            .unwrap();
+    }
+    assert_eq!(used(app.get(&s.admin, &budget).await.expect(200)), "55.00");
+
+    // The rejected expense changes (its receipt arrives, as the receipts
+    // function records it), then a second click on "reject" comes in.
+    let mut x = stored_expense(&app, "acme", &taxi).await;
+    let v = x.version;
+    x.version += 1;
+    app.table
+        .transact(vec![
+            agencyops_store::record::replace("acme", &x, v).unwrap()
+        ])
+        .await
+        .unwrap();
+    app.post(&s.finance, &path(&taxi, "reject"), reject)
+        .await
+        .expect(200);
+    let again = burn_changes(&app).await;
+    for c in &again {
+        agencyops_approvals::budget::apply(&app.services, c)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        used(app.get(&s.admin, &budget).await.expect(200)),
+        "55.00",
+        "the hotel is still billable work"
+    );
+    assert_eq!(again, undo, "the same undo, under the same change id");
 }

@@ -1,6 +1,6 @@
 //! Timesheet weeks through the API: submit, approve (whole or per project),
-//! reject, the rate snapshot, work in progress, the `approved` queue, and a week
-//! too big for one transaction surviving a crash.
+//! reject, the rate snapshot, work in progress and the `approved` queue. Races
+//! are in `races.rs`, a week bigger than a transaction in `crash_resume.rs`.
 
 mod support;
 
@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use agencyops_domain::rates::RateSource;
 use agencyops_domain::timesheet::WorkStatus;
 use agencyops_store::{keys, Index, Query};
-use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::json;
 use support::*;
@@ -110,59 +109,6 @@ async fn an_approved_week_snapshots_rates_enters_wip_and_is_announced() {
         .await
         .expect(409);
     assert!(res.body["detail"].as_str().unwrap().contains("approved"));
-}
-
-#[tokio::test]
-async fn a_project_person_rate_wins_and_later_rate_changes_do_not_rewrite_approvals() {
-    let (app, s) = setup().await;
-    let path = format!("/v1/projects/{}", s.project);
-    let etag = app.get(&s.admin, &path).await.expect(200).etag();
-    let card = json!({"rate_card": {"default_rate": "100.00",
-        "by_person": [{"person_id": s.member.person, "rate": "150.00"}]}});
-    app.raw(
-        Some(&s.admin),
-        axum::http::Method::PATCH,
-        &path,
-        Some(serde_json::to_vec(&card).unwrap()),
-        &[("if-match", etag.as_str())],
-    )
-    .await
-    .expect(200);
-    let mine = record(&app, &s.member, &s.project, MONDAY, 60).await;
-    let theirs = record(&app, &s.contractor, &s.project, MONDAY, 60).await;
-    submit(&app, &s.member).await.expect(200);
-    submit(&app, &s.contractor).await.expect(200);
-    approve(&app, &s.manager, &s.member, None).await.expect(200);
-    approve(&app, &s.manager, &s.contractor, None)
-        .await
-        .expect(200);
-    let a = stored_entry(&app, "acme", &mine).await.approval.unwrap();
-    assert_eq!(
-        (a.bill_rate, a.rate_source, a.value),
-        (Some(dec!(150)), Some(RateSource::ProjectPerson), dec!(150))
-    );
-    let b = stored_entry(&app, "acme", &theirs).await.approval.unwrap();
-    assert_eq!(b.rate_source, Some(RateSource::ProjectDefault));
-
-    // The rate card changes after approval; what was approved stays.
-    let etag = app.get(&s.admin, &path).await.expect(200).etag();
-    let card = json!({"rate_card": {"default_rate": "200.00"}});
-    app.raw(
-        Some(&s.admin),
-        axum::http::Method::PATCH,
-        &path,
-        Some(serde_json::to_vec(&card).unwrap()),
-        &[("if-match", etag.as_str())],
-    )
-    .await
-    .expect(200);
-    let after = stored_entry(&app, "acme", &mine).await.approval.unwrap();
-    assert_eq!(after, a);
-    let shown = app
-        .get(&s.member, &format!("/v1/time-entries/{mine}"))
-        .await
-        .expect(200);
-    assert_eq!(shown.body["approval"]["bill_rate"], "150.00");
 }
 
 #[tokio::test]
@@ -309,179 +255,6 @@ async fn invoiced_work_cannot_be_rejected_and_empty_actions_are_conflicts() {
 }
 
 #[tokio::test]
-async fn an_approval_racing_an_edit_loses_nothing() {
-    let (app, s) = setup().await;
-    for round in 0..4u32 {
-        let date = ["2026-11-09", "2026-11-10", "2026-11-11", "2026-11-12"][round as usize];
-        // A fresh week each round would need more weeks; instead each round adds
-        // one entry and submits it, so the week always has exactly one to approve.
-        let id = record(&app, &s.member, &s.project, date, 60).await;
-        submit(&app, &s.member).await.expect(200);
-        let edit_path = format!("/v1/time-entries/{id}");
-        let (edit, approval) = tokio::join!(
-            app.patch(&s.member, &edit_path, json!({"minutes": 90})),
-            approve(&app, &s.manager, &s.member, None),
-        );
-        let statuses = [edit.status.as_u16(), approval.status.as_u16()];
-        assert_eq!(
-            statuses.iter().filter(|s| **s == 200).count(),
-            1,
-            "exactly one wins: {statuses:?} {} {}",
-            edit.body,
-            approval.body
-        );
-        assert!(statuses.contains(&409), "the loser is told: {statuses:?}");
-        let stored = stored_entry(&app, "acme", &id).await;
-        if approval.status == 200 {
-            let a = stored.approval.as_ref().unwrap();
-            assert_eq!(stored.minutes, 60);
-            assert_eq!(a.billed_minutes, stored.minutes, "approved what is stored");
-        } else {
-            assert_eq!(stored.minutes, 90);
-            assert_eq!(stored.status, WorkStatus::Submitted);
-            approve(&app, &s.manager, &s.member, None).await.expect(200);
-        }
-    }
-}
-
-#[tokio::test]
-async fn a_week_bigger_than_a_transaction_survives_a_crash_and_resumes() {
-    let mut crash = None;
-    let app = App::with_table(routes(), |inner| {
-        let t = CrashingTable::wrap(inner);
-        crash = Some(t.clone());
-        t
-    });
-    let crash = crash.unwrap();
-    let s = studio(&app, "acme").await;
-    let days = [
-        "2026-11-09",
-        "2026-11-10",
-        "2026-11-11",
-        "2026-11-12",
-        "2026-11-13",
-        "2026-11-14",
-        "2026-11-15",
-    ];
-    let mut minutes_by_project: BTreeMap<String, i64> = BTreeMap::new();
-    for day in days {
-        for i in 0..15 {
-            let project = if i < 10 { &s.project } else { &s.side_project };
-            record(&app, &s.member, project, day, 60).await;
-            *minutes_by_project.entry(project.clone()).or_default() += 60;
-        }
-    }
-    // Work outside the job: another week of the same person.
-    let outside = record(&app, &s.member, &s.project, "2026-11-16", 30).await;
-    let outside_before = stored_entry(&app, "acme", &outside).await;
-    submit(&app, &s.member).await.expect(200);
-    let submitted = week_entries(&app, "acme", &s.member.person).await;
-    assert_eq!(submitted.len(), 105);
-    assert!(submitted.iter().all(|e| e.status == WorkStatus::Submitted));
-
-    // The second batch of the approval crashes.
-    crash.arm(2);
-    let path = week_path(&s.member, "approve");
-    let res = app
-        .post_keyed(&s.admin, &path, json!({}), "approve-w46")
-        .await;
-    assert!(res.status.is_server_error(), "{} {}", res.status, res.body);
-    crash.arm(0);
-
-    let week = stored_week(&app, "acme", &s.member.person).await.unwrap();
-    let job = week.job.clone().expect("the job is still pending");
-    assert_eq!((job.action.as_str(), job.batches_done), ("approve", 1));
-    let sheet = app
-        .get(
-            &s.member,
-            &format!("/v1/timesheets/{}/{WEEK}", s.member.person),
-        )
-        .await
-        .expect(200);
-    assert_eq!(sheet.body["status"], "in_progress");
-    let halfway = week_entries(&app, "acme", &s.member.person).await;
-    let approved = halfway
-        .iter()
-        .filter(|e| e.status == WorkStatus::Approved)
-        .count();
-    assert_eq!(approved, 90);
-    assert!(halfway
-        .iter()
-        .all(|e| e.status == WorkStatus::Submitted || e.status == WorkStatus::Approved));
-    assert_eq!(stored_entry(&app, "acme", &outside).await, outside_before);
-    assert!(
-        burn_changes(&app).await.is_empty(),
-        "nothing announced before the work is done"
-    );
-    // Nothing else changes the week while the job is pending.
-    app.post(
-        &s.member,
-        "/v1/time-entries",
-        json!({"project_id": s.project, "date": MONDAY, "minutes": 15, "note": "late"}),
-    )
-    .await
-    .expect(409);
-    let res = reject(&app, &s.admin, &s.member, None).await.expect(409);
-    assert!(res.body["detail"].as_str().unwrap().contains("in progress"));
-
-    // The client retries: the job resumes where it stopped.
-    let res = app
-        .post_keyed(&s.admin, &path, json!({}), "approve-w46")
-        .await
-        .expect(200);
-    assert_eq!(res.body["moved"], 105);
-    assert_eq!(res.body["status"], "approved");
-    let done = week_entries(&app, "acme", &s.member.person).await;
-    assert_eq!(done.len(), 105);
-    for (before, after) in submitted.iter().zip(&done) {
-        assert_eq!(before.id, after.id);
-        assert_eq!(after.status, WorkStatus::Approved);
-        assert_eq!(after.version, before.version + 1, "approved exactly once");
-        assert_eq!(
-            after.approval.as_ref().unwrap().job_id.as_ref(),
-            Some(&job.id)
-        );
-    }
-    assert_eq!(unbilled_count(&app, "acme").await, 105);
-    assert_eq!(stored_entry(&app, "acme", &outside).await, outside_before);
-    let week = stored_week(&app, "acme", &s.member.person).await.unwrap();
-    assert!(week.job.is_none());
-
-    // One change per project (repeats allowed, the consumer ignores them).
-    let changes = burn_changes(&app).await;
-    let mut distinct: BTreeMap<String, (String, i64, Decimal)> = BTreeMap::new();
-    for c in &changes {
-        let seen = (c.project_id.clone(), c.minutes, c.fees);
-        if let Some(prev) = distinct.insert(c.change_id.clone(), seen.clone()) {
-            assert_eq!(prev, seen, "a repeated change id carries the same change");
-        }
-    }
-    assert_eq!(distinct.len(), 2);
-    let mut total: BTreeMap<String, i64> = BTreeMap::new();
-    for (project, minutes, _) in distinct.values() {
-        *total.entry(project.clone()).or_default() += minutes;
-    }
-    assert_eq!(total, minutes_by_project);
-    let fees: Decimal = distinct.values().map(|(_, _, f)| *f).sum();
-    assert_eq!(fees, dec!(70) * dec!(100) + dec!(35) * dec!(90));
-
-    // The consumer counts each change once, however often it is delivered.
-    for c in changes.iter().chain(&changes) {
-        agencyops_approvals::budget::apply(&app.services, c)
-            .await
-            .unwrap();
-    }
-    for (project, minutes) in &minutes_by_project {
-        let burn: agencyops_store::records::ProjectBurn =
-            agencyops_store::record::load(&*app.table, &keys::project_burn("acme", project))
-                .await
-                .unwrap()
-                .unwrap();
-        assert_eq!(burn.minutes as i64, *minutes);
-    }
-}
-
-#[tokio::test]
 async fn bad_requests_name_the_field_and_change_nothing() {
     let (app, s) = setup().await;
     let id = record(&app, &s.member, &s.project, MONDAY, 60).await;
@@ -540,4 +313,48 @@ async fn bad_requests_name_the_field_and_change_nothing() {
         stored_entry(&app, "acme", &id).await.status,
         WorkStatus::Submitted
     );
+}
+
+#[tokio::test]
+async fn admins_find_a_weeks_submit_approve_and_reject_in_the_audit_trail() {
+    let (app, s) = setup().await;
+    record(&app, &s.member, &s.project, MONDAY, 60).await;
+    submit(&app, &s.member).await.expect(200);
+    approve(&app, &s.manager, &s.member, None).await.expect(200);
+    reject(&app, &s.finance, &s.member, None).await.expect(200);
+    // A week is named `{person}/{iso week}` in the trail.
+    let week = format!("{}/{WEEK}", s.member.person);
+    let path = format!("/v1/audit?entity_kind=timesheet_week&entity_id={week}");
+    let res = app.get(&s.admin, &path).await.expect(200);
+    let items = res.body["items"].as_array().unwrap();
+    let mut seen: Vec<(&str, &str)> = items
+        .iter()
+        .map(|a| (a["action"].as_str().unwrap(), a["actor"].as_str().unwrap()))
+        .collect();
+    seen.sort();
+    let mut want = vec![
+        ("approve", s.manager.person.as_str()),
+        ("approve.start", s.manager.person.as_str()),
+        ("reject", s.finance.person.as_str()),
+        ("reject.start", s.finance.person.as_str()),
+        ("submit", s.member.person.as_str()),
+        ("submit.start", s.member.person.as_str()),
+    ];
+    want.sort();
+    assert_eq!(seen, want);
+    assert!(items.iter().all(|a| a["entity_id"] == week.as_str()));
+    let done = items.iter().find(|a| a["action"] == "reject").unwrap();
+    assert_eq!(done["after"]["reason"], "Wrong task");
+    // Only admins read it; malformed week ids are still refused.
+    app.get(&s.finance, &path).await.expect(403);
+    for bad in ["a/b/c", "/2026-W46", "p/", "p%23x/2026-W46"] {
+        let res = app
+            .get(
+                &s.admin,
+                &format!("/v1/audit?entity_kind=timesheet_week&entity_id={bad}"),
+            )
+            .await
+            .expect(400);
+        assert_eq!(res.fields(), ["query.entity_id"], "{bad}");
+    }
 }

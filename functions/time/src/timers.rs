@@ -107,11 +107,14 @@ async fn running(s: &Services, caller: &Caller) -> ApiResult<Option<Timer>> {
     Ok(load::<Timer>(&*s.table, &keys::timer(&caller.tenant, &caller.person)).await?)
 }
 
-/// The entry a stopped timer becomes, on a project that still takes time.
+/// The entry a stopped timer becomes, on a project that still takes time and
+/// that the person may still book: a member or contractor taken off the team
+/// while the timer ran records nothing (they may discard the timer).
 async fn entry_of(s: &Services, caller: &Caller, timer: &Timer) -> ApiResult<(TimeEntry, Project)> {
     let now = s.clock.now();
     let minutes = recorded_minutes(timer.started_at, now).map_err(ApiError::Conflict)?;
-    let project = policy::project_of_work(s, caller, &timer.project_id).await?;
+    let project =
+        policy::project_for_work(s, caller, &timer.project_id, &Worker::caller(caller)).await?;
     let task = match &timer.task_id {
         Some(t) => load::<Task>(&*s.table, &keys::task(&caller.tenant, &project.id, t)).await?,
         None => None,

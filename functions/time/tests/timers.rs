@@ -276,3 +276,44 @@ async fn timers_only_run_on_open_projects_the_person_is_on() {
         .expect(200);
     assert!(current.body["timer"].is_null());
 }
+
+#[tokio::test]
+async fn a_contractor_taken_off_the_team_cannot_turn_a_running_timer_into_time() {
+    let (app, s) = setup().await;
+    app.post(
+        &s.contractor,
+        "/v1/timers/start",
+        json!({"project_id": s.project}),
+    )
+    .await
+    .expect(201);
+    app.clock.advance(minutes(40));
+    // The contractor is taken off the project while the timer runs.
+    app.patch(
+        &s.admin,
+        &format!("/v1/projects/{}", s.project),
+        json!({"team": [s.manager.person, s.member.person]}),
+    )
+    .await
+    .expect(200);
+    let res = app
+        .post(&s.contractor, "/v1/timers/stop", json!({}))
+        .await
+        .expect(403);
+    assert!(detail(&res).contains("not assigned"), "{}", res.body);
+    // Switching would record it too.
+    let res = app
+        .post(
+            &s.contractor,
+            "/v1/timers/start",
+            json!({"project_id": s.project, "switch": true}),
+        )
+        .await
+        .expect(403);
+    assert!(detail(&res).contains("not assigned"), "{}", res.body);
+    assert!(entries_of(&app, &s.contractor).await.is_empty());
+    // The timer can still be thrown away.
+    app.post(&s.contractor, "/v1/timers/stop", json!({"discard": true}))
+        .await
+        .expect(200);
+}

@@ -32,7 +32,8 @@ pub fn percent_used(used: Decimal, budget: Decimal) -> Option<Decimal> {
 }
 
 /// Thresholds (measure, percent) reached by `hours` and `fees` that are not in
-/// `already`, lowest first.
+/// `already`, lowest first. Compared exactly: 79.995 % shows as "80.00" but has
+/// not reached 80 %, so pass exact (unrounded) hours too.
 pub fn thresholds_reached(
     budget: &Budget,
     hours: Decimal,
@@ -47,11 +48,19 @@ pub fn thresholds_reached(
         (Measure::Hours, budget.hours, hours),
         (Measure::Fees, budget.fees, fees),
     ] {
-        let Some(pct) = limit.and_then(|l| percent_used(used, l)) else {
+        let Some(limit) = limit.filter(|l| *l > Decimal::ZERO) else {
             continue;
         };
         for &t in &thresholds {
-            if pct >= Decimal::from(t) && !already.contains(&(measure, t)) {
+            // used / limit >= t / 100, without dividing (nor rounding).
+            let reached = match (
+                used.checked_mul(Decimal::from(100)),
+                limit.checked_mul(Decimal::from(t)),
+            ) {
+                (Some(u), Some(l)) => u >= l,
+                _ => false,
+            };
+            if reached && !already.contains(&(measure, t)) {
                 out.push((measure, t));
             }
         }
@@ -86,6 +95,16 @@ mod tests {
                 (Measure::Hours, 100),
                 (Measure::Fees, 80)
             ]
+        );
+    }
+
+    #[test]
+    fn a_threshold_is_not_reached_by_rounding() {
+        assert!(thresholds_reached(&budget(), dec!(0), dec!(7999.95), &[]).is_empty());
+        assert!(thresholds_reached(&budget(), dec!(79.999), dec!(0), &[]).is_empty());
+        assert_eq!(
+            thresholds_reached(&budget(), dec!(0), dec!(8000), &[]),
+            vec![(Measure::Fees, 80)]
         );
     }
 

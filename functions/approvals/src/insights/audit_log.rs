@@ -23,7 +23,8 @@ const AUDIT_KIND: &str = "audit";
 pub struct AuditFilter {
     /// The kind of record, e.g. `project` or `time_entry`; needs `entity_id`.
     pub entity_kind: Option<String>,
-    /// The record's id; needs `entity_kind`.
+    /// The record's id; needs `entity_kind`. A timesheet week is named
+    /// `{person_id}/{iso_week}`, e.g. `ana/2026-W47`.
     pub entity_id: Option<String>,
     /// 1 to 200, default 50.
     pub limit: Option<u32>,
@@ -44,6 +45,18 @@ pub fn audit_entry(mut item: Item) -> Option<StoreResult<AuditEntry>> {
     )
 }
 
+/// Whether `id` can name an audited record: an id, or the two ids of a record
+/// that lives under another (a timesheet week is `{person}/{week}`). Ids end up
+/// inside a key, so nothing outside that alphabet is accepted.
+pub fn valid_entity_id(id: &str) -> bool {
+    let mut parts = id.split('/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(a), None, None) => valid_id(a),
+        (Some(a), Some(b), None) => valid_id(a) && valid_id(b),
+        _ => false,
+    }
+}
+
 /// Which audit partition to read: the whole tenant's, or one record's (GSI1).
 fn audit_query(tenant: &str, f: &AuditFilter) -> ApiResult<StoreQuery> {
     let q = match (&f.entity_kind, &f.entity_id) {
@@ -56,7 +69,7 @@ fn audit_query(tenant: &str, f: &AuditFilter) -> ApiResult<StoreQuery> {
                     "must be a record kind such as project",
                 ));
             }
-            if !valid_id(id) {
+            if !valid_entity_id(id) {
                 return Err(ApiError::field("query.entity_id", "is not a valid id"));
             }
             StoreQuery::new(Index::Gsi1, keys::audit_entity(tenant, kind, id))
@@ -103,7 +116,7 @@ pub async fn list_audit(
     // The partitions hold only audit items, so one read normally fills the
     // page; a few more guard against anything else stored beside them.
     for _ in 0..5 {
-        query.limit = (limit as usize - items.len()).max(1);
+        query.limit = (limit as usize).saturating_sub(items.len()).max(1);
         let page = s.table.query(&query).await?;
         for item in page.items {
             if let Some(entry) = audit_entry(item) {
@@ -153,6 +166,15 @@ mod tests {
         let mut other = stored();
         other.insert("kind".into(), json!("client"));
         assert!(audit_entry(other).is_none());
+    }
+
+    #[test]
+    fn entity_ids_are_ids_or_a_person_and_week() {
+        assert!(valid_entity_id("p1"));
+        assert!(valid_entity_id("ana/2026-W47"));
+        for bad in ["", "a/b/c", "/x", "x/", "a#b", "a/b#c", "a b"] {
+            assert!(!valid_entity_id(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -167,3 +167,25 @@ pub fn burn(
         updated_at: now(),
     }
 }
+
+/// Intake and approvals over one store: the views read what approval wrote.
+pub fn app() -> App {
+    App::new(agencyops_intake::routes().merge(agencyops_approvals::routes()))
+}
+
+/// `exact` rounded as the reports round money.
+pub fn half_up(exact: Decimal) -> Decimal {
+    agencyops_domain::Money::rounded(exact, eur(), agencyops_domain::MoneyRounding::HalfUp).amount
+}
+
+/// The `field` of every row of a JSON array.
+pub fn ids(v: &Value, field: &str) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[field].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+/// The utilization report of the test clock's week.
+pub const WEEK: &str = "/v1/reports/utilization?from=2026-11-16&to=2026-11-22";

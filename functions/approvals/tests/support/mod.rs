@@ -247,3 +247,69 @@ impl Table for CrashingTable {
         self.inner.increment(key, attr, by).await
     }
 }
+
+/// A table that closes the period (sets the lock date) just before the next
+/// transaction it is given, once armed: as if finance locked the books while
+/// a request was between reading the lock date and writing. A write that pins
+/// the lock date it read must then fail and change nothing.
+pub struct LockingTable {
+    inner: Arc<dyn Table>,
+    armed: std::sync::Mutex<Option<(String, jiff::civil::Date)>>,
+}
+
+impl LockingTable {
+    pub fn wrap(inner: Arc<dyn Table>) -> Arc<LockingTable> {
+        Arc::new(LockingTable {
+            inner,
+            armed: std::sync::Mutex::new(None),
+        })
+    }
+    /// Locks `tenant`'s books up to `date` right before the next transaction.
+    pub fn arm(&self, tenant: &str, date: &str) {
+        *self.armed.lock().unwrap() = Some((tenant.to_owned(), date.parse().unwrap()));
+    }
+    /// Sets (or clears) the lock date now.
+    pub async fn set(&self, tenant: &str, date: Option<jiff::civil::Date>) {
+        use agencyops_store::records::LockDate;
+        let key = keys::lock_date(tenant);
+        let current: Option<LockDate> = load(&*self.inner, &key).await.unwrap();
+        let write = match current {
+            Some(mut l) => {
+                let v = l.version;
+                l.lock_date = date;
+                l.version = v + 1;
+                record::replace(tenant, &l, v).unwrap()
+            }
+            None => {
+                let mut l = LockDate::none(jiff::Timestamp::UNIX_EPOCH);
+                l.lock_date = date;
+                l.version = 1;
+                record::create(tenant, &l).unwrap()
+            }
+        };
+        self.inner.transact(vec![write]).await.unwrap();
+    }
+}
+
+#[async_trait::async_trait]
+impl Table for LockingTable {
+    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
+        self.inner.get(key).await
+    }
+    async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
+        self.inner.batch_get(keys).await
+    }
+    async fn query(&self, query: &Query) -> StoreResult<Page> {
+        self.inner.query(query).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> StoreResult<()> {
+        let armed = self.armed.lock().unwrap().take();
+        if let Some((tenant, date)) = armed {
+            self.set(&tenant, Some(date)).await;
+        }
+        self.inner.transact(writes).await
+    }
+    async fn increment(&self, key: &Key, attr: &str, by: i64) -> StoreResult<i64> {
+        self.inner.increment(key, attr, by).await
+    }
+}

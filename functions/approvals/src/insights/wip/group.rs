@@ -1,77 +1,17 @@
-//! `GET /v1/reports/wip`: work in progress, i.e. approved billable work not yet
-//! invoiced, per project, per client and per currency. It reads the sparse
-//! unbilled index, which holds exactly that work (approving puts an item in it,
-//! invoicing takes it out), and values each item as its approval fixed it.
-//! Different currencies are never added: every group is per currency.
+//! The pure part of the work-in-progress report: sums per project, client and
+//! currency, rounded once from exact values. No storage, so every rule has a test.
 
 use std::collections::{BTreeMap, HashMap};
 
 use agencyops_domain::timesheet::hours;
 use agencyops_domain::{Currency, MoneyRounding};
-use agencyops_platform::extract::Query;
-use agencyops_platform::{ApiResult, Caller, Services};
-use agencyops_store::record::{from_item, is, load_many};
-use agencyops_store::records::{Client, Expense, Project, TimeEntry};
-use agencyops_store::{keys, Index, Item, Query as StoreQuery};
-use axum::extract::State;
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Amount, REPORT_READERS, ROUNDING};
-
-/// Items read per query page, and keys per batch read.
-const READ_PAGE: usize = 500;
-const BATCH: usize = 100;
-
-/// One unbilled item as the report counts it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Work {
-    pub project_id: String,
-    pub date: Date,
-    pub currency: Currency,
-    /// Billed minutes (after rounding) for time; none for an expense.
-    pub billed_minutes: Option<u32>,
-    /// What the client will be billed, unrounded.
-    pub value: Decimal,
-}
-
-impl Work {
-    /// An approved, billable, uninvoiced entry at its approved value.
-    pub fn of_entry(e: &TimeEntry) -> Option<Work> {
-        let a = e.approval.as_ref().filter(|_| e.is_unbilled())?;
-        Some(Work {
-            project_id: e.project_id.clone(),
-            date: e.date,
-            currency: a.currency,
-            billed_minutes: Some(a.billed_minutes),
-            value: a.value,
-        })
-    }
-    /// An approved, billable, uninvoiced expense with its markup.
-    pub fn of_expense(x: &Expense) -> Option<Work> {
-        let a = x.approval.as_ref().filter(|_| x.is_unbilled())?;
-        Some(Work {
-            project_id: x.project_id.clone(),
-            date: x.date,
-            currency: x.currency,
-            billed_minutes: None,
-            value: a.billed_amount,
-        })
-    }
-    /// The work an unbilled-index item holds (None for anything else).
-    pub fn of_item(item: Item) -> ApiResult<Option<Work>> {
-        Ok(if is::<TimeEntry>(&item) {
-            Work::of_entry(&from_item::<TimeEntry>(item)?)
-        } else if is::<Expense>(&item) {
-            Work::of_expense(&from_item::<Expense>(item)?)
-        } else {
-            None
-        })
-    }
-}
+use super::Work;
+use crate::insights::{Amount, ROUNDING};
 
 /// Running sums of one group, in one currency.
 #[derive(Clone, Debug, PartialEq)]
@@ -286,78 +226,6 @@ pub fn report(work: &[Work], info: &HashMap<String, ProjectInfo>, today: Date) -
     }
 }
 
-/// Every item in the tenant's unbilled index.
-async fn unbilled_work(s: &Services, tenant: &str) -> ApiResult<Vec<Work>> {
-    let mut q = StoreQuery::new(Index::Gsi2, keys::unbilled(tenant)).limit(READ_PAGE);
-    let mut work = Vec::new();
-    loop {
-        let page = s.table.query(&q).await?;
-        for item in page.items {
-            work.extend(Work::of_item(item)?);
-        }
-        match page.next {
-            Some(n) => q.start_after = Some(n),
-            None => return Ok(work),
-        }
-    }
-}
-
-/// Names and clients of the projects the work is on.
-async fn project_info(
-    s: &Services,
-    tenant: &str,
-    work: &[Work],
-) -> ApiResult<HashMap<String, ProjectInfo>> {
-    let mut ids: Vec<&str> = work.iter().map(|w| w.project_id.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut projects = Vec::new();
-    for chunk in ids.chunks(BATCH) {
-        let keys: Vec<_> = chunk.iter().map(|id| keys::project(tenant, id)).collect();
-        projects.extend(load_many::<Project>(&*s.table, &keys).await?);
-    }
-    let mut client_ids: Vec<&str> = projects.iter().map(|p| p.client_id.as_str()).collect();
-    client_ids.sort_unstable();
-    client_ids.dedup();
-    let mut names = HashMap::new();
-    for chunk in client_ids.chunks(BATCH) {
-        let keys: Vec<_> = chunk.iter().map(|id| keys::client(tenant, id)).collect();
-        for c in load_many::<Client>(&*s.table, &keys).await? {
-            names.insert(c.id, c.name);
-        }
-    }
-    Ok(projects
-        .into_iter()
-        .map(|p| {
-            let info = ProjectInfo {
-                client_name: names.get(&p.client_id).cloned(),
-                name: p.name,
-                client_id: p.client_id,
-            };
-            (p.id, info)
-        })
-        .collect())
-}
-
-/// The report takes no parameters; anything sent is refused rather than ignored.
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct WipParams {}
-
-#[utoipa::path(get, path = "/v1/reports/wip", tag = "reports",
-    responses((status = 200, body = WipReport), (status = 400), (status = 403)), operation_id = "wip_report")]
-pub async fn wip_report(
-    State(s): State<Services>,
-    caller: Caller,
-    Query(_params): Query<WipParams>,
-) -> ApiResult<axum::Json<WipReport>> {
-    caller.require(REPORT_READERS)?;
-    let work = unbilled_work(&s, &caller.tenant).await?;
-    let info = project_info(&s, &caller.tenant, &work).await?;
-    let today = s.clock.now().to_zoned(TimeZone::UTC).date();
-    Ok(axum::Json(report(&work, &info, today)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,6 +244,7 @@ mod tests {
             currency: c,
             billed_minutes: Some(minutes),
             value: value_of(minutes, rate).unwrap(),
+            week: None,
         }
     }
 
@@ -386,6 +255,7 @@ mod tests {
             currency: eur(),
             billed_minutes: None,
             value,
+            week: None,
         }
     }
 

@@ -1,0 +1,185 @@
+//! `GET /v1/reports/wip`: work in progress, i.e. approved billable work not yet
+//! invoiced, per project, per client and per currency. It reads the sparse
+//! unbilled index, which holds exactly that work (approving puts an item in it,
+//! invoicing takes it out), and values each item as its approval fixed it.
+//! Different currencies are never added: every group is per currency.
+//!
+//! A week whose approval (or rejection) job is still running is left out until
+//! it settles: its first batches are already in the index, and counting them
+//! would show the week half approved (see `weeks::job`).
+
+pub mod group;
+
+use std::collections::{BTreeSet, HashMap};
+
+use agencyops_domain::timesheet::IsoWeek;
+use agencyops_domain::Currency;
+use agencyops_platform::extract::Query;
+use agencyops_platform::{ApiResult, Caller, Services};
+use agencyops_store::record::{from_item, is, load_many};
+use agencyops_store::records::{Client, Expense, Project, TimeEntry, TimesheetWeek};
+use agencyops_store::{keys, Index, Item, Query as StoreQuery};
+use axum::extract::State;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::REPORT_READERS;
+pub use group::{report, ClientWip, ProjectInfo, ProjectWip, WipFigures, WipReport};
+
+/// Items read per query page, and keys per batch read.
+const READ_PAGE: usize = 500;
+const BATCH: usize = 100;
+
+/// One unbilled item as the report counts it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Work {
+    pub project_id: String,
+    pub date: Date,
+    pub currency: Currency,
+    /// Billed minutes (after rounding) for time; none for an expense.
+    pub billed_minutes: Option<u32>,
+    /// What the client will be billed, unrounded.
+    pub value: Decimal,
+    /// Whose week the time belongs to (person, ISO week); none for an expense.
+    pub week: Option<(String, IsoWeek)>,
+}
+
+impl Work {
+    /// An approved, billable, uninvoiced entry at its approved value.
+    pub fn of_entry(e: &TimeEntry) -> Option<Work> {
+        let a = e.approval.as_ref().filter(|_| e.is_unbilled())?;
+        Some(Work {
+            project_id: e.project_id.clone(),
+            date: e.date,
+            currency: a.currency,
+            billed_minutes: Some(a.billed_minutes),
+            value: a.value,
+            week: Some((e.person_id.clone(), e.week())),
+        })
+    }
+    /// An approved, billable, uninvoiced expense with its markup.
+    pub fn of_expense(x: &Expense) -> Option<Work> {
+        let a = x.approval.as_ref().filter(|_| x.is_unbilled())?;
+        Some(Work {
+            project_id: x.project_id.clone(),
+            date: x.date,
+            currency: x.currency,
+            billed_minutes: None,
+            value: a.billed_amount,
+            week: None,
+        })
+    }
+    /// The work an unbilled-index item holds (None for anything else).
+    pub fn of_item(item: Item) -> ApiResult<Option<Work>> {
+        Ok(if is::<TimeEntry>(&item) {
+            Work::of_entry(&from_item::<TimeEntry>(item)?)
+        } else if is::<Expense>(&item) {
+            Work::of_expense(&from_item::<Expense>(item)?)
+        } else {
+            None
+        })
+    }
+}
+
+/// Every item in the tenant's unbilled index.
+async fn unbilled_work(s: &Services, tenant: &str) -> ApiResult<Vec<Work>> {
+    let mut q = StoreQuery::new(Index::Gsi2, keys::unbilled(tenant)).limit(READ_PAGE);
+    let mut work = Vec::new();
+    loop {
+        let page = s.table.query(&q).await?;
+        for item in page.items {
+            work.extend(Work::of_item(item)?);
+        }
+        match page.next {
+            Some(n) => q.start_after = Some(n),
+            None => return Ok(work),
+        }
+    }
+}
+
+/// The work without the time of weeks whose approval or rejection is still
+/// running (one strongly consistent batch read per 100 weeks).
+async fn settled(s: &Services, tenant: &str, work: Vec<Work>) -> ApiResult<Vec<Work>> {
+    let weeks: BTreeSet<(&str, IsoWeek)> = work
+        .iter()
+        .filter_map(|w| w.week.as_ref().map(|(p, wk)| (p.as_str(), *wk)))
+        .collect();
+    let keys: Vec<_> = weeks
+        .iter()
+        .map(|(p, wk)| keys::week(tenant, p, &wk.to_string()))
+        .collect();
+    let mut moving: BTreeSet<(String, IsoWeek)> = BTreeSet::new();
+    for chunk in keys.chunks(BATCH) {
+        for w in load_many::<TimesheetWeek>(&*s.table, chunk).await? {
+            if w.job.is_some() {
+                moving.insert((w.person_id, w.week));
+            }
+        }
+    }
+    if moving.is_empty() {
+        return Ok(work);
+    }
+    Ok(work
+        .into_iter()
+        .filter(|w| w.week.as_ref().is_none_or(|wk| !moving.contains(wk)))
+        .collect())
+}
+
+/// Names and clients of the projects the work is on.
+async fn project_info(
+    s: &Services,
+    tenant: &str,
+    work: &[Work],
+) -> ApiResult<HashMap<String, ProjectInfo>> {
+    let mut ids: Vec<&str> = work.iter().map(|w| w.project_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut projects = Vec::new();
+    for chunk in ids.chunks(BATCH) {
+        let keys: Vec<_> = chunk.iter().map(|id| keys::project(tenant, id)).collect();
+        projects.extend(load_many::<Project>(&*s.table, &keys).await?);
+    }
+    let mut client_ids: Vec<&str> = projects.iter().map(|p| p.client_id.as_str()).collect();
+    client_ids.sort_unstable();
+    client_ids.dedup();
+    let mut names = HashMap::new();
+    for chunk in client_ids.chunks(BATCH) {
+        let keys: Vec<_> = chunk.iter().map(|id| keys::client(tenant, id)).collect();
+        for c in load_many::<Client>(&*s.table, &keys).await? {
+            names.insert(c.id, c.name);
+        }
+    }
+    Ok(projects
+        .into_iter()
+        .map(|p| {
+            let info = ProjectInfo {
+                client_name: names.get(&p.client_id).cloned(),
+                name: p.name,
+                client_id: p.client_id,
+            };
+            (p.id, info)
+        })
+        .collect())
+}
+
+/// The report takes no parameters; anything sent is refused rather than ignored.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct WipParams {}
+
+#[utoipa::path(get, path = "/v1/reports/wip", tag = "reports",
+    responses((status = 200, body = WipReport), (status = 400), (status = 403)), operation_id = "wip_report")]
+pub async fn wip_report(
+    State(s): State<Services>,
+    caller: Caller,
+    Query(_params): Query<WipParams>,
+) -> ApiResult<axum::Json<WipReport>> {
+    caller.require(REPORT_READERS)?;
+    let work = unbilled_work(&s, &caller.tenant).await?;
+    let work = settled(&s, &caller.tenant, work).await?;
+    let info = project_info(&s, &caller.tenant, &work).await?;
+    let today = s.clock.now().to_zoned(TimeZone::UTC).date();
+    Ok(axum::Json(report(&work, &info, today)))
+}
