@@ -132,14 +132,21 @@ async fn managers_approve_the_projects_they_manage_and_name_them() {
         stored_entry(&app, "acme", &elsewhere).await.status,
         WorkStatus::Submitted
     );
-    // Naming a project with nothing left to approve is a clear 409.
+    // Approving again what is already approved (a retry without an
+    // Idempotency-Key) is a harmless 200 that moves nothing.
     let res = approve(&app, &s.manager, &s.member, Some(&s.project))
         .await
-        .expect(409);
-    assert!(res.body["detail"]
-        .as_str()
-        .unwrap()
-        .contains("nothing to approve"));
+        .expect(200);
+    assert_eq!(res.body["moved"], 0);
+    assert_eq!(
+        stored_entry(&app, "acme", &elsewhere).await.status,
+        WorkStatus::Submitted,
+        "the other project's work was not touched"
+    );
+    // A manager still may not repeat it for a project they do not manage.
+    approve(&app, &s.other_manager, &s.member, Some(&s.project))
+        .await
+        .expect(403);
     let res = approve(&app, &s.finance, &s.member, None).await.expect(200);
     assert_eq!(res.body["status"], "approved");
     assert_eq!(

@@ -98,6 +98,25 @@ pub async fn run(s: &Services, caller: &Caller, req: WeekRequest) -> ApiResult<W
                 job.action, job.started_at
             )))
         }
+        None if plan::already_done(req.action, req.project_id.as_deref(), &entries) => {
+            if req.action != Action::Submit {
+                let scope = entries
+                    .iter()
+                    .filter(|e| plan::covers(req.action, req.project_id.as_deref(), e))
+                    .map(|e| e.project_id.as_str())
+                    .collect::<BTreeSet<_>>();
+                require_manages(s, caller, scope, NAME_PROJECT).await?;
+            }
+            return Ok(WeekOutcome {
+                person_id: req.person_id.clone(),
+                week: req.week,
+                action: req.action.as_str().into(),
+                project_id: req.project_id.clone(),
+                status: week_status(entries.iter().map(|e| e.status)),
+                moved: 0,
+                entry_ids: Vec::new(),
+            });
+        }
         None => start(s, caller, &req, week, &entries).await?,
     };
     let mut book = RateBook {

@@ -77,6 +77,23 @@ pub fn to_move<'a>(
         .filter(move |e| covers(action, project, e) && action.moves_from(e.status))
 }
 
+/// Whether the action has nothing left to do because everything it covers is
+/// already where it would put it: a repeated submit or approve answers 200, so
+/// a client that retries without an Idempotency-Key is not told it failed.
+pub fn already_done(action: Action, project: Option<&str>, entries: &[TimeEntry]) -> bool {
+    use WorkStatus::*;
+    let mut covered = entries
+        .iter()
+        .filter(|e| covers(action, project, e))
+        .peekable();
+    covered.peek().is_some()
+        && covered.all(|e| match action {
+            Action::Submit => matches!(e.status, Submitted | Approved | Invoiced),
+            Action::Approve => matches!(e.status, Approved | Invoiced),
+            Action::Reject => e.status == Rejected,
+        })
+}
+
 /// The entry after the job's action. `approval` is the snapshot for an approve.
 pub fn moved(
     entry: &TimeEntry,
