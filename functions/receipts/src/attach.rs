@@ -2,25 +2,27 @@
 //! its expense, checked and attached or refused, or it is not (an unknown or
 //! superseded key) and goes to quarantine untouched by the expense.
 //!
-//! Redelivery changes nothing: a receipt is identified by its object key, and
-//! an event for a receipt already decided, whose file still has the recorded
-//! hash, is a no-op. The expense is written before a refused file is moved, so
-//! a crash in between is finished by the next delivery.
+//! Redelivery changes nothing: a receipt is identified by its object key and
+//! is decided once. An event for a decided receipt only finishes tidying its
+//! inbox (see [`crate::files`]): the checked copy of an accepted file is kept
+//! before the expense is written, and a refused file is moved after it, so a
+//! crash anywhere is finished by the next delivery.
 
 use agencyops_platform::blob::Blob;
 use agencyops_platform::caller::valid_id;
-use agencyops_platform::ports::PortError;
 use agencyops_platform::resource::new_id;
 use agencyops_platform::Services;
 use agencyops_store::audit::AuditEntry;
 use agencyops_store::record::{self, load, load_many};
 use agencyops_store::records::{Expense, Receipt, ReceiptHash, ReceiptStatus, ReceiptSuggestions};
 use agencyops_store::{keys, Index, Query, StoreError, Write};
+use bytes::Bytes;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
 use crate::access::takes_receipts;
 use crate::file_type::{check_file, ReceiptType, MAX_RECEIPT_BYTES};
+use crate::files;
 use crate::pdf;
 use crate::processor::ProcessError;
 
@@ -52,6 +54,8 @@ enum Verdict {
         size: u64,
         sha256: String,
         suggestions: Option<ReceiptSuggestions>,
+        /// Exactly the bytes checked: what is kept and served.
+        bytes: Bytes,
     },
     Refused {
         reason: String,
@@ -68,13 +72,13 @@ pub(crate) async fn process_object(
 ) -> Result<Outcome, ProcessError> {
     let Some((tenant, expense_id, _upload)) = keys::parse_receipt_object(key) else {
         if key.starts_with(keys::RECEIPTS_PREFIX) {
-            quarantine(blob, key).await?;
+            files::quarantine(blob, key).await?;
             return Ok(Outcome::Unannounced);
         }
         return Ok(Outcome::NotAReceipt);
     };
     if !valid_id(tenant) || !valid_id(expense_id) {
-        quarantine(blob, key).await?;
+        files::quarantine(blob, key).await?;
         return Ok(Outcome::Unannounced);
     }
     let mut verdict = None;
@@ -84,30 +88,39 @@ pub(crate) async fn process_object(
             let r = x.receipt.clone().filter(|r| r.key == key)?;
             Some((x, r))
         }) else {
-            quarantine(blob, key).await?;
+            files::quarantine(blob, key).await?;
             return Ok(Outcome::Unannounced);
         };
-        if receipt.status == ReceiptStatus::Rejected {
-            // Decided; finish moving the file if a crash interrupted it.
-            quarantine(blob, key).await?;
-            return Ok(Outcome::AlreadyDone);
+        match receipt.status {
+            ReceiptStatus::Pending => {}
+            // Decided: whatever the inbox holds now is either what was
+            // decided (a crash before it was tidied) or swapped in later.
+            ReceiptStatus::Accepted => {
+                files::clear_inbox(blob, key, receipt.sha256.as_deref()).await?;
+                return Ok(Outcome::AlreadyDone);
+            }
+            ReceiptStatus::Rejected => {
+                files::quarantine(blob, key).await?;
+                return Ok(Outcome::AlreadyDone);
+            }
         }
         let v = match verdict.take() {
             Some(v) => v,
             None => examine(blob, key, &receipt).await?,
         };
-        if receipt.status == ReceiptStatus::Accepted {
-            let same_file = match &v {
-                Verdict::Fine { sha256, .. } => receipt.sha256.as_ref() == Some(sha256),
-                Verdict::Missing => true,
-                Verdict::Refused { .. } => false,
-            };
-            if same_file {
-                return Ok(Outcome::AlreadyDone);
-            }
-            // The file was overwritten after it was checked: check it again.
-        }
         let (next, extra, outcome) = decide(s, tenant, &expense, receipt, &v, uploaded_at).await?;
+        if let (
+            Outcome::Accepted,
+            Verdict::Fine {
+                kind,
+                sha256,
+                bytes,
+                ..
+            },
+        ) = (&outcome, &v)
+        {
+            files::keep(blob, key, sha256, bytes.clone(), kind.mime()).await?;
+        }
         let writes = [
             vec![
                 record::replace(tenant, &next, expense.version)?,
@@ -118,8 +131,13 @@ pub(crate) async fn process_object(
         .concat();
         match s.table.transact(writes).await {
             Ok(()) => {
-                if matches!(outcome, Outcome::Rejected(_)) {
-                    quarantine(blob, key).await?;
+                match &outcome {
+                    Outcome::Accepted => {
+                        let accepted = next.receipt.as_ref().and_then(Receipt::accepted_hash);
+                        files::clear_inbox(blob, key, accepted).await?;
+                    }
+                    Outcome::Rejected(_) => files::quarantine(blob, key).await?,
+                    _ => {}
                 }
                 return Ok(outcome);
             }
@@ -130,8 +148,8 @@ pub(crate) async fn process_object(
     Err(ProcessError::Contended(expense_id.to_owned()))
 }
 
-/// The expense with its receipt decided, the index writes that go with it,
-/// and what happened.
+/// The expense with its pending receipt decided, the index write that goes
+/// with an accepted file, and what happened.
 async fn decide(
     s: &Services,
     tenant: &str,
@@ -141,7 +159,6 @@ async fn decide(
     uploaded_at: Timestamp,
 ) -> Result<(Expense, Vec<Write>, Outcome), ProcessError> {
     let now = s.clock.now();
-    let previous_hash = receipt.accepted_hash().map(str::to_owned);
     receipt.uploaded_at = Some(uploaded_at);
     receipt.processed_at = Some(now);
     let accepted = match verdict {
@@ -159,6 +176,7 @@ async fn decide(
                 size,
                 sha256,
                 suggestions,
+                ..
             },
             Ok(()),
         ) => {
@@ -201,12 +219,6 @@ async fn decide(
             Outcome::Rejected(reason)
         }
     };
-    if let Some(old) = previous_hash.filter(|old| receipt.accepted_hash() != Some(old.as_str())) {
-        extra.push(Write::Delete {
-            key: keys::receipt_hash(tenant, &old, &expense.id),
-            condition: None,
-        });
-    }
     let mut next = expense.clone();
     next.receipt = Some(receipt);
     next.version = expense.version + 1;
@@ -269,6 +281,7 @@ async fn examine(blob: &dyn Blob, key: &str, receipt: &Receipt) -> Result<Verdic
                 size,
                 sha256,
                 suggestions,
+                bytes,
             })
         }
         Err(reason) => refuse(reason, size, Some(sha256)),
@@ -326,28 +339,4 @@ fn audit(
         after: serde_json::to_value(after).ok(),
     }
     .write(tenant)?)
-}
-
-/// Moves a refused or unknown file out of `receipts/` (copy, then delete), so
-/// nothing refused can be served from where receipts live. Quarantined files
-/// are stored as opaque bytes. Missing objects are fine: already moved.
-async fn quarantine(blob: &dyn Blob, key: &str) -> Result<(), ProcessError> {
-    let bytes = match blob.get(key).await {
-        Ok(Some(b)) => b,
-        Ok(None) => return Ok(()),
-        Err(PortError::Refused(why)) => {
-            tracing::warn!(key, %why, "object key refused by the blob store; left alone");
-            return Ok(());
-        }
-        Err(e) => return Err(e.into()),
-    };
-    blob.put(
-        &keys::quarantine_object(key),
-        bytes,
-        "application/octet-stream",
-    )
-    .await?;
-    blob.delete(key).await?;
-    tracing::warn!(key, "file quarantined");
-    Ok(())
 }

@@ -5,9 +5,10 @@
 //! (pending, with its storage key) and returns a URL that pins type and size;
 //! the browser PUTs the file straight to storage; storage raises ObjectCreated;
 //! [`process_s3_event`] checks size, magic bytes and hash, and attaches the
-//! receipt (flagging a file already on another expense) or moves the file to
-//! `quarantine/` and records why. `GET /v1/expenses/{id}/receipt` shows the
-//! outcome, with a short-lived download link for accepted files only.
+//! receipt (flagging a file already on another expense), keeping exactly the
+//! bytes it checked under `attached/`, or moves the file to `quarantine/` and
+//! records why. `GET /v1/expenses/{id}/receipt` shows the outcome, with a
+//! short-lived download link to the checked copy of an accepted file only.
 
 use agencyops_platform::Services;
 use axum::routing::post;
@@ -17,6 +18,7 @@ use utoipa::OpenApi;
 mod access;
 mod attach;
 pub mod file_type;
+mod files;
 pub mod pdf;
 mod processor;
 mod upload;

@@ -1,11 +1,13 @@
 //! `GET /v1/expenses/{id}/receipt`: where the receipt is, what the processor
-//! found, and (only for an accepted file) a short-lived download link. A
-//! refused file is never served: it has no link, and it sits in quarantine.
+//! found, and (only for an accepted file) a short-lived download link to the
+//! copy the processor checked. A refused file is never served: it has no
+//! link, and it sits in quarantine.
 
 use std::time::Duration;
 
 use agencyops_platform::extract::Path;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::keys;
 use agencyops_store::records::{Receipt, ReceiptStatus, ReceiptSuggestions};
 use axum::extract::State;
 use jiff::Timestamp;
@@ -81,10 +83,16 @@ pub async fn get_receipt(
     let blob = storage(&s)?;
     let expense = expense_for(&s, &caller, &expense_id, Intent::View).await?;
     let receipt = expense.receipt.ok_or(ApiError::NotFound("receipt"))?;
-    let key = receipt.key.clone();
-    let accepted = receipt.status == ReceiptStatus::Accepted;
+    // Only the copy the processor checked, never the upload key itself: the
+    // upload URL may still be valid, and whatever sits there is unchecked.
+    let checked = match (receipt.status, receipt.sha256.as_deref()) {
+        (ReceiptStatus::Accepted, Some(sha256)) => {
+            Some(keys::attached_object(&receipt.key, sha256))
+        }
+        _ => None,
+    };
     let mut out = view(expense.id, receipt);
-    if accepted {
+    if let Some(key) = checked {
         let link = blob
             .presign_get(&key, DOWNLOAD_URL_TTL)
             .await

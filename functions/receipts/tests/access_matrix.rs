@@ -22,7 +22,7 @@ async fn only_the_owner_admins_and_managers_get_an_upload_url() {
     let l = local().await;
     let (app, s) = (&l.app, &l.studio);
     let other = studio(app, "globex").await;
-    let x = new_expense(&*app.table, &s.tenant, &s.member.person, &s.project).await;
+    let x = new_expense(app, &s.member, &s.project).await;
 
     let cases: Vec<(&As, u16)> = vec![
         (&s.member, 201),
@@ -66,7 +66,7 @@ async fn only_the_owner_admins_and_managers_get_an_upload_url() {
     }
 
     // A contractor may attach to their own expense.
-    let own = new_expense(&*app.table, &s.tenant, &s.contractor.person, &s.project).await;
+    let own = new_expense(app, &s.contractor, &s.project).await;
     app.post(&s.contractor, &path(&own), pdf_request())
         .await
         .expect(201);
@@ -77,7 +77,7 @@ async fn the_owner_and_staff_who_see_expenses_may_read_the_receipt() {
     let l = local().await;
     let (app, s) = (&l.app, &l.studio);
     let other = studio(app, "globex").await;
-    let x = new_expense(&*app.table, &s.tenant, &s.member.person, &s.project).await;
+    let x = new_expense(app, &s.member, &s.project).await;
 
     // No receipt yet: the expense is visible, the receipt is not there.
     let res = app.get(&s.member, &path(&x)).await.expect(404);
@@ -125,7 +125,7 @@ async fn the_owner_and_staff_who_see_expenses_may_read_the_receipt() {
 async fn the_ticket_pins_type_and_length_and_expires_in_five_minutes() {
     let l = local().await;
     let (app, s) = (&l.app, &l.studio);
-    let x = new_expense(&*app.table, &s.tenant, &s.member.person, &s.project).await;
+    let x = new_expense(app, &s.member, &s.project).await;
     let res = app
         .post(
             &s.member,
@@ -152,7 +152,10 @@ async fn the_ticket_pins_type_and_length_and_expires_in_five_minutes() {
     // The announcement is audited, naming who asked.
     assert_eq!(
         audit_actions(&*app.table, &s.tenant, &x).await,
-        vec![("request_receipt".to_owned(), s.member.person.clone())]
+        vec![
+            ("create".to_owned(), s.member.person.clone()),
+            ("request_receipt".to_owned(), s.member.person.clone())
+        ]
     );
 }
 
@@ -160,7 +163,7 @@ async fn the_ticket_pins_type_and_length_and_expires_in_five_minutes() {
 async fn disallowed_types_and_sizes_are_refused_before_anything_is_signed() {
     let l = local().await;
     let (app, s) = (&l.app, &l.studio);
-    let x = new_expense(&*app.table, &s.tenant, &s.member.person, &s.project).await;
+    let x = new_expense(app, &s.member, &s.project).await;
     let before = stored(&*app.table, &s.tenant, &x).await;
     for (body, field) in [
         (
@@ -207,7 +210,11 @@ async fn disallowed_types_and_sizes_are_refused_before_anything_is_signed() {
         }
     }
     assert_eq!(stored(&*app.table, &s.tenant, &x).await, before);
-    assert!(audit_actions(&*app.table, &s.tenant, &x).await.is_empty());
+    assert_eq!(
+        audit_actions(&*app.table, &s.tenant, &x).await,
+        vec![("create".to_owned(), s.member.person.clone())],
+        "nothing but the expense's creation"
+    );
     assert!(blob_events(app).await.is_empty());
 
     // Exactly 10 MB is fine, in any letter case.
@@ -250,7 +257,7 @@ async fn approved_and_invoiced_expenses_take_no_receipt() {
 async fn a_stale_if_match_is_refused() {
     let l = local().await;
     let (app, s) = (&l.app, &l.studio);
-    let x = new_expense(&*app.table, &s.tenant, &s.member.person, &s.project).await;
+    let x = new_expense(app, &s.member, &s.project).await;
     let body = serde_json::to_vec(&pdf_request()).unwrap();
     let res = app
         .raw(
@@ -275,9 +282,9 @@ async fn a_stale_if_match_is_refused() {
 
 #[tokio::test]
 async fn without_file_storage_both_endpoints_answer_500() {
-    let app = App::new(agencyops_intake::routes().merge(agencyops_receipts::routes()));
+    let app = App::new(routes());
     let s = studio(&app, "acme").await;
-    let x = new_expense(&*app.table, &s.tenant, &s.member.person, &s.project).await;
+    let x = new_expense(&app, &s.member, &s.project).await;
     let res = app
         .post(&s.member, &path(&x), pdf_request())
         .await

@@ -16,6 +16,8 @@ use support::*;
 /// Asks for a URL as `who`, uploads `bytes` with exactly the returned headers,
 /// and returns the event the upload raised.
 async fn upload_receipt(l: &Local, who: &As, expense: &str, ct: &str, bytes: Vec<u8>) -> String {
+    // Events of earlier processing (copies kept or quarantined) come first.
+    drain(l).await;
     let ticket = l
         .app
         .post(
@@ -53,7 +55,7 @@ async fn drain(l: &Local) {
 async fn an_uploaded_text_pdf_is_attached_with_hash_and_suggestions() {
     let l = local().await;
     let (app, s) = (&l.app, &l.studio);
-    let x = new_expense(&*app.table, &s.tenant, &s.member.person, &s.project).await;
+    let x = new_expense(app, &s.member, &s.project).await;
     let pdf = cafe_receipt();
     let event = upload_receipt(&l, &s.member, &x, "application/pdf", pdf.clone()).await;
     process_event_json(&app.services, &event).await.unwrap();
@@ -86,6 +88,7 @@ async fn an_uploaded_text_pdf_is_attached_with_hash_and_suggestions() {
     assert_eq!(
         audit_actions(&*app.table, &s.tenant, &x).await,
         vec![
+            ("create".to_owned(), s.member.person.clone()),
             ("request_receipt".to_owned(), s.member.person.clone()),
             ("accept_receipt".to_owned(), "receipts-processor".to_owned()),
         ]
@@ -98,7 +101,7 @@ async fn an_uploaded_text_pdf_is_attached_with_hash_and_suggestions() {
 async fn html_declared_as_pdf_is_quarantined_and_never_served() {
     let l = local().await;
     let (app, s) = (&l.app, &l.studio);
-    let x = new_expense(&*app.table, &s.tenant, &s.member.person, &s.project).await;
+    let x = new_expense(app, &s.member, &s.project).await;
     let event = upload_receipt(&l, &s.member, &x, "application/pdf", HTML_AS_PDF.to_vec()).await;
     let key = event_key(&event);
     assert!(l.blob.get(&key).await.unwrap().is_some());
@@ -130,13 +133,48 @@ async fn html_declared_as_pdf_is_quarantined_and_never_served() {
     let version = stored(&*app.table, &s.tenant, &x).await.version;
     drain(&l).await;
     assert_eq!(stored(&*app.table, &s.tenant, &x).await.version, version);
+    // The expense itself shows the refusal and why.
+    let shown = app
+        .get(&s.member, &format!("/v1/expenses/{x}"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(shown["receipt"]["status"], "rejected", "{shown}");
+    assert_eq!(shown["receipt"]["reason"], r["reason"]);
+}
+
+/// The person corrects the expense between the upload and its processing: the
+/// receipt is still attached, and what they typed (not the PDF's figures) stays.
+#[tokio::test]
+async fn an_expense_edited_while_its_file_is_on_the_way_keeps_what_was_typed() {
+    let l = local().await;
+    let (app, s) = (&l.app, &l.studio);
+    let x = new_expense(app, &s.member, &s.project).await;
+    let event = upload_receipt(&l, &s.member, &x, "application/pdf", cafe_receipt()).await;
+    app.patch(
+        &s.member,
+        &format!("/v1/expenses/{x}"),
+        json!({"amount": "40.00", "note": "Lunch, tip not billed"}),
+    )
+    .await
+    .expect(200);
+    process_event_json(&app.services, &event).await.unwrap();
+    let shown = app
+        .get(&s.member, &format!("/v1/expenses/{x}"))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(shown["receipt"]["status"], "accepted", "{shown}");
+    assert_eq!(shown["receipt"]["suggestions"]["total"], "42.50");
+    assert_eq!(shown["amount"], "40.00");
+    assert_eq!(shown["note"], "Lunch, tip not billed");
 }
 
 #[tokio::test]
 async fn a_real_file_of_another_type_than_announced_is_refused() {
     let l = local().await;
     let (app, s) = (&l.app, &l.studio);
-    let x = new_expense(&*app.table, &s.tenant, &s.member.person, &s.project).await;
+    let x = new_expense(app, &s.member, &s.project).await;
     let event = upload_receipt(&l, &s.member, &x, "image/png", jpeg(3)).await;
     process_event_json(&app.services, &event).await.unwrap();
     let r = receipt(&l, &s.member, &x).await;
@@ -155,7 +193,7 @@ async fn the_same_event_twice_changes_nothing() {
         ("image/jpeg", jpeg(5)),
         ("application/pdf", HTML_AS_PDF.to_vec()),
     ] {
-        let x = new_expense(&*app.table, &s.tenant, &s.member.person, &s.project).await;
+        let x = new_expense(app, &s.member, &s.project).await;
         let event = upload_receipt(&l, &s.member, &x, ct, bytes).await;
         process_event_json(&app.services, &event).await.unwrap();
         drain(&l).await;
@@ -174,8 +212,8 @@ async fn the_same_event_twice_changes_nothing() {
 async fn the_same_file_on_two_expenses_is_flagged_within_the_tenant_only() {
     let l = local().await;
     let (app, s) = (&l.app, &l.studio);
-    let first = new_expense(&*app.table, &s.tenant, &s.member.person, &s.project).await;
-    let second = new_expense(&*app.table, &s.tenant, &s.contractor.person, &s.project).await;
+    let first = new_expense(app, &s.member, &s.project).await;
+    let second = new_expense(app, &s.contractor, &s.project).await;
     let e1 = upload_receipt(&l, &s.member, &first, "image/jpeg", jpeg(7)).await;
     process_event_json(&app.services, &e1).await.unwrap();
     let e2 = upload_receipt(&l, &s.contractor, &second, "image/jpeg", jpeg(7)).await;
@@ -191,13 +229,7 @@ async fn the_same_file_on_two_expenses_is_flagged_within_the_tenant_only() {
 
     // Another agency uploading the same file is no duplicate of ours.
     let other = agencyops_apitest::studio(app, "globex").await;
-    let theirs = new_expense(
-        &*app.table,
-        &other.tenant,
-        &other.member.person,
-        &other.project,
-    )
-    .await;
+    let theirs = new_expense(app, &other.member, &other.project).await;
     let e3 = upload_receipt(&l, &other.member, &theirs, "image/jpeg", jpeg(7)).await;
     process_event_json(&app.services, &e3).await.unwrap();
     assert!(receipt(&l, &other.member, &theirs).await["duplicate_of"].is_null());
@@ -205,7 +237,7 @@ async fn the_same_file_on_two_expenses_is_flagged_within_the_tenant_only() {
     // Once the first expense's receipt is replaced, the file is no longer on it.
     let e4 = upload_receipt(&l, &s.member, &first, "image/jpeg", jpeg(9)).await;
     process_event_json(&app.services, &e4).await.unwrap();
-    let third = new_expense(&*app.table, &s.tenant, &s.member.person, &s.project).await;
+    let third = new_expense(app, &s.member, &s.project).await;
     let e5 = upload_receipt(&l, &s.member, &third, "image/jpeg", jpeg(7)).await;
     process_event_json(&app.services, &e5).await.unwrap();
     assert_eq!(
@@ -218,7 +250,7 @@ async fn the_same_file_on_two_expenses_is_flagged_within_the_tenant_only() {
 async fn files_nobody_announced_are_quarantined_without_touching_expenses() {
     let l = local().await;
     let (app, s) = (&l.app, &l.studio);
-    let x = new_expense(&*app.table, &s.tenant, &s.member.person, &s.project).await;
+    let x = new_expense(app, &s.member, &s.project).await;
 
     // A key no URL was issued for.
     let stray = format!("receipts/acme/{x}/not-announced");
@@ -270,7 +302,7 @@ async fn files_nobody_announced_are_quarantined_without_touching_expenses() {
 async fn an_expense_approved_before_its_file_arrives_keeps_no_file() {
     let l = local().await;
     let (app, s) = (&l.app, &l.studio);
-    let x = new_expense(&*app.table, &s.tenant, &s.member.person, &s.project).await;
+    let x = new_expense(app, &s.member, &s.project).await;
     let ticket = app
         .post(
             &s.member,
@@ -299,32 +331,74 @@ async fn an_expense_approved_before_its_file_arrives_keeps_no_file() {
     );
 }
 
+/// The upload URL stays valid for minutes after its file was accepted. A file
+/// swapped in through it (before or after the processor sees it) is never what
+/// the download link serves: that is the copy the processor checked.
 #[tokio::test]
-async fn a_file_replaced_after_acceptance_is_checked_again() {
+async fn a_file_swapped_through_a_still_valid_url_is_never_served() {
     let l = local().await;
     let (app, s) = (&l.app, &l.studio);
-    let x = new_expense(&*app.table, &s.tenant, &s.member.person, &s.project).await;
-    let bytes = cafe_receipt();
+    let x = new_expense(app, &s.member, &s.project).await;
+    let pdf = cafe_receipt();
     let mut disguised = HTML_AS_PDF.to_vec();
-    disguised.resize(bytes.len(), b' ');
+    disguised.resize(pdf.len(), b' ');
     let ticket = app
         .post(
             &s.member,
             &format!("/v1/expenses/{x}/receipt"),
-            json!({"content_type": "application/pdf", "size": bytes.len()}),
+            json!({"content_type": "application/pdf", "size": pdf.len()}),
         )
         .await
         .expect(201)
         .body;
-    assert!(upload(&ticket, bytes).await.status().is_success());
+    assert!(upload(&ticket, pdf.clone()).await.status().is_success());
     drain(&l).await;
-    assert_eq!(receipt(&l, &s.member, &x).await["status"], "accepted");
-    // The URL is still valid: someone swaps the file for a web page.
-    assert!(upload(&ticket, disguised).await.status().is_success());
+    let accepted = receipt(&l, &s.member, &x).await;
+    assert_eq!(accepted["status"], "accepted");
+    let download = |r: &Value| {
+        let url = r["download_url"].as_str().unwrap().to_owned();
+        async move {
+            let got = reqwest::get(url).await.unwrap();
+            assert_eq!(got.status(), 200);
+            sha256_hex(&got.bytes().await.unwrap())
+        }
+    };
+
+    // Someone swaps the file for a web page; the processor has not run yet.
+    assert!(upload(&ticket, disguised.clone())
+        .await
+        .status()
+        .is_success());
+    let key = stored(&*app.table, &s.tenant, &x)
+        .await
+        .receipt
+        .unwrap()
+        .key;
+    assert_eq!(
+        l.blob.get(&key).await.unwrap().as_deref(),
+        Some(&disguised[..])
+    );
+    let r = receipt(&l, &s.member, &x).await;
+    assert_eq!(
+        download(&r).await,
+        sha256_hex(&pdf),
+        "the link serves the checked file"
+    );
+
+    // Once processed, the swapped file is quarantined and the receipt stands.
+    let version = stored(&*app.table, &s.tenant, &x).await.version;
     drain(&l).await;
     let r = receipt(&l, &s.member, &x).await;
-    assert_eq!(r["status"], "rejected");
-    assert!(r["download_url"].is_null());
+    assert_eq!(r["status"], "accepted");
+    assert_eq!(r["sha256"], sha256_hex(&pdf));
+    assert_eq!(download(&r).await, sha256_hex(&pdf));
+    assert_eq!(stored(&*app.table, &s.tenant, &x).await.version, version);
+    assert_eq!(l.blob.get(&key).await.unwrap(), None, "gone from receipts/");
+    let quarantined = key.replacen("receipts/", "quarantine/", 1);
+    assert_eq!(
+        l.blob.get(&quarantined).await.unwrap().as_deref(),
+        Some(&disguised[..])
+    );
 }
 
 #[tokio::test]
@@ -348,13 +422,7 @@ async fn unreadable_events_fail_so_they_are_retried_and_dead_lettered() {
     .unwrap();
 
     // Without storage, a real event fails rather than being dropped.
-    let x = new_expense(
-        &*app.table,
-        &l.studio.tenant,
-        &l.studio.member.person,
-        &l.studio.project,
-    )
-    .await;
+    let x = new_expense(app, &l.studio.member, &l.studio.project).await;
     let event = upload_receipt(&l, &l.studio.member, &x, "image/jpeg", jpeg(1)).await;
     let mut no_storage = app.services.clone();
     no_storage.blob = None;

@@ -242,7 +242,7 @@ async fn s3_upload_notification_and_processing_on_moto() {
     let table = &*aws.services.table;
 
     // Accepted: presign, PUT over HTTP, the bucket's notification, attach.
-    let x = new_expense(table, TENANT, PERSON, "p1").await;
+    let x = seed_expense(table, TENANT, PERSON, "p1").await;
     let pdf = cafe_receipt();
     let ticket = aws.request_upload(&x, "application/pdf", pdf.len()).await;
     put_with_ticket(&ticket, pdf.clone()).await;
@@ -270,8 +270,39 @@ async fn s3_upload_notification_and_processing_on_moto() {
     assert_eq!(stored(table, TENANT, &x).await, once);
     assert_eq!(once.version, 3, "announced, then accepted");
 
+    // Accepted files leave receipts/; a file swapped in through the still
+    // valid URL is never what the link serves, and its notification only
+    // quarantines it.
+    let key = event_key(&event);
+    assert!(!aws.exists(&key).await, "the inbox is empty once accepted");
+    let mut swapped = HTML_AS_PDF.to_vec();
+    swapped.resize(pdf.len(), b' ');
+    put_with_ticket(&ticket, swapped.clone()).await;
+    let swap = aws.next_notification().await;
+    let link = aws.receipt(&x).await["download_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let got = reqwest::get(&link).await.unwrap().bytes().await.unwrap();
+    assert_eq!(sha256_hex(&got), sha256_hex(&pdf), "the checked copy");
+    process_event_json(&aws.services, &swap).await.unwrap();
+    assert_eq!(stored(table, TENANT, &x).await, once);
+    assert!(!aws.exists(&key).await);
+    let q = aws
+        .s3
+        .get_object()
+        .bucket(BUCKET)
+        .key(key.replacen("receipts/", "quarantine/", 1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        sha256_hex(&q.body.collect().await.unwrap().into_bytes()),
+        sha256_hex(&swapped)
+    );
+
     // Disguised: HTML declared as a PDF is quarantined.
-    let y = new_expense(table, TENANT, PERSON, "p1").await;
+    let y = seed_expense(table, TENANT, PERSON, "p1").await;
     let ticket = aws
         .request_upload(&y, "application/pdf", HTML_AS_PDF.len())
         .await;

@@ -84,6 +84,18 @@ fn garbage_never_panics() {
 }
 
 #[test]
+fn text_moves_beyond_any_page_never_panic() {
+    // The largest number a Decimal holds, moved by twice: the position overflows.
+    let max = Decimal::MAX.to_string();
+    let content = format!("BT 0 {max} Td (Shop) Tj 0 {max} Td (Total 9.99) Tj ET");
+    let pdf = pdf_with_content(content.as_bytes(), None);
+    let s = suggestions(&pdf);
+    assert!(s.merchant.is_some_and(|m| m.starts_with("Shop")));
+    let negative = format!("BT 0 -{max} Td (a) Tj 0 -{max} TD (b) Tj ET");
+    let _ = suggestions(&pdf_with_content(negative.as_bytes(), None));
+}
+
+#[test]
 fn amounts_and_dates_on_a_line() {
     assert_eq!(amounts("Total EUR 42.50"), vec![dec("42.50")]);
     assert_eq!(
@@ -99,4 +111,18 @@ fn amounts_and_dates_on_a_line() {
     assert_eq!(find_date("November 3rd 2026"), Some(date(2026, 11, 3)));
     assert_eq!(find_date("31/02/2026"), None);
     assert_eq!(find_date("no date here 42.50"), None);
+}
+
+/// A file made of nothing but stream markers: reading it stays linear, so a
+/// hostile upload cannot keep the processor busy past its timeout (before,
+/// each stream searched back through the whole file: more than ten minutes for
+/// this 1 MB file, which the test runner's slow-test limit would end as a
+/// failure; now it is read in milliseconds). No clock is asserted on here.
+#[test]
+fn a_file_of_stream_markers_is_read_without_stalling() {
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    while pdf.len() < 1024 * 1024 {
+        pdf.extend_from_slice(b"stream\nendstream\n");
+    }
+    assert!(suggestions(&pdf).is_empty());
 }

@@ -29,7 +29,9 @@
 //!
 //! Blob (S3) keys are built here too: a receipt upload is
 //! `receipts/{tenant}/{expense}/{upload}` and a refused file moves to
-//! `quarantine/{tenant}/{expense}/{upload}` (see [`receipt_object`]).
+//! `quarantine/{tenant}/{expense}/{upload}`; an accepted one is kept (exactly
+//! the bytes checked) at `attached/{tenant}/{expense}/{upload}/{sha256}` (see
+//! [`receipt_object`]).
 //!
 //! Access patterns:
 //! - list people, clients, intake requests: query the tenant's collection partition;
@@ -260,6 +262,10 @@ pub fn receipt_hash(tenant: &str, sha256: &str, expense: &str) -> Key {
 pub const RECEIPTS_PREFIX: &str = "receipts/";
 /// Blob prefix refused files are moved to; nothing under it is ever served.
 pub const QUARANTINE_PREFIX: &str = "quarantine/";
+/// Blob prefix of accepted files: the processor copies exactly the bytes it
+/// checked here, and only these are served. No upload URL is ever issued for
+/// it, so a still-valid upload URL cannot swap what is downloaded.
+pub const ATTACHED_PREFIX: &str = "attached/";
 
 /// Where one upload of an expense's receipt is stored.
 pub fn receipt_object(tenant: &str, expense: &str, upload: &str) -> String {
@@ -282,6 +288,16 @@ pub fn quarantine_object(receipt_key: &str) -> String {
         .strip_prefix(RECEIPTS_PREFIX)
         .unwrap_or(receipt_key);
     format!("{QUARANTINE_PREFIX}{rest}")
+}
+
+/// Where an accepted file under `receipts/` is kept: the same path under
+/// `attached/`, named by its SHA-256, so what is served is exactly the file
+/// the receipt's hash names.
+pub fn attached_object(receipt_key: &str, sha256: &str) -> String {
+    let rest = receipt_key
+        .strip_prefix(RECEIPTS_PREFIX)
+        .unwrap_or(receipt_key);
+    format!("{ATTACHED_PREFIX}{rest}/{sha256}")
 }
 
 pub fn counter(tenant: &str, name: &str) -> Key {
@@ -341,6 +357,7 @@ mod tests {
         assert_eq!(k, "receipts/acme/x1/u1");
         assert_eq!(parse_receipt_object(&k), Some(("acme", "x1", "u1")));
         assert_eq!(quarantine_object(&k), "quarantine/acme/x1/u1");
+        assert_eq!(attached_object(&k, "ab12"), "attached/acme/x1/u1/ab12");
         for bad in [
             "quarantine/acme/x1/u1",
             "receipts/acme/x1",

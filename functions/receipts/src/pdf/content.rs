@@ -4,6 +4,8 @@ use rust_decimal::Decimal;
 
 /// Enough for any receipt; keeps a hostile PDF from making us collect much.
 const MAX_LINES: usize = 2000;
+/// How far before `stream` its dictionary (and a `/Filter`) is looked for.
+const MAX_DICT_BYTES: usize = 4096;
 
 /// The text of every uncompressed content stream, one entry per text line.
 pub fn text_lines(pdf: &[u8]) -> Vec<String> {
@@ -29,6 +31,7 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 fn streams(pdf: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();
     let mut pos = 0;
+    let mut scanned = 0;
     while let Some(at) = find(pdf, b"stream", pos) {
         pos = at + b"stream".len();
         if at >= 3 && &pdf[at - 3..at] == b"end" {
@@ -45,13 +48,20 @@ fn streams(pdf: &[u8]) -> Vec<&[u8]> {
         let Some(end) = find(pdf, b"endstream", start) else {
             break;
         };
-        // The dictionary sits between the object header and `stream`.
-        let dict_from = pdf[..at].windows(3).rposition(|w| w == b"obj").unwrap_or(0);
+        // The dictionary sits between the object header and `stream`; look
+        // back a bounded way only (and not past the previous stream), or a
+        // file of stream markers makes this quadratic.
+        let window = at.saturating_sub(MAX_DICT_BYTES).max(scanned);
+        let dict_from = pdf[window..at]
+            .windows(3)
+            .rposition(|w| w == b"obj")
+            .map_or(window, |p| window + p);
         let dict = &pdf[dict_from..at];
         if find(dict, b"/Filter", 0).is_none() {
             out.push(&pdf[start..end]);
         }
         pos = end + b"endstream".len();
+        scanned = pos;
     }
     out
 }
@@ -129,8 +139,9 @@ impl TextReader {
             }
             "T*" => self.flush_line(lines),
             "Td" | "TD" => {
+                // Saturating: a hostile file's moves must not overflow (panic).
                 if let Some(ty) = self.numbers.last() {
-                    self.y += *ty;
+                    self.y = self.y.saturating_add(*ty);
                 }
             }
             "Tm" => {

@@ -1,12 +1,13 @@
 //! Shared set-up for the receipts tests: an app with the embedded blob store
-//! served over real HTTP, expenses as the time function stores them, uploads
+//! served over real HTTP, expenses recorded through the time API (or stored
+//! directly where no API is in front), uploads
 //! performed the way a browser would, and generated PDFs.
 #![allow(dead_code)]
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use agencyops_apitest::{studio, App, Studio};
+use agencyops_apitest::{studio, App, As, Studio};
 use agencyops_domain::timesheet::WorkStatus;
 use agencyops_domain::Currency;
 use agencyops_platform::blob::embedded::BLOB_EVENTS_QUEUE;
@@ -26,8 +27,10 @@ pub struct Local {
     _dir: tempfile::TempDir,
 }
 
-fn routes() -> Router<agencyops_platform::Services> {
-    agencyops_intake::routes().merge(agencyops_receipts::routes())
+pub fn routes() -> Router<agencyops_platform::Services> {
+    agencyops_intake::routes()
+        .merge(agencyops_time::routes())
+        .merge(agencyops_receipts::routes())
 }
 
 /// The intake and receipts routes over a fresh store, a studio in `acme`,
@@ -93,8 +96,9 @@ pub async fn seed(table: &dyn Table, tenant: &str, x: &Expense) {
         .unwrap();
 }
 
-/// Stores a new draft expense of `person` on `project` and returns its id.
-pub async fn new_expense(table: &dyn Table, tenant: &str, person: &str, project: &str) -> String {
+/// Stores a new draft expense of `person` on `project` directly (for stores
+/// without the time API in front) and returns its id.
+pub async fn seed_expense(table: &dyn Table, tenant: &str, person: &str, project: &str) -> String {
     let id = uuid::Uuid::now_v7().to_string();
     seed(
         table,
@@ -103,6 +107,26 @@ pub async fn new_expense(table: &dyn Table, tenant: &str, person: &str, project:
     )
     .await;
     id
+}
+
+/// `who` records a draft expense on `project` through the time API, with the
+/// values of [`expense`], and gets its id.
+pub async fn new_expense(app: &App, who: &As, project: &str) -> String {
+    let typed = expense("-", &who.person, project, WorkStatus::Draft);
+    app.post(
+        who,
+        "/v1/expenses",
+        serde_json::json!({
+            "project_id": project,
+            "date": typed.date,
+            "amount": typed.amount.to_string(),
+            "category": typed.category,
+            "note": typed.note,
+        }),
+    )
+    .await
+    .expect(201)
+    .id()
 }
 
 pub async fn stored(table: &dyn Table, tenant: &str, id: &str) -> Expense {
