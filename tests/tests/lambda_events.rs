@@ -3,68 +3,18 @@
 //! router -> API Gateway response), with DynamoDB and SQS on a private moto; the
 //! sample SQS batch goes through the budget consumer's Lambda handler.
 
+mod support;
+
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use agencyops_platform::config::Config;
 use agencyops_testkit::Moto;
 use aws_lambda_events::event::sqs::SqsEvent;
-use lambda_http::request::LambdaRequest;
-use lambda_http::tower::ServiceExt;
-use lambda_http::{Adapter, Context, LambdaEvent};
 use serde_json::Value;
+use support::{invoke, sample};
 
 /// The id the other-tenant sample asks for; the test swaps in a real acme client.
 const SAMPLE_CLIENT_ID: &str = "01JD0000000000000000000000";
-
-/// A sample event's text (`intake/create-client.json`), with placeholders replaced.
-fn sample(name: &str, substitutions: &[(&str, &str)]) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../events")
-        .join(name);
-    let mut text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    for (from, to) in substitutions {
-        text = text.replace(from, to);
-    }
-    text
-}
-
-fn event(name: &str, substitutions: &[(&str, &str)]) -> LambdaRequest {
-    serde_json::from_str(&sample(name, substitutions))
-        .unwrap_or_else(|e| panic!("{name} is not an API Gateway v2 event: {e}"))
-}
-
-struct Reply {
-    status: u64,
-    body: Value,
-    content_type: String,
-}
-
-async fn invoke(router: &axum::Router, name: &str, substitutions: &[(&str, &str)]) -> Reply {
-    let adapter: Adapter<'_, _, _> = Adapter::from(router.clone());
-    let res = adapter
-        .oneshot(LambdaEvent::new(
-            event(name, substitutions),
-            Context::default(),
-        ))
-        .await
-        .unwrap_or_else(|e| match e {});
-    let json = serde_json::to_value(&res).expect("response serialises");
-    let body = json["body"]
-        .as_str()
-        .map(|b| serde_json::from_str(b).unwrap_or(Value::String(b.into())))
-        .unwrap_or(Value::Null);
-    let content_type = json["headers"]["content-type"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned();
-    Reply {
-        status: json["statusCode"].as_u64().unwrap_or(0),
-        body,
-        content_type,
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sample_events_through_the_lambda_entry_path_on_dynamodb() {

@@ -5,41 +5,23 @@
 //! HTTP with exactly the returned headers, and the S3 notification, as the
 //! receipts-events queue hands it to the processor, through `handle_sqs`.
 
+mod support;
+
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use agencyops_platform::config::Config;
 use agencyops_platform::Services;
 use agencyops_testkit::Moto;
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_http::request::LambdaRequest;
-use lambda_http::tower::ServiceExt;
-use lambda_http::{Adapter, Context, LambdaEvent};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use support::{api_event, invoke_event, sample};
 
 const TABLE: &str = "agencyops-test";
 const BUCKET: &str = "agencyops-receipts-test";
 /// The size `receipts/request-upload.json` announces.
 const ANNOUNCED_SIZE: usize = 4096;
-
-/// A sample event's text, with placeholders replaced.
-fn sample(name: &str, substitutions: &[(&str, &str)]) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../events")
-        .join(name);
-    let mut text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    for (from, to) in substitutions {
-        text = text.replace(from, to);
-    }
-    text
-}
-
-fn api_event(name: &str, substitutions: &[(&str, &str)]) -> LambdaRequest {
-    serde_json::from_str(&sample(name, substitutions))
-        .unwrap_or_else(|e| panic!("{name} is not an API Gateway v2 event: {e}"))
-}
 
 fn sqs_event(value: Value) -> SqsEvent {
     serde_json::from_value(value).expect("an SQS event")
@@ -66,28 +48,6 @@ fn admin_request(method: &str, path: &str, body: Option<Value>, key: &str) -> La
         e["body"] = json!(text);
     }
     serde_json::from_value(e).expect("an API Gateway v2 event")
-}
-
-struct Reply {
-    status: u64,
-    body: Value,
-}
-
-async fn invoke(router: &axum::Router, event: LambdaRequest) -> Reply {
-    let adapter: Adapter<'_, _, _> = Adapter::from(router.clone());
-    let res = adapter
-        .oneshot(LambdaEvent::new(event, Context::default()))
-        .await
-        .unwrap_or_else(|e| match e {});
-    let json = serde_json::to_value(&res).expect("response serialises");
-    let body = json["body"]
-        .as_str()
-        .map(|b| serde_json::from_str(b).unwrap_or(Value::String(b.into())))
-        .unwrap_or(Value::Null);
-    Reply {
-        status: json["statusCode"].as_u64().unwrap_or(0),
-        body,
-    }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -190,17 +150,17 @@ async fn a_receipt_upload_and_its_s3_notification_through_the_lambda_entry_paths
     let receipts = agencyops_receipts::router(services.clone());
 
     // A client, a project and an expense, through the real APIs.
-    let client = invoke(&intake, api_event("intake/create-client.json", &[])).await;
+    let client = invoke_event(&intake, api_event("intake/create-client.json", &[])).await;
     assert_eq!(client.status, 201, "{}", client.body);
     let client_id = client.body["id"].as_str().unwrap_or_default().to_owned();
-    let project = invoke(
+    let project = invoke_event(
         &intake,
         api_event("intake/create-project.json", &[("CLIENT_ID", &client_id)]),
     )
     .await;
     assert_eq!(project.status, 201, "{}", project.body);
     let project_id = project.body["id"].as_str().unwrap_or_default();
-    let expense = invoke(
+    let expense = invoke_event(
         &time,
         admin_request(
             "POST",
@@ -218,7 +178,7 @@ async fn a_receipt_upload_and_its_s3_notification_through_the_lambda_entry_paths
     let x = [("EXPENSE_ID", expense_id.as_str())];
 
     // The upload URL: PUT, the type and length pinned, a short expiry.
-    let ticket = invoke(&receipts, api_event("receipts/request-upload.json", &x)).await;
+    let ticket = invoke_event(&receipts, api_event("receipts/request-upload.json", &x)).await;
     assert_eq!(ticket.status, 201, "{}", ticket.body);
     let t = &ticket.body;
     assert_eq!(t["method"], "PUT");
@@ -254,7 +214,7 @@ async fn a_receipt_upload_and_its_s3_notification_through_the_lambda_entry_paths
     assert!(res.status().is_success(), "PUT: {}", res.status());
 
     // Not processed yet: announced, nothing to download.
-    let pending = invoke(&receipts, api_event("receipts/get-receipt.json", &x)).await;
+    let pending = invoke_event(&receipts, api_event("receipts/get-receipt.json", &x)).await;
     assert_eq!(pending.status, 200, "{}", pending.body);
     assert_eq!(pending.body["status"], "pending");
     assert!(pending.body["download_url"].is_null());
@@ -274,7 +234,7 @@ async fn a_receipt_upload_and_its_s3_notification_through_the_lambda_entry_paths
         outcome.batch_item_failures
     );
 
-    let got = invoke(&receipts, api_event("receipts/get-receipt.json", &x)).await;
+    let got = invoke_event(&receipts, api_event("receipts/get-receipt.json", &x)).await;
     assert_eq!(got.status, 200, "{}", got.body);
     let r = &got.body;
     assert_eq!(r["status"], "accepted", "{r}");
@@ -299,16 +259,16 @@ async fn a_receipt_upload_and_its_s3_notification_through_the_lambda_entry_paths
     );
     let path = format!("/v1/expenses/{expense_id}");
     let read_expense = || admin_request("GET", &path, None, "unused");
-    let before = invoke(&time, read_expense()).await;
+    let before = invoke_event(&time, read_expense()).await;
     assert_eq!(before.status, 200, "{}", before.body);
     assert_eq!(before.body["amount"], "42.50", "what was typed stays");
 
     // The same notification again (SQS delivers at least once): a no-op.
     let again = agencyops_receipts::handle_sqs(&services, sqs_event(event.clone())).await;
     assert!(again.batch_item_failures.is_empty());
-    let after = invoke(&time, read_expense()).await;
+    let after = invoke_event(&time, read_expense()).await;
     assert_eq!(after.body, before.body, "the expense did not change");
-    let reread = invoke(&receipts, api_event("receipts/get-receipt.json", &x)).await;
+    let reread = invoke_event(&receipts, api_event("receipts/get-receipt.json", &x)).await;
     assert_eq!(without_link(reread.body), without_link(got.body));
 
     // A batch with a truncated message beside the redelivered one: only the
@@ -327,6 +287,6 @@ async fn a_receipt_upload_and_its_s3_notification_through_the_lambda_entry_paths
         .map(|f| f.item_identifier.as_str())
         .collect();
     assert_eq!(failed, ["a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d"]);
-    let last = invoke(&time, read_expense()).await;
+    let last = invoke_event(&time, read_expense()).await;
     assert_eq!(last.body, before.body);
 }

@@ -28,8 +28,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::approvers::{require_manages, require_may_decide, require_may_submit};
-use crate::body::OptionalJson;
 use crate::weeks::MAX_REASON;
+use agencyops_platform::extract::OptionalJson;
 
 #[derive(Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -3,7 +3,6 @@
 //! `approved` queue, whose consumer (`budget`) keeps each project's burn.
 
 pub mod approvers;
-pub mod body;
 pub mod budget;
 pub mod expense_approvals;
 pub mod insights;

@@ -4,13 +4,12 @@
 
 use agencyops_domain::timesheet::{WorkStatus, MINUTES_PER_DAY};
 use agencyops_platform::error::Problems;
-use agencyops_platform::extract::{parse_json, Json};
+use agencyops_platform::extract::{Json, OptionalJson};
 use agencyops_platform::resource::{self, audit};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::record::{self, load, Record};
 use agencyops_store::records::{EntrySource, Person, Project, Task, TimeEntry, Timer};
 use agencyops_store::{keys, Condition, StoreError, Write};
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -239,14 +238,13 @@ pub async fn start(
     responses((status = 201, body = StoppedTimer, description = "stopped: the entry was recorded"),
         (status = 200, body = StoppedTimer, description = "discarded"), (status = 403), (status = 404), (status = 409)),
     operation_id = "stop_timer")]
-pub async fn stop(State(s): State<Services>, caller: Caller, body: Bytes) -> ApiResult<Response> {
-    policy::refuse_client(&caller)?;
+pub async fn stop(
+    State(s): State<Services>,
+    caller: Caller,
     // The body is optional: an empty stop simply stops.
-    let body: StopTimer = if body.iter().all(u8::is_ascii_whitespace) {
-        StopTimer::default()
-    } else {
-        parse_json(&body)?
-    };
+    OptionalJson(body): OptionalJson<StopTimer>,
+) -> ApiResult<Response> {
+    policy::refuse_client(&caller)?;
     let timer = running(&s, &caller)
         .await?
         .ok_or(ApiError::NotFound("running timer"))?;

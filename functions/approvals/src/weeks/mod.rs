@@ -15,7 +15,7 @@ use axum::extract::State;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::body::OptionalJson;
+use agencyops_platform::extract::OptionalJson;
 use job::{WeekOutcome, WeekRequest};
 use plan::Action;
 
