@@ -141,6 +141,21 @@ async fn openapi_document_lists_every_route_the_host_serves() {
     );
     // intake 30, time 14, approvals 8, reports and audit 4, receipts 2.
     assert_eq!(n, 58);
+    // Every schema an operation refers to is in the document (generated clients
+    // fail on a dangling $ref).
+    let text = doc.to_string();
+    let schemas = doc["components"]["schemas"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let prefix = "\"#/components/schemas/";
+    assert!(text.matches(prefix).count() > 50, "the scan sees the refs");
+    let dangling: Vec<&str> = text
+        .match_indices(prefix)
+        .filter_map(|(i, _)| text[i + prefix.len()..].split('"').next())
+        .filter(|name| !schemas.contains_key(*name))
+        .collect();
+    assert!(dangling.is_empty(), "unresolved schemas: {dangling:?}");
 }
 
 #[tokio::test]
