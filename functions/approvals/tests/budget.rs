@@ -40,11 +40,8 @@ async fn burn(app: &App, project: &str) -> ProjectBurn {
 
 async fn alert_audits(app: &App, project: &str) -> usize {
     let q = Query::new(Index::Gsi1, keys::audit_entity("acme", "project", project));
-    app.table
-        .query(&q)
+    app.stored_items(&q)
         .await
-        .unwrap()
-        .items
         .iter()
         .filter(|i| i["action"] == "budget_alert")
         .count()

@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use agencyops_approvals::budget::handle_sqs;
 use agencyops_domain::Currency;
-use agencyops_platform::aws::emulator_config;
 use agencyops_platform::clock::SystemClock;
 use agencyops_platform::cursor::Cursors;
 use agencyops_platform::events::{BurnChange, APPROVED_QUEUE};
@@ -17,52 +16,19 @@ use agencyops_platform::queue::SqsQueue;
 use agencyops_platform::Services;
 use agencyops_store::record::{create, load};
 use agencyops_store::records::{Project, ProjectBurn};
-use agencyops_store::{dynamo, keys, DynamoTable};
-use agencyops_testkit::Moto;
+use agencyops_store::{keys, DynamoTable};
 use aws_lambda_events::event::sqs::SqsEvent;
-use aws_sdk_sqs::types::QueueAttributeName;
 use rust_decimal_macros::dec;
 use serde_json::json;
 
 #[tokio::test]
 async fn duplicates_count_once_and_a_poison_message_ends_in_the_dead_letter_queue() {
-    let moto = tokio::task::spawn_blocking(Moto::start)
-        .await
-        .unwrap()
-        .expect("moto starts");
-    let sdk = emulator_config(&moto.endpoint);
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    dynamo::create_table(&ddb, "agencyops").await.unwrap();
+    let (_moto, sdk, ddb) = agencyops_apitest::aws::moto_with_table("agencyops").await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
 
-    let dlq = sqs
-        .create_queue()
-        .queue_name("approved-dlq")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let dlq_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
-    let redrive = json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}).to_string();
-    let url = sqs
-        .create_queue()
-        .queue_name("approved")
-        .attributes(QueueAttributeName::RedrivePolicy, redrive)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let (url, dlq) =
+        agencyops_apitest::aws::create_queue_with_dead_letters(&sqs, "approved", "approved-dlq", 2)
+            .await;
 
     let services = Services {
         table: Arc::new(DynamoTable::new(ddb, "agencyops")),

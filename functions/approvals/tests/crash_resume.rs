@@ -8,24 +8,11 @@ mod support;
 use std::collections::BTreeMap;
 
 use agencyops_domain::timesheet::WorkStatus;
-use agencyops_store::{keys, Index, Query};
+use agencyops_store::keys;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::json;
 use support::*;
-
-async fn unbilled_count(app: &App, tenant: &str) -> usize {
-    let mut q = Query::new(Index::Gsi2, keys::unbilled(tenant)).limit(1000);
-    let mut n = 0;
-    loop {
-        let page = app.table.query(&q).await.unwrap();
-        n += page.items.len();
-        match page.next {
-            Some(k) => q.start_after = Some(k),
-            None => return n,
-        }
-    }
-}
 
 #[tokio::test]
 async fn a_week_bigger_than_a_transaction_survives_a_crash_and_resumes() {

@@ -13,26 +13,23 @@ fn path(id: &str, action: &str) -> String {
     format!("/v1/expenses/{id}/{action}")
 }
 
+/// `who` takes `action` (submit, approve) on the expense, with an empty body.
+async fn act(app: &App, who: &As, id: &str, action: &str) -> Res {
+    app.post(who, &path(id, action), json!({})).await
+}
+
 async fn in_wip(app: &App, project: &str, id: &str) -> bool {
     let q = Query::new(Index::Gsi2, keys::unbilled("acme")).sk(SkCondition::BeginsWith(
         keys::unbilled_project_prefix(project),
     ));
-    app.table
-        .query(&q)
-        .await
-        .unwrap()
-        .items
-        .iter()
-        .any(|i| i["id"] == id)
+    app.stored_items(&q).await.iter().any(|i| i["id"] == id)
 }
 
 #[tokio::test]
 async fn an_approved_expense_bills_its_markup_and_is_announced_once_per_version() {
     let (app, s) = setup().await;
     let id = expense(&app, &s.member, &s.project, WEDNESDAY, "100.00").await;
-    app.post(&s.manager, &path(&id, "approve"), json!({}))
-        .await
-        .expect(409);
+    act(&app, &s.manager, &id, "approve").await.expect(409);
 
     // A body is optional on submit and approve.
     let res = app
@@ -46,19 +43,13 @@ async fn an_approved_expense_bills_its_markup_and_is_announced_once_per_version(
         .await
         .expect(200);
     assert_eq!(res.body["status"], "submitted");
-    let res = app
-        .post(&s.member, &path(&id, "submit"), json!({}))
-        .await
-        .expect(409);
+    let res = act(&app, &s.member, &id, "submit").await.expect(409);
     assert!(res.body["detail"]
         .as_str()
         .unwrap()
         .contains("already submitted"));
 
-    let res = app
-        .post(&s.manager, &path(&id, "approve"), json!({}))
-        .await
-        .expect(200);
+    let res = act(&app, &s.manager, &id, "approve").await.expect(200);
     assert_eq!(res.body["status"], "approved");
     let billed: rust_decimal::Decimal = res.body["approval"]["billed_amount"]
         .as_str()
@@ -83,9 +74,7 @@ async fn an_approved_expense_bills_its_markup_and_is_announced_once_per_version(
     );
 
     // Approving again changes nothing and announces the same change again.
-    app.post(&s.manager, &path(&id, "approve"), json!({}))
-        .await
-        .expect(200);
+    act(&app, &s.manager, &id, "approve").await.expect(200);
     assert_eq!(stored_expense(&app, "acme", &id).await, stored);
     let again = burn_changes(&app).await;
     assert_eq!(again, changes);
@@ -113,12 +102,8 @@ async fn rejecting_an_approved_expense_takes_it_back_out_of_the_burn() {
     let (app, s) = setup().await;
     let id = expense(&app, &s.member, &s.project, WEDNESDAY, "100.00").await;
     let draft = expense(&app, &s.member, &s.project, WEDNESDAY, "10.00").await;
-    app.post(&s.member, &path(&id, "submit"), json!({}))
-        .await
-        .expect(200);
-    app.post(&s.finance, &path(&id, "approve"), json!({}))
-        .await
-        .expect(200);
+    act(&app, &s.member, &id, "submit").await.expect(200);
+    act(&app, &s.finance, &id, "approve").await.expect(200);
     burn_changes(&app).await;
 
     let res = app
@@ -192,12 +177,8 @@ async fn rejecting_an_approved_expense_takes_it_back_out_of_the_burn() {
     )
     .await
     .expect(200);
-    app.post(&s.member, &path(&id, "submit"), json!({}))
-        .await
-        .expect(200);
-    app.post(&s.finance, &path(&id, "approve"), json!({}))
-        .await
-        .expect(200);
+    act(&app, &s.member, &id, "submit").await.expect(200);
+    act(&app, &s.finance, &id, "approve").await.expect(200);
     let changes = burn_changes(&app).await;
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0].fees, dec!(88));
@@ -207,12 +188,8 @@ async fn rejecting_an_approved_expense_takes_it_back_out_of_the_burn() {
 async fn invoiced_expenses_are_locked() {
     let (app, s) = setup().await;
     let id = expense(&app, &s.member, &s.project, WEDNESDAY, "100.00").await;
-    app.post(&s.member, &path(&id, "submit"), json!({}))
-        .await
-        .expect(200);
-    app.post(&s.admin, &path(&id, "approve"), json!({}))
-        .await
-        .expect(200);
+    act(&app, &s.member, &id, "submit").await.expect(200);
+    act(&app, &s.admin, &id, "approve").await.expect(200);
     invoice_expense(&app, "acme", &id).await;
     for (action, body) in [
         ("approve", json!({})),

@@ -6,16 +6,13 @@ mod support;
 
 use agencyops_domain::rates::RateSource;
 use rust_decimal_macros::dec;
-use serde_json::json;
+use serde_json::{json, Value};
 use support::*;
 
-#[tokio::test]
-async fn a_project_person_rate_wins_and_later_rate_changes_do_not_rewrite_approvals() {
-    let (app, s) = setup().await;
+/// Replaces the project's rate card as the admin, under the version just read.
+async fn set_rate_card(app: &App, s: &Studio, card: Value) {
     let path = format!("/v1/projects/{}", s.project);
     let etag = app.get(&s.admin, &path).await.expect(200).etag();
-    let card = json!({"rate_card": {"default_rate": "100.00",
-        "by_person": [{"person_id": s.member.person, "rate": "150.00"}]}});
     app.raw(
         Some(&s.admin),
         axum::http::Method::PATCH,
@@ -25,6 +22,14 @@ async fn a_project_person_rate_wins_and_later_rate_changes_do_not_rewrite_approv
     )
     .await
     .expect(200);
+}
+
+#[tokio::test]
+async fn a_project_person_rate_wins_and_later_rate_changes_do_not_rewrite_approvals() {
+    let (app, s) = setup().await;
+    let card = json!({"rate_card": {"default_rate": "100.00",
+        "by_person": [{"person_id": s.member.person, "rate": "150.00"}]}});
+    set_rate_card(&app, &s, card).await;
     let mine = record(&app, &s.member, &s.project, MONDAY, 60).await;
     let theirs = record(&app, &s.contractor, &s.project, MONDAY, 60).await;
     submit(&app, &s.member).await.expect(200);
@@ -42,17 +47,8 @@ async fn a_project_person_rate_wins_and_later_rate_changes_do_not_rewrite_approv
     assert_eq!(b.rate_source, Some(RateSource::ProjectDefault));
 
     // The rate card changes after approval; what was approved stays.
-    let etag = app.get(&s.admin, &path).await.expect(200).etag();
     let card = json!({"rate_card": {"default_rate": "200.00"}});
-    app.raw(
-        Some(&s.admin),
-        axum::http::Method::PATCH,
-        &path,
-        Some(serde_json::to_vec(&card).unwrap()),
-        &[("if-match", etag.as_str())],
-    )
-    .await
-    .expect(200);
+    set_rate_card(&app, &s, card).await;
     let after = stored_entry(&app, "acme", &mine).await.approval.unwrap();
     assert_eq!(after, a);
     let shown = app
@@ -65,21 +61,11 @@ async fn a_project_person_rate_wins_and_later_rate_changes_do_not_rewrite_approv
 #[tokio::test]
 async fn a_role_rate_beats_a_task_rate_which_beats_the_project_default() {
     let (app, s) = setup().await;
-    let path = format!("/v1/projects/{}", s.project);
-    let etag = app.get(&s.admin, &path).await.expect(200).etag();
     // Everyone in the studio is a "designer".
     let card = json!({"rate_card": {"default_rate": "100.00",
         "by_role": [{"job_role": "designer", "rate": "120.00"}],
         "by_task": [{"task_id": s.task, "rate": "110.00"}]}});
-    app.raw(
-        Some(&s.admin),
-        axum::http::Method::PATCH,
-        &path,
-        Some(serde_json::to_vec(&card).unwrap()),
-        &[("if-match", etag.as_str())],
-    )
-    .await
-    .expect(200);
+    set_rate_card(&app, &s, card).await;
     let id = app
         .create(
             &s.member,

@@ -8,23 +8,9 @@ use std::collections::BTreeMap;
 
 use agencyops_domain::rates::RateSource;
 use agencyops_domain::timesheet::WorkStatus;
-use agencyops_store::{keys, Index, Query};
 use rust_decimal_macros::dec;
 use serde_json::json;
 use support::*;
-
-async fn unbilled_count(app: &App, tenant: &str) -> usize {
-    let mut q = Query::new(Index::Gsi2, keys::unbilled(tenant)).limit(1000);
-    let mut n = 0;
-    loop {
-        let page = app.table.query(&q).await.unwrap();
-        n += page.items.len();
-        match page.next {
-            Some(k) => q.start_after = Some(k),
-            None => return n,
-        }
-    }
-}
 
 #[tokio::test]
 async fn an_approved_week_snapshots_rates_enters_wip_and_is_announced() {

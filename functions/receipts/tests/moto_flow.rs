@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use agencyops_domain::timesheet::WorkStatus;
-use agencyops_platform::aws::emulator_config;
 use agencyops_platform::blob::{Blob, S3Blob};
 use agencyops_platform::caller::{VerifiedClaims, CLAIM_PERSON, CLAIM_ROLE, CLAIM_TENANT};
 use agencyops_platform::clock::SystemClock;
@@ -17,13 +16,12 @@ use agencyops_platform::cursor::Cursors;
 use agencyops_platform::queue::SqsQueue;
 use agencyops_platform::Services;
 use agencyops_receipts::process_event_json;
-use agencyops_store::{dynamo, DynamoTable};
+use agencyops_store::DynamoTable;
 use agencyops_testkit::Moto;
 use aws_sdk_s3::types::{
     Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter,
     QueueConfiguration, S3KeyFilter,
 };
-use aws_sdk_sqs::types::QueueAttributeName;
 use axum::body::Body;
 use axum::http::{Method, Request};
 use axum::Router;
@@ -46,13 +44,7 @@ struct Aws {
 }
 
 async fn aws() -> Aws {
-    let moto = tokio::task::spawn_blocking(Moto::start)
-        .await
-        .unwrap()
-        .expect("moto starts");
-    let sdk = emulator_config(&moto.endpoint);
-    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-    dynamo::create_table(&ddb, "agencyops").await.unwrap();
+    let (moto, sdk, ddb) = agencyops_apitest::aws::moto_with_table("agencyops").await;
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&sdk)
             .force_path_style(true)
@@ -60,24 +52,8 @@ async fn aws() -> Aws {
     );
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let queue_url = sqs
-        .create_queue()
-        .queue_name("receipt-uploads")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
+    let queue_url = agencyops_apitest::aws::create_queue(&sqs, "receipt-uploads").await;
+    let queue_arn = agencyops_apitest::aws::queue_arn(&sqs, &queue_url).await;
     // As the template configures it: ObjectCreated under receipts/ only.
     let only_receipts = NotificationConfigurationFilter::builder()
         .key(

@@ -4,7 +4,7 @@
 use agencyops_domain::timesheet::{WorkStatus, MINUTES_PER_DAY};
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::{IfMatch, Json, Path, Query};
-use agencyops_platform::resource::{self, ListPage};
+use agencyops_platform::resource::ListPage;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::record::load;
 use agencyops_store::records::{EntryRef, EntrySource, TimeEntry};
@@ -12,13 +12,14 @@ use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use jiff::civil::{date, Date};
+use jiff::civil::Date;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::entry_writes::{commit, Change};
-use crate::policy::{self, check_date, check_id, check_note, nullable, Worker};
+use crate::entry_writes::{commit, draft, Change};
+use crate::policy::{self, check_date, check_id, check_note, check_target, nullable, Worker};
 use crate::view::{self, rounding_of, EntryView};
+use crate::work_list::WorkFilter;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -52,21 +53,6 @@ pub struct EntryPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub task_id: Option<Option<String>>,
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct EntryFilter {
-    /// Whose entries (`me` or an id); defaults to the caller.
-    pub person_id: Option<String>,
-    pub project_id: Option<String>,
-    #[param(value_type = Option<String>)]
-    pub from: Option<Date>,
-    #[param(value_type = Option<String>)]
-    pub to: Option<Date>,
-    pub status: Option<WorkStatus>,
-    pub limit: Option<u32>,
-    pub cursor: Option<String>,
 }
 
 pub fn check_minutes(p: &mut Problems, field: &str, minutes: i64) {
@@ -103,11 +89,8 @@ async fn changeable_entry(
     if_match: IfMatch,
 ) -> ApiResult<(EntryRef, TimeEntry)> {
     let (found, entry) = visible_entry(s, caller, id).await?;
-    policy::may_change_work_of(caller, &entry.person_id)?;
-    if if_match.0.is_some_and(|v| v != entry.version) {
-        return Err(ApiError::PreconditionFailed);
-    }
-    policy::require_editable("time entry", entry.status)?;
+    let work = policy::WorkState::of("time entry", &entry.person_id, entry.version, entry.status);
+    policy::require_changeable(caller, work, if_match)?;
     Ok((found, entry))
 }
 
@@ -139,10 +122,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     policy::refuse_client(&caller)?;
     let mut p = Problems::new();
-    check_id(&mut p, "project_id", &body.project_id);
-    if let Some(t) = &body.task_id {
-        check_id(&mut p, "task_id", t);
-    }
+    check_target(&mut p, &body.project_id, body.task_id.as_deref());
     if let Some(who) = &body.person_id {
         check_id(&mut p, "person_id", who);
     }
@@ -156,26 +136,20 @@ pub async fn create(
         Some(t) => Some(policy::open_task(&s, &caller, &project.id, t).await?),
         None => None,
     };
-    let now = s.clock.now();
     let entry = TimeEntry {
-        id: resource::new_id(),
-        person_id: worker.id,
-        project_id: project.id.clone(),
         task_id: task.as_ref().map(|t| t.id.clone()),
-        date: body.date,
-        minutes: u32::try_from(body.minutes).unwrap_or(MINUTES_PER_DAY),
         note: body.note.trim().to_owned(),
         billable: body
             .billable
             .unwrap_or_else(|| policy::default_billable(&project, task.as_ref())),
-        status: WorkStatus::Draft,
-        source: EntrySource::Manual,
-        approval: None,
-        rejection: None,
-        invoice_id: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
+        ..draft(
+            worker.id,
+            project.id.clone(),
+            body.date,
+            u32::try_from(body.minutes).unwrap_or(MINUTES_PER_DAY),
+            EntrySource::Manual,
+            s.clock.now(),
+        )
     };
     commit(&s, &caller, Change::Create(&entry), false, vec![]).await?;
     let policy = rounding_of(&s, &caller.tenant, &project).await?;
@@ -186,30 +160,23 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/v1/time-entries", tag = "time", params(EntryFilter),
+#[utoipa::path(get, path = "/v1/time-entries", tag = "time", params(WorkFilter),
     responses((status = 200, body = ListPage<EntryView>), (status = 400), (status = 403), (status = 404)),
     operation_id = "list_time_entries")]
 pub async fn list(
     State(s): State<Services>,
     caller: Caller,
-    Query(f): Query<EntryFilter>,
+    Query(f): Query<WorkFilter>,
 ) -> ApiResult<axum::Json<ListPage<EntryView>>> {
-    let person =
-        policy::visible_person(&s, &caller, f.person_id.as_deref().unwrap_or("me")).await?;
-    let from = f.from.unwrap_or(date(1900, 1, 1));
-    let to = f.to.unwrap_or(date(2999, 12, 31));
-    if from > to {
-        return Err(ApiError::field("query.from", "must not be after `to`"));
-    }
-    let (lo, hi) = keys::entry_range(&from.to_string(), &to.to_string());
-    let q = StoreQuery::new(Index::Table, keys::person_time(&caller.tenant, &person))
-        .sk(SkCondition::Between(lo, hi))
-        .backward();
-    let keep = |e: &TimeEntry| {
-        f.project_id.as_deref().is_none_or(|p| e.project_id == p)
-            && f.status.is_none_or(|st| e.status == st)
-    };
-    let page = resource::list(&s, &caller, q, f.limit, f.cursor.as_deref(), keep).await?;
+    let tenant = caller.tenant.as_str();
+    let page = f
+        .page::<TimeEntry>(&s, &caller, |person, from, to| {
+            let (lo, hi) = keys::entry_range(&from.to_string(), &to.to_string());
+            StoreQuery::new(Index::Table, keys::person_time(tenant, person))
+                .sk(SkCondition::Between(lo, hi))
+                .backward()
+        })
+        .await?;
     Ok(axum::Json(ListPage {
         items: view::views(&s, &caller.tenant, page.items).await?,
         next_cursor: page.next_cursor,

@@ -7,14 +7,45 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use agencyops_domain::timesheet::{IsoWeek, MINUTES_PER_DAY};
+use agencyops_domain::timesheet::{IsoWeek, WorkStatus, MINUTES_PER_DAY};
 use agencyops_platform::period::Period;
-use agencyops_platform::resource::audit;
+use agencyops_platform::resource::{self, audit};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::record::{self, load, Record};
-use agencyops_store::records::{DayTotal, EntryRef, TimeEntry, TimesheetWeek};
+use agencyops_store::records::{DayTotal, EntryRef, EntrySource, TimeEntry, TimesheetWeek};
 use agencyops_store::{keys, Condition, StoreError, Write};
 use jiff::civil::Date;
+use jiff::Timestamp;
+
+/// A new draft entry, as recorded `now`: not yet submitted, approved or
+/// invoiced, with no task or note and not billable until the caller says.
+pub fn draft(
+    person_id: String,
+    project_id: String,
+    date: Date,
+    minutes: u32,
+    source: EntrySource,
+    now: Timestamp,
+) -> TimeEntry {
+    TimeEntry {
+        id: resource::new_id(),
+        person_id,
+        project_id,
+        task_id: None,
+        date,
+        minutes,
+        note: String::new(),
+        billable: false,
+        status: WorkStatus::Draft,
+        source,
+        approval: None,
+        rejection: None,
+        invoice_id: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
 
 /// What happens to one entry.
 pub enum Change<'a> {

@@ -17,12 +17,13 @@ use agencyops_store::{
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use jiff::civil::{date, Date};
+use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::policy::{self, check_date, check_id, check_note, nullable, Worker};
+use crate::work_list::WorkFilter;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -66,21 +67,6 @@ pub struct ExpensePatch {
     pub markup_percent: Option<Option<String>>,
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct ExpenseFilter {
-    /// Whose expenses (`me` or an id); defaults to the caller.
-    pub person_id: Option<String>,
-    pub project_id: Option<String>,
-    pub status: Option<WorkStatus>,
-    #[param(value_type = Option<String>)]
-    pub from: Option<Date>,
-    #[param(value_type = Option<String>)]
-    pub to: Option<Date>,
-    pub limit: Option<u32>,
-    pub cursor: Option<String>,
-}
-
 fn check_markup(p: &mut Problems, markup: Option<Decimal>) {
     if markup.is_some_and(|m| {
         m.is_sign_negative() || m > Decimal::from(1000) || m.normalize().scale() > 2
@@ -113,11 +99,13 @@ async fn changeable_expense(
     if_match: IfMatch,
 ) -> ApiResult<Expense> {
     let expense = visible_expense(s, caller, id).await?;
-    policy::may_change_work_of(caller, &expense.person_id)?;
-    if if_match.0.is_some_and(|v| v != expense.version) {
-        return Err(ApiError::PreconditionFailed);
-    }
-    policy::require_editable("expense", expense.status)?;
+    let work = policy::WorkState::of(
+        "expense",
+        &expense.person_id,
+        expense.version,
+        expense.status,
+    );
+    policy::require_changeable(caller, work, if_match)?;
     Ok(expense)
 }
 
@@ -192,34 +180,26 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/v1/expenses", tag = "expenses", params(ExpenseFilter),
+#[utoipa::path(get, path = "/v1/expenses", tag = "expenses", params(WorkFilter),
     responses((status = 200, body = ListPage<Expense>), (status = 400), (status = 403), (status = 404)),
     operation_id = "list_expenses")]
 pub async fn list(
     State(s): State<Services>,
     caller: Caller,
-    Query(f): Query<ExpenseFilter>,
+    Query(f): Query<WorkFilter>,
 ) -> ApiResult<axum::Json<ListPage<Expense>>> {
-    let person =
-        policy::visible_person(&s, &caller, f.person_id.as_deref().unwrap_or("me")).await?;
-    let from = f.from.unwrap_or(date(1900, 1, 1));
-    let to = f.to.unwrap_or(date(2999, 12, 31));
-    if from > to {
-        return Err(ApiError::field("query.from", "must not be after `to`"));
-    }
-    let q = StoreQuery::new(Index::Gsi1, keys::person_expenses(&caller.tenant, &person))
-        .sk(SkCondition::Between(
-            keys::expense_sort(&from.to_string(), ""),
-            keys::expense_sort(&to.to_string(), "~"),
-        ))
-        .backward();
-    let keep = |e: &Expense| {
-        f.project_id.as_deref().is_none_or(|p| e.project_id == p)
-            && f.status.is_none_or(|st| e.status == st)
-    };
-    Ok(axum::Json(
-        resource::list(&s, &caller, q, f.limit, f.cursor.as_deref(), keep).await?,
-    ))
+    let tenant = caller.tenant.as_str();
+    let page = f
+        .page::<Expense>(&s, &caller, |person, from, to| {
+            StoreQuery::new(Index::Gsi1, keys::person_expenses(tenant, person))
+                .sk(SkCondition::Between(
+                    keys::expense_sort(&from.to_string(), ""),
+                    keys::expense_sort(&to.to_string(), "~"),
+                ))
+                .backward()
+        })
+        .await?;
+    Ok(axum::Json(page))
 }
 
 #[utoipa::path(get, path = "/v1/expenses/{id}", tag = "expenses", params(("id" = String, Path)),

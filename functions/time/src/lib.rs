@@ -12,6 +12,7 @@ pub mod policy;
 pub mod timers;
 pub mod timesheets;
 pub mod view;
+pub mod work_list;
 
 use agencyops_platform::Services;
 use axum::routing::{get, post};

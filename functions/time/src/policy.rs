@@ -1,9 +1,11 @@
 //! Who may record, see and change whose work, on which projects, and the field
 //! rules every piece of dated work shares.
 
+use agencyops_domain::timesheet::WorkStatus;
 use agencyops_domain::Role;
 use agencyops_platform::access::is_member;
 use agencyops_platform::error::Problems;
+use agencyops_platform::extract::IfMatch;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::keys;
 use agencyops_store::record::load;
@@ -181,11 +183,51 @@ pub fn check_id(p: &mut Problems, field: &str, id: &str) {
     p.check(field, agencyops_domain::validate::id(id));
 }
 
-/// Refuses changes to approved, submitted or invoiced work, saying why.
-pub fn require_editable(
-    kind: &str,
-    status: agencyops_domain::timesheet::WorkStatus,
+/// The project (and task, if any) that new work names are well-formed ids.
+pub fn check_target(p: &mut Problems, project_id: &str, task_id: Option<&str>) {
+    check_id(p, "project_id", project_id);
+    if let Some(t) = task_id {
+        check_id(p, "task_id", t);
+    }
+}
+
+/// What decides whether an existing piece of work may change.
+#[derive(Clone, Copy, Debug)]
+pub struct WorkState<'a> {
+    /// "time entry" or "expense", for the message.
+    pub kind: &'a str,
+    pub person_id: &'a str,
+    pub version: u64,
+    pub status: WorkStatus,
+}
+
+impl<'a> WorkState<'a> {
+    pub fn of(kind: &'a str, person_id: &'a str, version: u64, status: WorkStatus) -> Self {
+        WorkState {
+            kind,
+            person_id,
+            version,
+            status,
+        }
+    }
+}
+
+/// Work the caller may change: theirs or, for managers, anyone's (403); at
+/// the version they name (412); and still editable (409 locked).
+pub fn require_changeable(
+    caller: &Caller,
+    work: WorkState<'_>,
+    if_match: IfMatch,
 ) -> ApiResult<()> {
+    may_change_work_of(caller, work.person_id)?;
+    if if_match.0.is_some_and(|v| v != work.version) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    require_editable(work.kind, work.status)
+}
+
+/// Refuses changes to approved, submitted or invoiced work, saying why.
+pub fn require_editable(kind: &str, status: WorkStatus) -> ApiResult<()> {
     match status.locked_reason() {
         None => Ok(()),
         Some(why) => Err(ApiError::Locked(format!(

@@ -2,10 +2,10 @@
 //! time entry dated by the person's own day, so late work in Auckland lands on
 //! Auckland's date, not the server's.
 
-use agencyops_domain::timesheet::{WorkStatus, MINUTES_PER_DAY};
+use agencyops_domain::timesheet::MINUTES_PER_DAY;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::{Json, OptionalJson};
-use agencyops_platform::resource::{self, audit};
+use agencyops_platform::resource::audit;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::record::{self, load, Record};
 use agencyops_store::records::{EntrySource, Person, Project, Task, TimeEntry, Timer};
@@ -19,8 +19,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::entry_writes::{commit, Change};
-use crate::policy::{self, check_id, check_note, Worker};
+use crate::entry_writes::{commit, draft, Change};
+use crate::policy::{self, check_note, check_target, Worker};
 use crate::view::{self, rounding_of, EntryView};
 
 /// Longest a timer may run and still become an entry.
@@ -119,22 +119,17 @@ async fn entry_of(s: &Services, caller: &Caller, timer: &Timer) -> ApiResult<(Ti
         None => None,
     };
     let entry = TimeEntry {
-        id: resource::new_id(),
-        person_id: caller.person.clone(),
-        project_id: project.id.clone(),
         task_id: timer.task_id.clone(),
-        date: entry_date(timer.started_at, &timer.time_zone),
-        minutes,
         note: timer.note.clone(),
         billable: policy::default_billable(&project, task.as_ref()),
-        status: WorkStatus::Draft,
-        source: EntrySource::Timer,
-        approval: None,
-        rejection: None,
-        invoice_id: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
+        ..draft(
+            caller.person.clone(),
+            project.id.clone(),
+            entry_date(timer.started_at, &timer.time_zone),
+            minutes,
+            EntrySource::Timer,
+            now,
+        )
     };
     Ok((entry, project))
 }
@@ -163,10 +158,7 @@ pub async fn start(
 ) -> ApiResult<Response> {
     policy::refuse_client(&caller)?;
     let mut p = Problems::new();
-    check_id(&mut p, "project_id", &body.project_id);
-    if let Some(t) = &body.task_id {
-        check_id(&mut p, "task_id", t);
-    }
+    check_target(&mut p, &body.project_id, body.task_id.as_deref());
     check_note(&mut p, "note", &body.note);
     p.finish()?;
     let project =

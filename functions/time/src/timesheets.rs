@@ -206,29 +206,21 @@ pub async fn get(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use agencyops_domain::timesheet::WorkStatus;
     use agencyops_store::records::EntrySource;
     use jiff::civil::date;
 
     fn entry(project: &str, day: Date, minutes: u32, billable: bool) -> TimeEntry {
-        let now = Timestamp::UNIX_EPOCH;
         TimeEntry {
             id: format!("{project}{day}{minutes}"),
-            person_id: "p".into(),
-            project_id: project.into(),
-            task_id: None,
-            date: day,
-            minutes,
-            note: String::new(),
             billable,
-            status: WorkStatus::Draft,
-            source: EntrySource::Manual,
-            approval: None,
-            rejection: None,
-            invoice_id: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
+            ..crate::entry_writes::draft(
+                "p".into(),
+                project.into(),
+                day,
+                minutes,
+                EntrySource::Manual,
+                Timestamp::UNIX_EPOCH,
+            )
         }
     }
 

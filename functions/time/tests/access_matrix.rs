@@ -32,13 +32,9 @@ async fn work(app: &App, s: &Studio) -> Work {
         .await
         .expect(201)
         .id();
-    app.post(
-        &s.member,
-        "/v1/timers/start",
-        json!({"project_id": s.project}),
-    )
-    .await
-    .expect(201);
+    start_timer(app, &s.member, json!({"project_id": s.project}))
+        .await
+        .expect(201);
     Work { entry, expense }
 }
 
@@ -92,22 +88,16 @@ async fn call(app: &App, who: Option<&As>, e: &Endpoint) -> Res {
 
 /// The member's work exactly as it was.
 async fn unchanged(app: &App, s: &Studio, w: &Work) {
-    let e = app
-        .get(&s.member, &format!("/v1/time-entries/{}", w.entry))
-        .await
-        .expect(200);
+    let e = get_entry(app, &s.member, &w.entry).await.expect(200);
     assert_eq!(
         (e.body["version"].as_u64(), e.body["minutes"].as_u64()),
         (Some(1), Some(60))
     );
-    let x = app
-        .get(&s.member, &format!("/v1/expenses/{}", w.expense))
-        .await
-        .expect(200);
+    let x = get_expense(app, &s.member, &w.expense).await.expect(200);
     assert_eq!(x.body["version"], 1);
     assert_eq!(entries_of(app, &s.member).await.len(), 1);
     assert_eq!(expenses_of(app, &s.member).await.len(), 1);
-    let t = app.get(&s.member, "/v1/timers/current").await.expect(200);
+    let t = current_timer(app, &s.member).await;
     assert_eq!(t.body["timer"]["project_id"], s.project.as_str());
 }
 
@@ -130,12 +120,10 @@ async fn another_tenants_admin_finds_nothing() {
     }
     // Even claiming the member's own person id in the other tenant.
     let impostor = who("rival", &s.member.person, "admin");
-    let res = app.get(&impostor, "/v1/timers/current").await.expect(200);
+    let res = current_timer(&app, &impostor).await;
     assert!(res.body["timer"].is_null());
     assert!(entries_of(&app, &impostor).await.is_empty());
-    app.get(&impostor, &format!("/v1/time-entries/{}", w.entry))
-        .await
-        .expect(404);
+    get_entry(&app, &impostor, &w.entry).await.expect(404);
     unchanged(&app, &s, &w).await;
 }
 

@@ -23,9 +23,9 @@ async fn two_concurrent_starts_leave_exactly_one_timer() {
         statuses.sort();
         assert_eq!(statuses, [201, 409], "{} / {}", ra.body, rb.body);
         let winner = if ra.status == 201 { &ra } else { &rb };
-        let current = app.get(&s.member, "/v1/timers/current").await.expect(200);
+        let current = current_timer(&app, &s.member).await;
         assert_eq!(current.body["timer"]["note"], winner.body["note"]);
-        app.post(&s.member, "/v1/timers/stop", json!({"discard": true}))
+        stop_timer(&app, &s.member, json!({"discard": true}))
             .await
             .expect(200);
     }

@@ -30,7 +30,7 @@ async fn nothing_dated_in_a_closed_period_changes() {
     // A timer started on the 14th, still running when the period closes.
     app.clock
         .set("2026-11-14T10:00:00Z".parse::<Timestamp>().unwrap());
-    app.post(m, "/v1/timers/start", json!({"project_id": s.project}))
+    start_timer(&app, m, json!({"project_id": s.project}))
         .await
         .expect(201);
     app.clock.advance(SignedDuration::from_hours(1));
@@ -62,7 +62,7 @@ async fn nothing_dated_in_a_closed_period_changes() {
     let for_member = json!({"project_id": s.project, "date": "2026-11-01", "minutes": 30, "person_id": m.person});
     locked(app.post(&s.admin, "/v1/time-entries", for_member).await);
     // The timer started in the closed period cannot become an entry.
-    locked(app.post(m, "/v1/timers/stop", json!({})).await);
+    locked(stop_timer(&app, m, json!({})).await);
     // Expenses: create, edit inside, move in, delete.
     locked(expense(&app, m, &s.project, "2026-11-15", "5.00").await);
     let exp = |id: &str| format!("/v1/expenses/{id}");
@@ -82,7 +82,7 @@ async fn nothing_dated_in_a_closed_period_changes() {
 
     assert_eq!(entries_of(&app, m).await, entries_before);
     assert_eq!(expenses_of(&app, m).await, expenses_before);
-    let current = app.get(m, "/v1/timers/current").await.expect(200);
+    let current = current_timer(&app, m).await;
     assert!(!current.body["timer"].is_null(), "the timer is still there");
 
     // After the lock date everything still works.
@@ -105,22 +105,16 @@ async fn nothing_dated_in_a_closed_period_changes() {
     app.delete(m, &exp(&x_open)).await.expect(204);
     app.delete(m, &entry(&open)).await.expect(204);
     // A timer in the closed period can only be thrown away.
-    app.post(m, "/v1/timers/stop", json!({"discard": true}))
+    stop_timer(&app, m, json!({"discard": true}))
         .await
         .expect(200);
-    app.post(m, "/v1/timers/start", json!({"project_id": s.project}))
+    start_timer(&app, m, json!({"project_id": s.project}))
         .await
         .expect(201);
     app.clock.advance(SignedDuration::from_hours(2));
-    let res = app
-        .post(
-            m,
-            "/v1/timers/start",
-            json!({"project_id": s.project, "switch": true}),
-        )
-        .await;
+    let res = start_timer(&app, m, json!({"project_id": s.project, "switch": true})).await;
     // Switching would record the old timer's work on the 14th: refused whole.
     locked(res);
-    let current = app.get(m, "/v1/timers/current").await.expect(200);
+    let current = current_timer(&app, m).await;
     assert_eq!(current.body["timer"]["started_at"], "2026-11-14T11:00:00Z");
 }

@@ -39,19 +39,11 @@ async fn minutes_must_be_positive_and_fit_in_a_day() {
 
     // Growing an entry past the day is refused too, and leaves it as it was.
     let id = before[0]["id"].as_str().unwrap();
-    let res = app
-        .patch(
-            &s.member,
-            &format!("/v1/time-entries/{id}"),
-            json!({"minutes": 20 * 60 + 1}),
-        )
+    let res = patch_entry(&app, &s.member, id, json!({"minutes": 20 * 60 + 1}))
         .await
         .expect(400);
     assert_eq!(res.fields(), ["minutes"]);
-    let res = app
-        .get(&s.member, &format!("/v1/time-entries/{id}"))
-        .await
-        .expect(200);
+    let res = get_entry(&app, &s.member, id).await.expect(200);
     assert_eq!(res.body["minutes"], 20 * 60);
     assert_eq!(total_minutes(&entries_of(&app, &s.member).await), 29 * 60);
 }
@@ -66,19 +58,11 @@ async fn moving_an_entry_onto_a_full_day_is_refused() {
         .await
         .expect(201)
         .id();
-    let res = app
-        .patch(
-            &s.member,
-            &format!("/v1/time-entries/{id}"),
-            json!({"date": "2026-11-20"}),
-        )
+    let res = patch_entry(&app, &s.member, &id, json!({"date": "2026-11-20"}))
         .await
         .expect(400);
     assert_eq!(res.fields(), ["minutes"]);
-    let res = app
-        .get(&s.member, &format!("/v1/time-entries/{id}"))
-        .await
-        .expect(200);
+    let res = get_entry(&app, &s.member, &id).await.expect(200);
     assert_eq!(res.body["date"], "2026-11-19");
 }
 
@@ -110,21 +94,13 @@ async fn unknown_and_closed_projects_take_no_time() {
     expense(&app, &s.member, &s.project, "2026-11-20", "10.00")
         .await
         .expect(409);
-    app.post(
-        &s.member,
-        "/v1/timers/start",
-        json!({"project_id": s.project}),
-    )
-    .await
-    .expect(409);
+    start_timer(&app, &s.member, json!({"project_id": s.project}))
+        .await
+        .expect(409);
     // Work already on it is frozen with it.
-    app.patch(
-        &s.member,
-        &format!("/v1/time-entries/{kept}"),
-        json!({"minutes": 30}),
-    )
-    .await
-    .expect(409);
+    patch_entry(&app, &s.member, &kept, json!({"minutes": 30}))
+        .await
+        .expect(409);
     app.delete(&s.member, &format!("/v1/time-entries/{kept}"))
         .await
         .expect(409);
@@ -202,53 +178,23 @@ async fn an_expense_is_in_the_clients_currency_and_minor_units() {
         b[k] = v;
         b
     };
-    let res = app
-        .post(&s.member, "/v1/expenses", with("currency", json!("USD")))
-        .await
-        .expect(400);
-    assert_eq!(res.fields(), ["currency"]);
-    let res = app
-        .post(&s.member, "/v1/expenses", with("amount", json!("12.505")))
-        .await
-        .expect(400);
-    assert_eq!(res.fields(), ["amount"]);
-    let res = app
-        .post(&s.member, "/v1/expenses", with("amount", json!("-3")))
-        .await
-        .expect(400);
-    assert_eq!(res.fields(), ["amount"]);
-    let res = app
-        .post(
-            &s.member,
-            "/v1/expenses",
-            with("markup_percent", json!("1000.5")),
-        )
-        .await
-        .expect(400);
-    assert_eq!(res.fields(), ["markup_percent"]);
-    let res = app
-        .post(
-            &s.member,
-            "/v1/expenses",
-            with("markup_percent", json!("12.345")),
-        )
-        .await
-        .expect(400);
-    assert_eq!(res.fields(), ["markup_percent"]);
-    let res = app
-        .post(&s.member, "/v1/expenses", with("category", json!("")))
-        .await
-        .expect(400);
-    assert_eq!(res.fields(), ["category"]);
-    let res = app
-        .post(
-            &s.member,
-            "/v1/expenses",
-            with("category", json!("x".repeat(101))),
-        )
-        .await
-        .expect(400);
-    assert_eq!(res.fields(), ["category"]);
+    // Each bad value is refused on the field it is in.
+    let bad = [
+        ("currency", json!("USD")),
+        ("amount", json!("12.505")),
+        ("amount", json!("-3")),
+        ("markup_percent", json!("1000.5")),
+        ("markup_percent", json!("12.345")),
+        ("category", json!("")),
+        ("category", json!("x".repeat(101))),
+    ];
+    for (field, value) in bad {
+        let res = app
+            .post(&s.member, "/v1/expenses", with(field, value.clone()))
+            .await
+            .expect(400);
+        assert_eq!(res.fields(), [field], "{field}: {value}");
+    }
     assert!(expenses_of(&app, &s.member).await.is_empty());
 
     let res = app
@@ -264,23 +210,18 @@ async fn an_expense_is_in_the_clients_currency_and_minor_units() {
     assert_eq!(res.body["status"], "draft");
     assert!(res.body["receipt"].is_null());
     let id = res.id();
-    let res = app
-        .patch(
-            &s.member,
-            &format!("/v1/expenses/{id}"),
-            json!({"amount": "1.001"}),
-        )
+    let res = patch_expense(&app, &s.member, &id, json!({"amount": "1.001"}))
         .await
         .expect(400);
     assert_eq!(res.fields(), ["amount"]);
-    let res = app
-        .patch(
-            &s.member,
-            &format!("/v1/expenses/{id}"),
-            json!({"amount": "20.00", "markup_percent": null}),
-        )
-        .await
-        .expect(200);
+    let res = patch_expense(
+        &app,
+        &s.member,
+        &id,
+        json!({"amount": "20.00", "markup_percent": null}),
+    )
+    .await
+    .expect(200);
     assert_eq!(res.body["amount"], "20.00");
     assert!(res.body["markup_percent"].is_null());
 }
@@ -313,20 +254,12 @@ async fn unknown_fields_are_refused_everywhere() {
     for (path, body) in cases {
         app.post(&s.member, &path, body).await.expect(400);
     }
-    app.patch(
-        &s.member,
-        &format!("/v1/time-entries/{id}"),
-        json!({"status": "approved"}),
-    )
-    .await
-    .expect(400);
-    app.patch(
-        &s.member,
-        &format!("/v1/expenses/{x}"),
-        json!({"receipt": {}}),
-    )
-    .await
-    .expect(400);
+    patch_entry(&app, &s.member, &id, json!({"status": "approved"}))
+        .await
+        .expect(400);
+    patch_expense(&app, &s.member, &x, json!({"receipt": {}}))
+        .await
+        .expect(400);
     app.get(&s.member, "/v1/time-entries?colour=red")
         .await
         .expect(400);
@@ -343,7 +276,7 @@ async fn unknown_fields_are_refused_everywhere() {
     assert_eq!(entries[0]["status"], "draft");
     assert_eq!(entries[0]["version"], 1);
     assert_eq!(expenses_of(&app, &s.member).await.len(), 1);
-    let current = app.get(&s.member, "/v1/timers/current").await.expect(200);
+    let current = current_timer(&app, &s.member).await;
     assert!(current.body["timer"].is_null());
 }
 

@@ -2,8 +2,10 @@
 //! caller, the way the API Gateway authorizer (or the local host's token check)
 //! leaves it. The clock is settable, the queue is the real embedded one.
 
+pub mod aws;
 pub mod bench;
 mod studio;
+pub mod time;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -240,6 +242,11 @@ impl App {
     }
 
     /// Creates and asserts 201, returning the id.
+    /// One page of a query straight to the store, for checking what is stored.
+    pub async fn stored_items(&self, query: &agencyops_store::Query) -> Vec<agencyops_store::Item> {
+        self.table.query(query).await.unwrap().items
+    }
+
     pub async fn create(&self, who: &As, path: &str, body: Value) -> String {
         let res = self.post(who, path, body).await;
         assert_eq!(res.status, StatusCode::CREATED, "POST {path}: {}", res.body);

@@ -48,23 +48,15 @@ pub fn week_path(person: &As, action: &str) -> String {
 
 /// Records `minutes` of `who`'s time on `date` through the time API.
 pub async fn record(app: &App, who: &As, project: &str, date: &str, minutes: u32) -> String {
-    app.create(
-        who,
-        "/v1/time-entries",
-        json!({"project_id": project, "date": date, "minutes": minutes, "note": "work"}),
-    )
-    .await
+    let body = agencyops_apitest::time::entry_body(project, date, i64::from(minutes));
+    app.create(who, "/v1/time-entries", body).await
 }
 
 /// Records an expense of `who` through the time API.
 pub async fn expense(app: &App, who: &As, project: &str, date: &str, amount: &str) -> String {
-    app.create(
-        who,
-        "/v1/expenses",
-        json!({"project_id": project, "date": date, "amount": amount, "currency": "EUR",
-               "category": "Travel", "markup_percent": "10"}),
-    )
-    .await
+    let mut body = agencyops_apitest::time::expense_body(project, date, amount);
+    body["markup_percent"] = json!("10");
+    app.create(who, "/v1/expenses", body).await
 }
 
 pub async fn submit(app: &App, who: &As) -> Res {
@@ -93,24 +85,7 @@ pub async fn set_lock(app: &App, who: &As, date: Option<&str>) -> Res {
         .await
 }
 
-/// The entry as stored.
-pub async fn stored_entry(app: &App, tenant: &str, id: &str) -> TimeEntry {
-    let r: EntryRef = load(&*app.table, &keys::entry_ref(tenant, id))
-        .await
-        .unwrap()
-        .expect("entry ref");
-    load(&*app.table, &r.entry_key(tenant))
-        .await
-        .unwrap()
-        .expect("entry")
-}
-
-pub async fn stored_expense(app: &App, tenant: &str, id: &str) -> Expense {
-    load(&*app.table, &keys::expense(tenant, id))
-        .await
-        .unwrap()
-        .expect("expense")
-}
+pub use agencyops_apitest::time::{stored_entry, stored_expense};
 
 pub async fn stored_week(app: &App, tenant: &str, person: &str) -> Option<TimesheetWeek> {
     load(&*app.table, &keys::week(tenant, person, WEEK))
@@ -140,27 +115,19 @@ pub async fn week_entries(app: &App, tenant: &str, person: &str) -> Vec<TimeEntr
 
 /// What invoicing does to approved work: it becomes invoiced.
 pub async fn invoice_entry(app: &App, tenant: &str, id: &str) {
-    let mut e = stored_entry(app, tenant, id).await;
-    let v = e.version;
-    e.status = WorkStatus::Invoiced;
-    e.invoice_id = Some("inv-1".into());
-    e.version += 1;
-    app.table
-        .transact(vec![record::replace(tenant, &e, v).unwrap()])
-        .await
-        .unwrap();
+    agencyops_apitest::time::rewrite_entry(app, tenant, id, |e| {
+        e.status = WorkStatus::Invoiced;
+        e.invoice_id = Some("inv-1".into());
+    })
+    .await;
 }
 
 pub async fn invoice_expense(app: &App, tenant: &str, id: &str) {
-    let mut e = stored_expense(app, tenant, id).await;
-    let v = e.version;
-    e.status = WorkStatus::Invoiced;
-    e.invoice_id = Some("inv-1".into());
-    e.version += 1;
-    app.table
-        .transact(vec![record::replace(tenant, &e, v).unwrap()])
-        .await
-        .unwrap();
+    agencyops_apitest::time::rewrite_expense(app, tenant, id, |e| {
+        e.status = WorkStatus::Invoiced;
+        e.invoice_id = Some("inv-1".into());
+    })
+    .await;
 }
 
 /// Every burn change waiting on the `approved` queue (received and deleted).
@@ -182,6 +149,20 @@ pub async fn burn_changes(app: &App) -> Vec<BurnChange> {
     }
 }
 
+/// How many pieces of work are waiting to be billed (in WIP), across the tenant.
+pub async fn unbilled_count(app: &App, tenant: &str) -> usize {
+    let mut q = Query::new(agencyops_store::Index::Gsi2, keys::unbilled(tenant)).limit(1000);
+    let mut n = 0;
+    loop {
+        let page = app.table.query(&q).await.unwrap();
+        n += page.items.len();
+        match page.next {
+            Some(k) => q.start_after = Some(k),
+            None => return n,
+        }
+    }
+}
+
 /// Audit records of one entity, newest first.
 pub async fn audit_of(app: &App, tenant: &str, kind: &str, id: &str) -> Vec<Item> {
     let q = Query::new(
@@ -190,25 +171,69 @@ pub async fn audit_of(app: &App, tenant: &str, kind: &str, id: &str) -> Vec<Item
     )
     .backward()
     .limit(100);
-    app.table.query(&q).await.unwrap().items
+    app.stored_items(&q).await
+}
+
+/// What a test table does just before each transaction it is given: let it
+/// through, fail it, or change the store first. Reads always pass through.
+#[async_trait::async_trait]
+pub trait BeforeTransact: Default + Send + Sync + 'static {
+    async fn before(&self, inner: &dyn Table, writes: &[Write]) -> StoreResult<()>;
+}
+
+/// The app's table with a test's hook in front of every transaction.
+pub struct Hooked<H> {
+    inner: Arc<dyn Table>,
+    hook: H,
+}
+
+impl<H: BeforeTransact> Hooked<H> {
+    pub fn wrap(inner: Arc<dyn Table>) -> Arc<Hooked<H>> {
+        Arc::new(Hooked {
+            inner,
+            hook: H::default(),
+        })
+    }
+}
+
+impl<H> std::ops::Deref for Hooked<H> {
+    type Target = H;
+    fn deref(&self) -> &H {
+        &self.hook
+    }
+}
+
+#[async_trait::async_trait]
+impl<H: BeforeTransact> Table for Hooked<H> {
+    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
+        self.inner.get(key).await
+    }
+    async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
+        self.inner.batch_get(keys).await
+    }
+    async fn query(&self, query: &Query) -> StoreResult<Page> {
+        self.inner.query(query).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> StoreResult<()> {
+        self.hook.before(&*self.inner, &writes).await?;
+        self.inner.transact(writes).await
+    }
+    async fn increment(&self, key: &Key, attr: &str, by: i64) -> StoreResult<i64> {
+        self.inner.increment(key, attr, by).await
+    }
 }
 
 /// A table that fails the `n`th transaction writing time entries, once armed,
 /// as a crash between two batches would.
-pub struct CrashingTable {
-    inner: Arc<dyn Table>,
+pub type CrashingTable = Hooked<Crash>;
+
+#[derive(Default)]
+pub struct Crash {
     pub fail_at: AtomicUsize,
     seen: AtomicUsize,
 }
 
-impl CrashingTable {
-    pub fn wrap(inner: Arc<dyn Table>) -> Arc<CrashingTable> {
-        Arc::new(CrashingTable {
-            inner,
-            fail_at: AtomicUsize::new(0),
-            seen: AtomicUsize::new(0),
-        })
-    }
+impl Crash {
     /// Fails the `n`th entry-writing transaction from now on (0: never).
     pub fn arm(&self, n: usize) {
         self.seen.store(0, Ordering::SeqCst);
@@ -224,27 +249,15 @@ fn writes_entries(writes: &[Write]) -> bool {
 }
 
 #[async_trait::async_trait]
-impl Table for CrashingTable {
-    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
-        self.inner.get(key).await
-    }
-    async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
-        self.inner.batch_get(keys).await
-    }
-    async fn query(&self, query: &Query) -> StoreResult<Page> {
-        self.inner.query(query).await
-    }
-    async fn transact(&self, writes: Vec<Write>) -> StoreResult<()> {
-        if writes_entries(&writes) {
+impl BeforeTransact for Crash {
+    async fn before(&self, _inner: &dyn Table, writes: &[Write]) -> StoreResult<()> {
+        if writes_entries(writes) {
             let n = self.seen.fetch_add(1, Ordering::SeqCst) + 1;
             if n == self.fail_at.load(Ordering::SeqCst) {
                 return Err(StoreError::Backend("simulated crash".into()));
             }
         }
-        self.inner.transact(writes).await
-    }
-    async fn increment(&self, key: &Key, attr: &str, by: i64) -> StoreResult<i64> {
-        self.inner.increment(key, attr, by).await
+        Ok(())
     }
 }
 
@@ -252,64 +265,55 @@ impl Table for CrashingTable {
 /// transaction it is given, once armed: as if finance locked the books while
 /// a request was between reading the lock date and writing. A write that pins
 /// the lock date it read must then fail and change nothing.
-pub struct LockingTable {
-    inner: Arc<dyn Table>,
+pub type LockingTable = Hooked<Lock>;
+
+#[derive(Default)]
+pub struct Lock {
     armed: std::sync::Mutex<Option<(String, jiff::civil::Date)>>,
 }
 
-impl LockingTable {
-    pub fn wrap(inner: Arc<dyn Table>) -> Arc<LockingTable> {
-        Arc::new(LockingTable {
-            inner,
-            armed: std::sync::Mutex::new(None),
-        })
-    }
+impl Lock {
     /// Locks `tenant`'s books up to `date` right before the next transaction.
     pub fn arm(&self, tenant: &str, date: &str) {
         *self.armed.lock().unwrap() = Some((tenant.to_owned(), date.parse().unwrap()));
     }
+}
+
+impl LockingTable {
     /// Sets (or clears) the lock date now.
     pub async fn set(&self, tenant: &str, date: Option<jiff::civil::Date>) {
-        use agencyops_store::records::LockDate;
-        let key = keys::lock_date(tenant);
-        let current: Option<LockDate> = load(&*self.inner, &key).await.unwrap();
-        let write = match current {
-            Some(mut l) => {
-                let v = l.version;
-                l.lock_date = date;
-                l.version = v + 1;
-                record::replace(tenant, &l, v).unwrap()
-            }
-            None => {
-                let mut l = LockDate::none(jiff::Timestamp::UNIX_EPOCH);
-                l.lock_date = date;
-                l.version = 1;
-                record::create(tenant, &l).unwrap()
-            }
-        };
-        self.inner.transact(vec![write]).await.unwrap();
+        set_lock_date(&*self.inner, tenant, date).await;
     }
 }
 
+async fn set_lock_date(table: &dyn Table, tenant: &str, date: Option<jiff::civil::Date>) {
+    use agencyops_store::records::LockDate;
+    let key = keys::lock_date(tenant);
+    let current: Option<LockDate> = load(table, &key).await.unwrap();
+    let write = match current {
+        Some(mut l) => {
+            let v = l.version;
+            l.lock_date = date;
+            l.version = v + 1;
+            record::replace(tenant, &l, v).unwrap()
+        }
+        None => {
+            let mut l = LockDate::none(jiff::Timestamp::UNIX_EPOCH);
+            l.lock_date = date;
+            l.version = 1;
+            record::create(tenant, &l).unwrap()
+        }
+    };
+    table.transact(vec![write]).await.unwrap();
+}
+
 #[async_trait::async_trait]
-impl Table for LockingTable {
-    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
-        self.inner.get(key).await
-    }
-    async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
-        self.inner.batch_get(keys).await
-    }
-    async fn query(&self, query: &Query) -> StoreResult<Page> {
-        self.inner.query(query).await
-    }
-    async fn transact(&self, writes: Vec<Write>) -> StoreResult<()> {
+impl BeforeTransact for Lock {
+    async fn before(&self, inner: &dyn Table, _writes: &[Write]) -> StoreResult<()> {
         let armed = self.armed.lock().unwrap().take();
         if let Some((tenant, date)) = armed {
-            self.set(&tenant, Some(date)).await;
+            set_lock_date(inner, &tenant, Some(date)).await;
         }
-        self.inner.transact(writes).await
-    }
-    async fn increment(&self, key: &Key, attr: &str, by: i64) -> StoreResult<i64> {
-        self.inner.increment(key, attr, by).await
+        Ok(())
     }
 }

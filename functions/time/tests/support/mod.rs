@@ -28,23 +28,11 @@ pub fn day(s: &str) -> Date {
     s.parse().unwrap()
 }
 
-/// Records `minutes` on `date` and returns the response.
-pub async fn record(app: &App, who: &As, project: &str, date: &str, minutes: i64) -> Res {
-    app.post(
-        who,
-        "/v1/time-entries",
-        json!({"project_id": project, "date": date, "minutes": minutes, "note": "work"}),
-    )
-    .await
-}
+pub use agencyops_apitest::time::{record_entry as record, stored_entry, stored_expense};
 
 pub async fn expense(app: &App, who: &As, project: &str, date: &str, amount: &str) -> Res {
-    app.post(
-        who,
-        "/v1/expenses",
-        json!({"project_id": project, "date": date, "amount": amount, "currency": "EUR", "category": "Travel"}),
-    )
-    .await
+    let body = agencyops_apitest::time::expense_body(project, date, amount);
+    app.post(who, "/v1/expenses", body).await
 }
 
 /// Every item of a list endpoint, following cursors.
@@ -78,37 +66,13 @@ pub fn total_minutes(entries: &[Value]) -> u64 {
     entries.iter().map(|e| e["minutes"].as_u64().unwrap()).sum()
 }
 
-pub async fn stored_entry(app: &App, tenant: &str, id: &str) -> TimeEntry {
-    let r: EntryRef = load(&*app.table, &keys::entry_ref(tenant, id))
-        .await
-        .unwrap()
-        .expect("entry ref");
-    load(&*app.table, &r.entry_key(tenant))
-        .await
-        .unwrap()
-        .expect("entry")
-}
-
 /// Sets an entry's status as the approvals function would.
 pub async fn set_entry_status(app: &App, tenant: &str, id: &str, status: WorkStatus) {
-    let mut e = stored_entry(app, tenant, id).await;
-    let v = e.version;
-    e.status = status;
-    e.version = v + 1;
-    let w = record::replace(tenant, &e, v).unwrap();
-    app.table.transact(vec![w]).await.unwrap();
+    agencyops_apitest::time::rewrite_entry(app, tenant, id, |e| e.status = status).await;
 }
 
 pub async fn set_expense_status(app: &App, tenant: &str, id: &str, status: WorkStatus) {
-    let mut e: Expense = load(&*app.table, &keys::expense(tenant, id))
-        .await
-        .unwrap()
-        .expect("expense");
-    let v = e.version;
-    e.status = status;
-    e.version = v + 1;
-    let w = record::replace(tenant, &e, v).unwrap();
-    app.table.transact(vec![w]).await.unwrap();
+    agencyops_apitest::time::rewrite_expense(app, tenant, id, |e| e.status = status).await;
 }
 
 /// Closes the period up to and including `date`.
@@ -156,4 +120,36 @@ impl ClockNow for App {
 
 pub fn detail(res: &Res) -> String {
     res.body["detail"].as_str().unwrap_or("").to_owned()
+}
+
+/// Starts a timer with `body`.
+pub async fn start_timer(app: &App, who: &As, body: Value) -> Res {
+    app.post(who, "/v1/timers/start", body).await
+}
+
+/// Stops the running timer with `body` (`{}` records it, `{"discard": true}` throws it away).
+pub async fn stop_timer(app: &App, who: &As, body: Value) -> Res {
+    app.post(who, "/v1/timers/stop", body).await
+}
+
+/// The caller's running timer, if any (always a 200).
+pub async fn current_timer(app: &App, who: &As) -> Res {
+    app.get(who, "/v1/timers/current").await.expect(200)
+}
+
+pub async fn get_entry(app: &App, who: &As, id: &str) -> Res {
+    app.get(who, &format!("/v1/time-entries/{id}")).await
+}
+
+pub async fn patch_entry(app: &App, who: &As, id: &str, body: Value) -> Res {
+    app.patch(who, &format!("/v1/time-entries/{id}"), body)
+        .await
+}
+
+pub async fn get_expense(app: &App, who: &As, id: &str) -> Res {
+    app.get(who, &format!("/v1/expenses/{id}")).await
+}
+
+pub async fn patch_expense(app: &App, who: &As, id: &str, body: Value) -> Res {
+    app.patch(who, &format!("/v1/expenses/{id}"), body).await
 }
