@@ -169,6 +169,16 @@ pub async fn list(
     Query(f): Query<WorkFilter>,
 ) -> ApiResult<axum::Json<ListPage<EntryView>>> {
     let tenant = caller.tenant.as_str();
+    if let (Some(project), None) = (f.project_id.as_deref(), f.person_id.as_deref()) {
+        if caller.role.sees_everything() {
+            // Staff who run the agency see a project's time across its people.
+            let page = f.project_page(&s, &caller, project).await?;
+            return Ok(axum::Json(ListPage {
+                items: view::views(&s, &caller.tenant, page.items).await?,
+                next_cursor: page.next_cursor,
+            }));
+        }
+    }
     let page = f
         .page::<TimeEntry>(&s, &caller, |person, from, to| {
             let (lo, hi) = keys::entry_range(&from.to_string(), &to.to_string());

@@ -7,7 +7,7 @@ use agencyops_platform::resource::{self, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::record::Record;
 use agencyops_store::records::{Expense, TimeEntry};
-use agencyops_store::Query as StoreQuery;
+use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition};
 use jiff::civil::{date, Date};
 use serde::Deserialize;
 
@@ -72,13 +72,36 @@ impl WorkFilter {
     ) -> ApiResult<ListPage<R>> {
         let person =
             policy::visible_person(s, caller, self.person_id.as_deref().unwrap_or("me")).await?;
+        let (from, to) = self.range()?;
+        let q = query(&person, from, to);
+        let keep = |w: &R| self.keeps(w);
+        resource::list(s, caller, q, self.limit, self.cursor.as_deref(), keep).await
+    }
+
+    /// One page of a project's time across everyone who recorded it (GSI1,
+    /// newest first), for staff who see everything. An unknown project is 404.
+    pub async fn project_page(
+        &self,
+        s: &Services,
+        caller: &Caller,
+        project: &str,
+    ) -> ApiResult<ListPage<TimeEntry>> {
+        agencyops_platform::access::visible_project(s, caller, project).await?;
+        let (from, to) = self.range()?;
+        let (lo, hi) = keys::entry_range(&from.to_string(), &to.to_string());
+        let q = StoreQuery::new(Index::Gsi1, keys::project_time(&caller.tenant, project))
+            .sk(SkCondition::Between(lo, hi))
+            .backward();
+        let keep = |w: &TimeEntry| self.keeps(w);
+        resource::list(s, caller, q, self.limit, self.cursor.as_deref(), keep).await
+    }
+
+    fn range(&self) -> ApiResult<(Date, Date)> {
         let from = self.from.unwrap_or(date(1900, 1, 1));
         let to = self.to.unwrap_or(date(2999, 12, 31));
         if from > to {
             return Err(ApiError::field("query.from", "must not be after `to`"));
         }
-        let q = query(&person, from, to);
-        let keep = |w: &R| self.keeps(w);
-        resource::list(s, caller, q, self.limit, self.cursor.as_deref(), keep).await
+        Ok((from, to))
     }
 }

@@ -112,3 +112,46 @@ async fn every_change_to_an_entry_is_audited() {
         .await
         .expect(201);
 }
+
+#[tokio::test]
+async fn staff_list_a_projects_time_across_its_people_and_members_see_only_their_own() {
+    let (app, s) = setup().await;
+    record(&app, &s.member, &s.project, "2026-11-16", 60)
+        .await
+        .expect(201);
+    record(&app, &s.contractor, &s.project, "2026-11-17", 90)
+        .await
+        .expect(201);
+    record(&app, &s.member, &s.side_project, "2026-11-17", 30)
+        .await
+        .expect(201);
+    let url = format!("/v1/time-entries?project_id={}", s.project);
+
+    for staff in [&s.manager, &s.finance, &s.admin] {
+        let listed = all(&app, staff, &url).await;
+        let mut people: Vec<_> = listed
+            .iter()
+            .map(|e| e["person_id"].as_str().unwrap().to_owned())
+            .collect();
+        people.sort();
+        let mut want = vec![s.member.person.clone(), s.contractor.person.clone()];
+        want.sort();
+        assert_eq!(people, want, "{} sees everyone's time on it", staff.role);
+        assert!(listed.iter().all(|e| e["project_id"] == s.project.as_str()));
+    }
+    let ranged = all(
+        &app,
+        &s.manager,
+        &format!("{url}&from=2026-11-17&to=2026-11-17"),
+    )
+    .await;
+    assert_eq!(ranged.len(), 1, "the date range narrows it");
+
+    let own = all(&app, &s.member, &url).await;
+    assert_eq!(own.len(), 1, "a member lists only their own time");
+    assert_eq!(own[0]["person_id"], s.member.person.as_str());
+
+    let globex = agencyops_apitest::who("globex", "boss", "admin");
+    app.get(&globex, &url).await.expect(404);
+    app.get(&s.client_user, &url).await.expect(403);
+}
