@@ -4,9 +4,13 @@
 //! on anyone's work but their own; a manager decides only on the projects they
 //! are on, and never on their own work. Everyone else may not decide at all.
 
+use std::collections::BTreeSet;
+
 use agencyops_domain::Role;
-use agencyops_platform::access::is_member;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::keys;
+use agencyops_store::record::load_many;
+use agencyops_store::records::ProjectMember;
 
 /// Submitting: the person themself, or an admin or manager for them.
 pub fn require_may_submit(caller: &Caller, owner: &str) -> ApiResult<()> {
@@ -34,7 +38,8 @@ pub fn require_may_decide(caller: &Caller, owner: &str) -> ApiResult<()> {
 }
 
 /// A manager must be on every project they decide on; other approvers may
-/// decide on any. `projects` are the projects the decision touches.
+/// decide on any. `projects` are the projects the decision touches; their
+/// memberships are read in one batch.
 pub async fn require_manages<'a>(
     s: &Services,
     caller: &Caller,
@@ -44,14 +49,25 @@ pub async fn require_manages<'a>(
     if caller.role != Role::Manager {
         return Ok(());
     }
-    for project in projects {
-        if !is_member(s, caller, project).await? {
-            return Err(ApiError::forbidden(format!(
-                "you do not manage project {project}; {hint}"
-            )));
-        }
+    let projects: Vec<&str> = projects.into_iter().collect();
+    if projects.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let keys: Vec<_> = projects
+        .iter()
+        .map(|p| keys::member(&caller.tenant, p, &caller.person))
+        .collect();
+    let on: BTreeSet<String> = load_many::<ProjectMember>(&*s.table, &keys)
+        .await?
+        .into_iter()
+        .map(|m| m.project_id)
+        .collect();
+    match projects.into_iter().find(|p| !on.contains(*p)) {
+        Some(project) => Err(ApiError::forbidden(format!(
+            "you do not manage project {project}; {hint}"
+        ))),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

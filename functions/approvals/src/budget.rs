@@ -46,16 +46,17 @@ pub async fn apply(services: &Services, change: &BurnChange) -> Result<Outcome, 
     check(change)?;
     let tenant = &change.tenant;
     let table = &*services.table;
+    let applied_key = keys::burn_applied(tenant, &change.project_id, &change.change_id);
+    if table.get(&applied_key).await?.is_some() {
+        return Ok(Outcome::AlreadyApplied);
+    }
+    let Some(project) = load::<Project>(table, &keys::project(tenant, &change.project_id)).await?
+    else {
+        return Ok(Outcome::UnknownProject);
+    };
+    // A retry re-reads only the burn: the marker write below (index 0) still
+    // notices a change applied meanwhile.
     for _ in 0..ATTEMPTS {
-        let applied_key = keys::burn_applied(tenant, &change.project_id, &change.change_id);
-        if table.get(&applied_key).await?.is_some() {
-            return Ok(Outcome::AlreadyApplied);
-        }
-        let Some(project) =
-            load::<Project>(table, &keys::project(tenant, &change.project_id)).await?
-        else {
-            return Ok(Outcome::UnknownProject);
-        };
         let now = services.clock.now();
         let current = load::<ProjectBurn>(table, &keys::project_burn(tenant, &project.id))
             .await?
@@ -96,11 +97,7 @@ pub async fn apply(services: &Services, change: &BurnChange) -> Result<Outcome, 
                     updated_at: now,
                 },
             )?,
-            if current.version == 0 {
-                record::create(tenant, &next)?
-            } else {
-                record::replace(tenant, &next, current.version)?
-            },
+            record::save(tenant, &next, current.version)?,
         ];
         for alert in &raised {
             writes.push(alert_audit(tenant, &project.id, alert, now)?);
@@ -212,7 +209,7 @@ fn alert_audit(
 ) -> Result<Write, StoreError> {
     AuditEntry {
         id: new_id(),
-        at: format!("{now:.9}"),
+        at: AuditEntry::stamp(now),
         actor: ACTOR.into(),
         actor_role: "system".into(),
         action: "budget_alert".into(),

@@ -4,17 +4,18 @@
 //! books already reported on, so only an admin may do it.
 
 use agencyops_domain::Role;
-use agencyops_platform::extract::{IfMatch, Json};
+use agencyops_platform::extract::{nullable, IfMatch, Json};
+use agencyops_platform::period::Period;
 use agencyops_platform::resource;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
-use agencyops_store::record::{self, load};
+use agencyops_store::record;
 use agencyops_store::records::LockDate;
-use agencyops_store::{keys, StoreError};
+use agencyops_store::StoreError;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use jiff::civil::Date;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
@@ -22,20 +23,13 @@ use utoipa::ToSchema;
 pub struct SetLockDate {
     /// The last closed day, or null to re-open every period. Required, so an
     /// empty body never clears the lock by accident.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, example = "2026-10-31")]
     pub lock_date: Option<Option<Date>>,
 }
 
-/// Tells "null" (Some(None)) apart from a missing field (None).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Date>>, D::Error> {
-    Option::<Date>::deserialize(d).map(Some)
-}
-
 async fn current(s: &Services, tenant: &str) -> ApiResult<LockDate> {
-    Ok(load::<LockDate>(&*s.table, &keys::lock_date(tenant))
-        .await?
-        .unwrap_or_else(|| LockDate::none(s.clock.now())))
+    Ok(Period::load(s, tenant).await?.lock)
 }
 
 #[utoipa::path(get, path = "/v1/settings/lock-date", tag = "approvals",
@@ -96,11 +90,7 @@ pub async fn set(
     after.set_by = Some(caller.person.clone());
     after.version = before.version + 1;
     after.updated_at = s.clock.now();
-    let write = if before.version == 0 {
-        record::create(&caller.tenant, &after)?
-    } else {
-        record::replace(&caller.tenant, &after, before.version)?
-    };
+    let write = record::save(&caller.tenant, &after, before.version)?;
     let action = if reopening { "reopen" } else { "lock" };
     let audit = resource::audit(
         &s,

@@ -4,7 +4,7 @@
 //! later changes to rate cards, rounding or people never rewrite an approval.
 
 use agencyops_domain::rates::{resolve_bill_rate, RateQuery};
-use agencyops_domain::rounding::{RoundingScope, TimeRounding};
+use agencyops_domain::rounding::{entry_billed_minutes, TimeRounding};
 use agencyops_domain::timesheet::value_of;
 use agencyops_store::records::{Approval, Client, Person, Project, TimeEntry};
 use jiff::Timestamp;
@@ -37,10 +37,7 @@ impl Terms<'_> {
     /// Minutes the client is billed for `raw` minutes: rounded here only when
     /// the rounding applies per entry (per-line rounding happens on the invoice).
     pub fn billed_minutes(&self, raw: u32) -> u32 {
-        match self.rounding() {
-            Some(r) if r.scope == RoundingScope::PerEntry => r.apply(raw),
-            _ => raw,
-        }
+        entry_billed_minutes(self.rounding(), raw)
     }
 }
 
@@ -92,7 +89,7 @@ mod tests {
     use super::*;
     use agencyops_domain::project::{BillingModel, Budget, Stage};
     use agencyops_domain::rates::{PersonRate, RateCard, RateSource, TaskRate};
-    use agencyops_domain::rounding::RoundingMode;
+    use agencyops_domain::rounding::{RoundingMode, RoundingScope};
     use agencyops_domain::timesheet::WorkStatus;
     use agencyops_domain::{Currency, Money, Role};
     use agencyops_store::records::{EntrySource, InvoicePreferences};

@@ -329,7 +329,7 @@ fn audit(
     };
     Ok(AuditEntry {
         id: new_id(),
-        at: format!("{:.9}", s.clock.now()),
+        at: AuditEntry::stamp(s.clock.now()),
         actor: PROCESSOR_ACTOR.into(),
         actor_role: "system".into(),
         action: action.into(),

@@ -3,7 +3,7 @@
 
 use agencyops_domain::timesheet::{WorkStatus, MINUTES_PER_DAY};
 use agencyops_platform::error::Problems;
-use agencyops_platform::extract::{IfMatch, Json, Path, Query};
+use agencyops_platform::extract::{nullable, IfMatch, Json, Path, Query};
 use agencyops_platform::resource::ListPage;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::record::load;
@@ -17,7 +17,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::entry_writes::{commit, draft, Change};
-use crate::policy::{self, check_date, check_id, check_note, check_target, nullable, Worker};
+use crate::policy::{self, check_date, check_id, check_note, check_target, Worker};
 use crate::view::{self, rounding_of, EntryView};
 use crate::work_list::WorkFilter;
 
@@ -250,8 +250,13 @@ pub async fn patch(
     if let Some(b) = body.billable {
         next.billable = b;
     }
+    let policy = rounding_of(&s, &caller.tenant, &project).await?;
     if next == current {
-        return respond_with_rounding(&s, &caller, current, StatusCode::OK).await;
+        return Ok(view::respond(
+            StatusCode::OK,
+            &view::view(current, policy),
+            false,
+        ));
     }
     // Fixing work that was sent back makes it a draft again, ready to resubmit.
     next.status = WorkStatus::Draft;
@@ -263,7 +268,6 @@ pub async fn patch(
         entry_ref: &found,
     };
     commit(&s, &caller, change, if_match.0.is_some(), vec![]).await?;
-    let policy = rounding_of(&s, &caller.tenant, &project).await?;
     Ok(view::respond(
         StatusCode::OK,
         &view::view(next, policy),

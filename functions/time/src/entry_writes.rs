@@ -5,15 +5,15 @@
 //! the entry under its version, its id reference, and the audit record. A
 //! concurrent approval, lock or entry makes one side fail cleanly.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use agencyops_domain::timesheet::{IsoWeek, WorkStatus, MINUTES_PER_DAY};
 use agencyops_platform::period::Period;
 use agencyops_platform::resource::{self, audit};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
-use agencyops_store::record::{self, load, Record};
+use agencyops_store::record::{self, Record};
 use agencyops_store::records::{DayTotal, EntryRef, EntrySource, TimeEntry, TimesheetWeek};
-use agencyops_store::{keys, Condition, StoreError, Write};
+use agencyops_store::{keys, Condition, Item, Key, StoreError, Write};
 use jiff::civil::Date;
 use jiff::Timestamp;
 
@@ -152,9 +152,32 @@ pub fn next_day_total(current: u32, delta: i64, date: Date) -> ApiResult<u32> {
     Ok(u32::try_from(next).unwrap_or(MINUTES_PER_DAY))
 }
 
-async fn guard_week(s: &Services, tenant: &str, person: &str, week: IsoWeek) -> ApiResult<Write> {
-    let key = keys::week(tenant, person, &week.to_string());
-    let condition = match load::<TimesheetWeek>(&*s.table, &key).await? {
+/// What the guards read, all in one batch: the lock date, each touched week
+/// and each touched day's total, by key.
+struct Guards(HashMap<Key, Item>);
+
+impl Guards {
+    async fn read(s: &Services, keys: &[Key]) -> ApiResult<Guards> {
+        let items = s.table.batch_get(keys).await?;
+        Ok(Guards(
+            items
+                .into_iter()
+                .filter_map(|item| Some((Key::of(&item)?, item)))
+                .collect(),
+        ))
+    }
+
+    /// The stored record at `key`, as `record::load` would read it.
+    fn take<R: Record>(&mut self, key: &Key) -> ApiResult<Option<R>> {
+        match self.0.remove(key) {
+            Some(item) if record::is::<R>(&item) => Ok(Some(record::from_item(item)?)),
+            _ => Ok(None),
+        }
+    }
+}
+
+fn guard_week(week: IsoWeek, key: Key, stored: Option<TimesheetWeek>) -> ApiResult<Write> {
+    let condition = match stored {
         Some(w) => {
             if let Some(job) = &w.job {
                 return Err(ApiError::Conflict(format!(
@@ -169,27 +192,19 @@ async fn guard_week(s: &Services, tenant: &str, person: &str, week: IsoWeek) -> 
     Ok(Write::Check { key, condition })
 }
 
-async fn day_total_write(
-    s: &Services,
+fn day_total_write(
     tenant: &str,
     person: &str,
-    date: Date,
-    delta: i64,
+    (date, delta): (Date, i64),
+    stored: Option<DayTotal>,
+    now: Timestamp,
 ) -> ApiResult<Write> {
-    let now = s.clock.now();
-    let key = keys::day_total(tenant, person, &date.to_string());
-    let mut total = load::<DayTotal>(&*s.table, &key)
-        .await?
-        .unwrap_or_else(|| DayTotal::empty(person, date, now));
+    let mut total = stored.unwrap_or_else(|| DayTotal::empty(person, date, now));
     let expected = total.version;
     total.minutes = next_day_total(total.minutes, delta, date)?;
     total.version = expected + 1;
     total.updated_at = now;
-    Ok(if expected == 0 {
-        record::create(tenant, &total)?
-    } else {
-        record::replace(tenant, &total, expected)?
-    })
+    Ok(record::save(tenant, &total, expected)?)
 }
 
 fn entry_writes(tenant: &str, change: &Change<'_>, plan: &mut Plan) -> ApiResult<()> {
@@ -265,25 +280,41 @@ pub async fn commit(
     let (person, id) = (entry.person_id.clone(), entry.id.clone());
     let mut plan = Plan::default();
 
-    let period = Period::load(s, tenant).await?;
-    for e in change.before().into_iter().chain(change.after()) {
-        period.check(e.date)?;
-    }
-    plan.push(Step::Lock, period.pin(tenant));
-
-    let weeks: BTreeSet<IsoWeek> = change
+    let lock_key = keys::lock_date(tenant);
+    let weeks: Vec<(IsoWeek, Key)> = change
         .before()
         .into_iter()
         .chain(change.after())
         .map(TimeEntry::week)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(|w| (w, keys::week(tenant, &person, &w.to_string())))
         .collect();
-    for week in weeks {
-        plan.push(Step::Week, guard_week(s, tenant, &person, week).await?);
+    let days: Vec<((Date, i64), Key)> = day_deltas(&change)
+        .into_iter()
+        .map(|(d, delta)| ((d, delta), keys::day_total(tenant, &person, &d.to_string())))
+        .collect();
+    let wanted: Vec<Key> = std::iter::once(lock_key.clone())
+        .chain(weeks.iter().map(|(_, k)| k.clone()))
+        .chain(days.iter().map(|(_, k)| k.clone()))
+        .collect();
+    let mut guards = Guards::read(s, &wanted).await?;
+    let now = s.clock.now();
+
+    let period = Period::of(guards.take(&lock_key)?, now);
+    for e in change.before().into_iter().chain(change.after()) {
+        period.check(e.date)?;
     }
-    for (date, delta) in day_deltas(&change) {
+    plan.push(Step::Lock, period.pin(tenant));
+    for (week, key) in weeks {
+        let stored = guards.take(&key)?;
+        plan.push(Step::Week, guard_week(week, key, stored)?);
+    }
+    for (day, key) in days {
+        let stored = guards.take(&key)?;
         plan.push(
             Step::Day,
-            day_total_write(s, tenant, &person, date, delta).await?,
+            day_total_write(tenant, &person, day, stored, now)?,
         );
     }
     entry_writes(tenant, &change, &mut plan)?;

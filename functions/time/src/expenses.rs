@@ -5,7 +5,7 @@
 use agencyops_domain::timesheet::WorkStatus;
 use agencyops_domain::{validate, Currency};
 use agencyops_platform::error::Problems;
-use agencyops_platform::extract::{IfMatch, Json, Path, Query};
+use agencyops_platform::extract::{nullable, IfMatch, Json, Path, Query};
 use agencyops_platform::period::Period;
 use agencyops_platform::resource::{self, audit, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
@@ -22,7 +22,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::policy::{self, check_date, check_id, check_note, nullable, Worker};
+use crate::policy::{self, check_date, check_id, check_note, Worker};
 use crate::work_list::WorkFilter;
 
 #[derive(Deserialize, ToSchema)]

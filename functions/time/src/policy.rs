@@ -3,7 +3,7 @@
 
 use agencyops_domain::timesheet::WorkStatus;
 use agencyops_domain::Role;
-use agencyops_platform::access::is_member;
+use agencyops_platform::access::on_team;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
@@ -11,7 +11,6 @@ use agencyops_store::keys;
 use agencyops_store::record::load;
 use agencyops_store::records::{Person, Project, Task};
 use jiff::civil::Date;
-use serde::{Deserialize, Deserializer};
 
 /// Longest note kept on an entry or expense.
 pub const MAX_NOTE: usize = 2000;
@@ -110,14 +109,10 @@ pub async fn project_for_work(
     let project = load::<Project>(&*s.table, &keys::project(&caller.tenant, project_id))
         .await?
         .ok_or(ApiError::NotFound("project"))?;
-    if matches!(worker.role, Role::Member | Role::Contractor) {
-        let as_worker = Caller {
-            person: worker.id.clone(),
-            ..caller.clone()
-        };
-        if !is_member(s, &as_worker, project_id).await? {
-            return Err(ApiError::forbidden("not assigned to this project"));
-        }
+    if matches!(worker.role, Role::Member | Role::Contractor)
+        && !on_team(s, &caller.tenant, project_id, &worker.id).await?
+    {
+        return Err(ApiError::forbidden("not assigned to this project"));
     }
     open_project(project)
 }
@@ -234,13 +229,4 @@ pub fn require_editable(kind: &str, status: WorkStatus) -> ApiResult<()> {
             "this {kind} cannot change: {why}"
         ))),
     }
-}
-
-/// For PATCH fields where `null` clears the value and absence leaves it alone.
-pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use agencyops_domain::timesheet::{hours, week_status, IsoWeek, WeekStatus};
 use agencyops_platform::extract::Path;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::keys;
 use agencyops_store::record::{self, load};
 use agencyops_store::records::{TimeEntry, TimesheetWeek, WeekJob};
-use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition};
 use axum::extract::State;
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -143,28 +143,6 @@ pub fn totals(week: IsoWeek, entries: &[TimeEntry]) -> Totals {
     }
 }
 
-/// Every entry of the week, in one strongly consistent read of the person's partition.
-async fn week_entries(
-    s: &Services,
-    tenant: &str,
-    person: &str,
-    week: IsoWeek,
-) -> ApiResult<Vec<TimeEntry>> {
-    let (lo, hi) = keys::entry_range(&week.monday().to_string(), &week.sunday().to_string());
-    let mut q = StoreQuery::new(Index::Table, keys::person_time(tenant, person))
-        .sk(SkCondition::Between(lo, hi))
-        .limit(500);
-    let mut entries = Vec::new();
-    loop {
-        let (page, next) = record::page::<TimeEntry>(&*s.table, &q).await?;
-        entries.extend(page);
-        match next {
-            Some(n) => q.start_after = Some(n),
-            None => return Ok(entries),
-        }
-    }
-}
-
 #[utoipa::path(get, path = "/v1/timesheets/{person_id}/{iso_week}", tag = "time",
     params(("person_id" = String, Path, description = "a person's id, or `me`"), ("iso_week" = String, Path, example = "2026-W47")),
     responses((status = 200, body = Timesheet), (status = 400), (status = 403), (status = 404)), operation_id = "get_timesheet")]
@@ -178,7 +156,8 @@ pub async fn get(
         .parse()
         .map_err(|e: String| ApiError::field("iso_week", e))?;
     let tenant = caller.tenant.as_str();
-    let entries = week_entries(&s, tenant, &person, week).await?;
+    let entries: Vec<TimeEntry> =
+        record::all(&*s.table, &TimeEntry::week_query(tenant, &person, week)).await?;
     let record =
         load::<TimesheetWeek>(&*s.table, &keys::week(tenant, &person, &week.to_string())).await?;
     let derived = SheetStatus::from(week_status(entries.iter().map(|e| e.status)));

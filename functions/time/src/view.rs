@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use agencyops_domain::rounding::{RoundingScope, TimeRounding};
+use agencyops_domain::rounding::{entry_billed_minutes, TimeRounding};
 use agencyops_platform::extract::etag;
 use agencyops_platform::{ApiResult, Services};
 use agencyops_store::keys;
@@ -28,10 +28,7 @@ pub struct EntryView {
 /// Billed minutes of `minutes` under `policy`. Per-line rounding happens on the
 /// invoice line, so an entry alone bills what was recorded.
 pub fn billed_minutes(minutes: u32, policy: Option<TimeRounding>) -> u32 {
-    match policy {
-        Some(r) if r.scope == RoundingScope::PerEntry => r.apply(minutes),
-        _ => minutes,
-    }
+    entry_billed_minutes(policy, minutes)
 }
 
 /// The view of an entry. Approved work bills what its approval fixed.
@@ -71,10 +68,7 @@ pub async fn views(
 ) -> ApiResult<Vec<EntryView>> {
     let ids: BTreeSet<&str> = entries.iter().map(|e| e.project_id.as_str()).collect();
     let keys: Vec<_> = ids.iter().map(|id| keys::project(tenant, id)).collect();
-    let mut projects = Vec::new();
-    for chunk in keys.chunks(100) {
-        projects.extend(load_many::<Project>(&*s.table, chunk).await?);
-    }
+    let projects = load_many::<Project>(&*s.table, &keys).await?;
     let client_ids: BTreeSet<&str> = projects
         .iter()
         .filter(|p| p.rounding.is_none())
@@ -84,12 +78,12 @@ pub async fn views(
         .iter()
         .map(|id| keys::client(tenant, id))
         .collect();
-    let mut client_rounding = HashMap::new();
-    for chunk in keys.chunks(100) {
-        for c in load_many::<Client>(&*s.table, chunk).await? {
-            client_rounding.insert(c.id, c.rounding);
-        }
-    }
+    let client_rounding: HashMap<String, Option<TimeRounding>> =
+        load_many::<Client>(&*s.table, &keys)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.rounding))
+            .collect();
     let policies: HashMap<&str, Option<TimeRounding>> = projects
         .iter()
         .map(|p| {
@@ -126,7 +120,7 @@ pub fn respond(status: StatusCode, view: &EntryView, location: bool) -> Response
 #[cfg(test)]
 mod tests {
     use super::*;
-    use agencyops_domain::rounding::RoundingMode;
+    use agencyops_domain::rounding::{RoundingMode, RoundingScope};
 
     fn policy(scope: RoundingScope) -> Option<TimeRounding> {
         Some(TimeRounding {

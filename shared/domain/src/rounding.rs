@@ -68,9 +68,37 @@ impl TimeRounding {
     }
 }
 
+/// Minutes one entry bills under `policy` (the project's, else its client's):
+/// rounded only when the policy applies per entry. Per-line rounding happens
+/// on the invoice line, so an entry alone then bills what was recorded.
+pub fn entry_billed_minutes(policy: Option<TimeRounding>, raw: u32) -> u32 {
+    match policy {
+        Some(r) if r.scope == RoundingScope::PerEntry => r.apply(raw),
+        _ => raw,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_entry_is_rounded_only_by_a_per_entry_policy() {
+        let per = |scope| TimeRounding {
+            increment_minutes: 15,
+            mode: RoundingMode::Up,
+            scope,
+        };
+        assert_eq!(
+            entry_billed_minutes(Some(per(RoundingScope::PerEntry)), 7),
+            15
+        );
+        assert_eq!(
+            entry_billed_minutes(Some(per(RoundingScope::PerLine)), 7),
+            7
+        );
+        assert_eq!(entry_billed_minutes(None, 7), 7);
+    }
     use proptest::prelude::*;
 
     fn policy(inc: u32, mode: RoundingMode) -> TimeRounding {

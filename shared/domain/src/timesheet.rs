@@ -108,11 +108,8 @@ impl WorkStatus {
             WorkStatus::Invoiced => "invoiced",
         }
     }
-    /// Whether the person who recorded it may still change or delete it.
-    pub fn editable(self) -> bool {
-        matches!(self, WorkStatus::Draft | WorkStatus::Rejected)
-    }
-    /// Why an edit is refused, in words the person understands.
+    /// Why an edit is refused, in words the person understands (None: the
+    /// person who recorded it may still change or delete it).
     pub fn locked_reason(self) -> Option<&'static str> {
         match self {
             WorkStatus::Draft | WorkStatus::Rejected => None,

@@ -15,12 +15,21 @@ use agencyops_store::{keys, Index, Query};
 const MAX_MEMBERSHIPS: usize = 2000;
 
 pub async fn is_member(services: &Services, caller: &Caller, project_id: &str) -> ApiResult<bool> {
-    Ok(load::<ProjectMember>(
-        &*services.table,
-        &keys::member(&caller.tenant, project_id, &caller.person),
+    on_team(services, &caller.tenant, project_id, &caller.person).await
+}
+
+/// Whether `person` is on the project's team.
+pub async fn on_team(
+    services: &Services,
+    tenant: &str,
+    project_id: &str,
+    person: &str,
+) -> ApiResult<bool> {
+    Ok(
+        load::<ProjectMember>(&*services.table, &keys::member(tenant, project_id, person))
+            .await?
+            .is_some(),
     )
-    .await?
-    .is_some())
 }
 
 /// The project, if the caller may see it.
@@ -66,13 +75,11 @@ pub async fn my_client_ids(services: &Services, caller: &Caller) -> ApiResult<BT
         .iter()
         .map(|id| keys::project(&caller.tenant, id))
         .collect();
-    let mut clients = BTreeSet::new();
-    for chunk in keys.chunks(100) {
-        for p in load_many::<Project>(&*services.table, chunk).await? {
-            clients.insert(p.client_id);
-        }
-    }
-    Ok(clients)
+    Ok(load_many::<Project>(&*services.table, &keys)
+        .await?
+        .into_iter()
+        .map(|p| p.client_id)
+        .collect())
 }
 
 /// The client, if the caller may see it.

@@ -2,10 +2,12 @@
 //! dates on or before it, and pins the version it saw in its own transaction,
 //! so a lock set while the write is in flight makes the write fail.
 
+use agencyops_domain::timesheet::is_locked;
 use agencyops_store::record::load;
 use agencyops_store::records::LockDate;
 use agencyops_store::{keys, Condition, Write};
 use jiff::civil::Date;
+use jiff::Timestamp;
 
 use crate::error::{ApiError, ApiResult};
 use crate::services::Services;
@@ -16,20 +18,21 @@ pub struct Period {
 
 impl Period {
     pub async fn load(s: &Services, tenant: &str) -> ApiResult<Period> {
-        let lock = load::<LockDate>(&*s.table, &keys::lock_date(tenant))
-            .await?
-            .unwrap_or_else(|| LockDate::none(s.clock.now()));
-        Ok(Period { lock })
+        let stored = load::<LockDate>(&*s.table, &keys::lock_date(tenant)).await?;
+        Ok(Period::of(stored, s.clock.now()))
     }
 
-    pub fn lock_date(&self) -> Option<Date> {
-        self.lock.lock_date
+    /// The period as the stored lock date (none: never set) makes it.
+    pub fn of(stored: Option<LockDate>, now: Timestamp) -> Period {
+        Period {
+            lock: stored.unwrap_or_else(|| LockDate::none(now)),
+        }
     }
 
     /// Refuses work dated in the closed period.
     pub fn check(&self, date: Date) -> ApiResult<()> {
         match self.lock.lock_date {
-            Some(lock) if date <= lock => Err(ApiError::Locked(format!(
+            Some(lock) if is_locked(date, Some(lock)) => Err(ApiError::Locked(format!(
                 "{date} is on or before the lock date {lock}; that period is closed"
             ))),
             _ => Ok(()),

@@ -52,8 +52,7 @@ pub fn audit<R: Record>(
     let to_json = |r: Option<&R>| r.and_then(|r| serde_json::to_value(r).ok());
     AuditEntry {
         id: new_id(),
-        // Fixed precision, so audit keys sort by time as text.
-        at: format!("{:.9}", services.clock.now()),
+        at: AuditEntry::stamp(services.clock.now()),
         actor: caller.person.clone(),
         actor_role: caller.role.as_str().into(),
         action: action.into(),

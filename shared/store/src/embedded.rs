@@ -182,7 +182,14 @@ impl Table for EmbeddedTable {
     }
 
     async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
-        let keys = keys.to_vec();
+        // Each item once, however often its key is asked for (as DynamoDB does).
+        let mut unique: Vec<Key> = Vec::with_capacity(keys.len());
+        for k in keys {
+            if !unique.contains(k) {
+                unique.push(k.clone());
+            }
+        }
+        let keys = unique;
         self.with_conn(move |c| {
             let mut out = Vec::with_capacity(keys.len());
             for key in &keys {

@@ -73,6 +73,17 @@ pub fn replace<R: Record>(tenant: &str, record: &R, expected: u64) -> StoreResul
     ))
 }
 
+/// Writes the record over the stored version `expected`, where 0 means it was
+/// never stored (so it must not exist yet): one rule for records kept with a
+/// default until their first write.
+pub fn save<R: Record>(tenant: &str, record: &R, expected: u64) -> StoreResult<Write> {
+    if expected == 0 {
+        create(tenant, record)
+    } else {
+        replace(tenant, record, expected)
+    }
+}
+
 pub async fn load<R: Record>(table: &dyn Table, key: &Key) -> StoreResult<Option<R>> {
     match table.get(key).await? {
         Some(item) if is::<R>(&item) => from_item(item).map(Some),
@@ -103,4 +114,18 @@ pub async fn page<R: Record>(
         .map(from_item)
         .collect::<StoreResult<Vec<R>>>()?;
     Ok((records, page.next))
+}
+
+/// Every record of kind `R` the query finds, page after page.
+pub async fn all<R: Record>(table: &dyn Table, query: &Query) -> StoreResult<Vec<R>> {
+    let mut q = query.clone();
+    let mut out = Vec::new();
+    loop {
+        let (records, next) = page::<R>(table, &q).await?;
+        out.extend(records);
+        match next {
+            Some(n) => q.start_after = Some(n),
+            None => return Ok(out),
+        }
+    }
 }

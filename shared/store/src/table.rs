@@ -311,7 +311,8 @@ pub fn precheck(writes: &[Write]) -> StoreResult<Vec<Key>> {
 #[async_trait]
 pub trait Table: Send + Sync {
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>>;
-    /// Items that exist among `keys`, in no particular order.
+    /// Items that exist among `keys`, in no particular order. Any number of
+    /// keys: the adapter splits them into the backend's batches itself.
     async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Item>>;
     async fn query(&self, query: &Query) -> StoreResult<Page>;
     /// All writes happen, or none. At most [`MAX_TRANSACT_ITEMS`], each key once.

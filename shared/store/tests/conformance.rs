@@ -361,6 +361,23 @@ pub async fn batch_get_returns_what_exists(t: Arc<dyn Table>) {
         .collect();
     got.sort();
     assert_eq!(got, ["0", "1", "2", "3", "4"]);
+
+    // Any number of keys (DynamoDB takes 100 a call), each item once even when
+    // its key is asked for twice.
+    let writes: Vec<Write> = (0..60)
+        .map(|i| Write::put(item(json!({"pk": "T#a#C", "sk": format!("{i:03}")}))))
+        .collect();
+    t.transact(writes).await.unwrap();
+    let more: Vec<Write> = (60..150)
+        .map(|i| Write::put(item(json!({"pk": "T#a#C", "sk": format!("{i:03}")}))))
+        .collect();
+    t.transact(more).await.unwrap();
+    let mut keys: Vec<Key> = (0..150)
+        .map(|i| Key::new("T#a#C", format!("{i:03}")))
+        .collect();
+    keys.push(Key::new("T#a#C", "007"));
+    let got = t.batch_get(&keys).await.unwrap();
+    assert_eq!(got.len(), 150);
 }
 
 macro_rules! conformance {

@@ -1,6 +1,6 @@
 //! `GET /v1/audit`: the tenant's audit trail, newest first, whole or for one
 //! record. Audit entries are not records (they are never updated), so they are
-//! read as raw items and stripped of their key attributes here.
+//! read as raw items (see `AuditEntry::read`).
 
 use agencyops_domain::Role;
 use agencyops_platform::caller::valid_id;
@@ -8,15 +8,9 @@ use agencyops_platform::extract::Query;
 use agencyops_platform::resource::{ListPage, DEFAULT_PAGE, MAX_PAGE};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::audit::AuditEntry;
-use agencyops_store::{
-    keys, Index, Item, Query as StoreQuery, StoreError, StoreResult, GSI1PK, GSI1SK, PK, SK,
-};
+use agencyops_store::{keys, Index, Query as StoreQuery};
 use axum::extract::State;
 use serde::Deserialize;
-use serde_json::Value;
-
-/// The `kind` attribute audit items carry (see `AuditEntry::write`).
-const AUDIT_KIND: &str = "audit";
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -29,20 +23,6 @@ pub struct AuditFilter {
     /// 1 to 200, default 50.
     pub limit: Option<u32>,
     pub cursor: Option<String>,
-}
-
-/// The audit entry an item holds, or None when the item is something else.
-pub fn audit_entry(mut item: Item) -> Option<StoreResult<AuditEntry>> {
-    if item.get("kind").and_then(Value::as_str) != Some(AUDIT_KIND) {
-        return None;
-    }
-    for attr in [PK, SK, GSI1PK, GSI1SK, "kind"] {
-        item.remove(attr);
-    }
-    Some(
-        serde_json::from_value(Value::Object(item))
-            .map_err(|e| StoreError::Malformed(format!("audit entry: {e}"))),
-    )
 }
 
 /// Whether `id` can name an audited record: an id, or the two ids of a record
@@ -119,7 +99,7 @@ pub async fn list_audit(
         query.limit = (limit as usize).saturating_sub(items.len()).max(1);
         let page = s.table.query(&query).await?;
         for item in page.items {
-            if let Some(entry) = audit_entry(item) {
+            if let Some(entry) = AuditEntry::read(item) {
                 items.push(entry?);
             }
         }
@@ -138,6 +118,7 @@ pub async fn list_audit(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use agencyops_store::Item;
     use serde_json::json;
 
     fn stored() -> Item {
@@ -160,12 +141,12 @@ mod tests {
 
     #[test]
     fn stored_entries_read_back_without_their_keys() {
-        let entry = audit_entry(stored()).unwrap().unwrap();
+        let entry = AuditEntry::read(stored()).unwrap().unwrap();
         assert_eq!(entry.entity_id, "c1");
         assert_eq!(entry.after, Some(json!({"name": "Northwind"})));
         let mut other = stored();
         other.insert("kind".into(), json!("client"));
-        assert!(audit_entry(other).is_none());
+        assert!(AuditEntry::read(other).is_none());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use agencyops_domain::{validate, Role};
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::Query;
 use agencyops_platform::{ApiResult, Caller, Services};
-use agencyops_store::record::page;
+use agencyops_store::record::{all, page};
 use agencyops_store::records::{Person, TimeEntry};
 use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition};
 use axum::extract::State;
@@ -195,16 +195,8 @@ pub fn report(from: Date, to: Date, people: Vec<(Person, Tally)>) -> Utilization
 
 /// Everyone in the tenant's people partition.
 async fn all_people(s: &Services, tenant: &str) -> ApiResult<Vec<Person>> {
-    let mut q = StoreQuery::new(Index::Table, keys::people(tenant)).limit(READ_PAGE);
-    let mut people = Vec::new();
-    loop {
-        let (batch, next) = page::<Person>(&*s.table, &q).await?;
-        people.extend(batch);
-        match next {
-            Some(n) => q.start_after = Some(n),
-            None => return Ok(people),
-        }
-    }
+    let q = StoreQuery::new(Index::Table, keys::people(tenant)).limit(READ_PAGE);
+    Ok(all::<Person>(&*s.table, &q).await?)
 }
 
 /// What one person recorded between `from` and `to`, every page of it.

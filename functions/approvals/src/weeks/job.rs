@@ -175,13 +175,8 @@ async fn start(
     next.job = Some(job.clone());
     next.version = week.version + 1;
     next.updated_at = now;
-    let put = if week.version == 0 {
-        record::create(tenant, &next)?
-    } else {
-        record::replace(tenant, &next, week.version)?
-    };
     let writes = vec![
-        put,
+        record::save(tenant, &next, week.version)?,
         period.pin(tenant),
         resource::audit(
             s,
@@ -369,8 +364,7 @@ fn week_audit(
 ) -> ApiResult<Write> {
     AuditEntry {
         id: new_id(),
-        // Fixed precision, so audit keys sort by time as text (as resource::audit).
-        at: format!("{:.9}", s.clock.now()),
+        at: AuditEntry::stamp(s.clock.now()),
         actor: caller.person.clone(),
         actor_role: caller.role.as_str().into(),
         action: action.into(),

@@ -5,9 +5,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use agencyops_domain::timesheet::IsoWeek;
 use agencyops_platform::{ApiError, ApiResult, Services};
+use agencyops_store::keys;
 use agencyops_store::record::{self, load_many};
 use agencyops_store::records::{Approval, Client, Person, Project, TimeEntry, WeekJob};
-use agencyops_store::{keys, Index, Query, SkCondition};
 
 use crate::snapshot::{approval_for, Approver, Terms};
 
@@ -18,19 +18,7 @@ pub async fn read_entries(
     person: &str,
     week: IsoWeek,
 ) -> ApiResult<Vec<TimeEntry>> {
-    let (from, to) = keys::entry_range(&week.monday().to_string(), &week.sunday().to_string());
-    let mut q = Query::new(Index::Table, keys::person_time(tenant, person))
-        .sk(SkCondition::Between(from, to))
-        .limit(1000);
-    let mut out = Vec::new();
-    loop {
-        let (entries, next) = record::page::<TimeEntry>(&*s.table, &q).await?;
-        out.extend(entries);
-        match next {
-            Some(n) => q.start_after = Some(n),
-            None => return Ok(out),
-        }
-    }
+    Ok(record::all(&*s.table, &TimeEntry::week_query(tenant, person, week)).await?)
 }
 
 /// Projects, clients and the person that price an approval, loaded once per job run.
@@ -52,10 +40,8 @@ impl RateBook {
             .filter(|p| !self.projects.contains_key(*p))
             .collect();
         let keys: Vec<_> = wanted.iter().map(|p| keys::project(tenant, p)).collect();
-        for chunk in keys.chunks(100) {
-            for p in load_many::<Project>(&*s.table, chunk).await? {
-                self.projects.insert(p.id.clone(), p);
-            }
+        for p in load_many::<Project>(&*s.table, &keys).await? {
+            self.projects.insert(p.id.clone(), p);
         }
         let clients: BTreeSet<&str> = self
             .projects
@@ -64,10 +50,8 @@ impl RateBook {
             .filter(|c| !self.clients.contains_key(*c))
             .collect();
         let keys: Vec<_> = clients.iter().map(|c| keys::client(tenant, c)).collect();
-        for chunk in keys.chunks(100) {
-            for c in load_many::<Client>(&*s.table, chunk).await? {
-                self.clients.insert(c.id.clone(), c);
-            }
+        for c in load_many::<Client>(&*s.table, &keys).await? {
+            self.clients.insert(c.id.clone(), c);
         }
         Ok(())
     }

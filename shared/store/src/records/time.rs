@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::versioned;
 use crate::keys;
 use crate::record::Record;
-use crate::table::Key;
+use crate::table::{Index, Key, Query, SkCondition};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -101,6 +101,14 @@ impl TimeEntry {
     }
     fn sort(&self) -> String {
         keys::entry_sort(&self.date.to_string(), &self.id)
+    }
+    /// A person's entries dated in `week`: a strongly consistent query of
+    /// their own partition (read every page with [`crate::record::all`]).
+    pub fn week_query(tenant: &str, person: &str, week: IsoWeek) -> Query {
+        let (lo, hi) = keys::entry_range(&week.monday().to_string(), &week.sunday().to_string());
+        Query::new(Index::Table, keys::person_time(tenant, person))
+            .sk(SkCondition::Between(lo, hi))
+            .limit(500)
     }
 }
 

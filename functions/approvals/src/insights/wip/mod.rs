@@ -28,9 +28,8 @@ use serde::Deserialize;
 use super::REPORT_READERS;
 pub use group::{report, ClientWip, ProjectInfo, ProjectWip, WipFigures, WipReport};
 
-/// Items read per query page, and keys per batch read.
+/// Items read per query page.
 const READ_PAGE: usize = 500;
-const BATCH: usize = 100;
 
 /// One unbilled item as the report counts it.
 #[derive(Clone, Debug, PartialEq)]
@@ -100,7 +99,7 @@ async fn unbilled_work(s: &Services, tenant: &str) -> ApiResult<Vec<Work>> {
 }
 
 /// The work without the time of weeks whose approval or rejection is still
-/// running (one strongly consistent batch read per 100 weeks).
+/// running (one strongly consistent batch read).
 async fn settled(s: &Services, tenant: &str, work: Vec<Work>) -> ApiResult<Vec<Work>> {
     let weeks: BTreeSet<(&str, IsoWeek)> = work
         .iter()
@@ -110,14 +109,12 @@ async fn settled(s: &Services, tenant: &str, work: Vec<Work>) -> ApiResult<Vec<W
         .iter()
         .map(|(p, wk)| keys::week(tenant, p, &wk.to_string()))
         .collect();
-    let mut moving: BTreeSet<(String, IsoWeek)> = BTreeSet::new();
-    for chunk in keys.chunks(BATCH) {
-        for w in load_many::<TimesheetWeek>(&*s.table, chunk).await? {
-            if w.job.is_some() {
-                moving.insert((w.person_id, w.week));
-            }
-        }
-    }
+    let moving: BTreeSet<(String, IsoWeek)> = load_many::<TimesheetWeek>(&*s.table, &keys)
+        .await?
+        .into_iter()
+        .filter(|w| w.job.is_some())
+        .map(|w| (w.person_id, w.week))
+        .collect();
     if moving.is_empty() {
         return Ok(work);
     }
@@ -136,21 +133,20 @@ async fn project_info(
     let mut ids: Vec<&str> = work.iter().map(|w| w.project_id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut projects = Vec::new();
-    for chunk in ids.chunks(BATCH) {
-        let keys: Vec<_> = chunk.iter().map(|id| keys::project(tenant, id)).collect();
-        projects.extend(load_many::<Project>(&*s.table, &keys).await?);
-    }
+    let keys: Vec<_> = ids.iter().map(|id| keys::project(tenant, id)).collect();
+    let projects = load_many::<Project>(&*s.table, &keys).await?;
     let mut client_ids: Vec<&str> = projects.iter().map(|p| p.client_id.as_str()).collect();
     client_ids.sort_unstable();
     client_ids.dedup();
-    let mut names = HashMap::new();
-    for chunk in client_ids.chunks(BATCH) {
-        let keys: Vec<_> = chunk.iter().map(|id| keys::client(tenant, id)).collect();
-        for c in load_many::<Client>(&*s.table, &keys).await? {
-            names.insert(c.id, c.name);
-        }
-    }
+    let keys: Vec<_> = client_ids
+        .iter()
+        .map(|id| keys::client(tenant, id))
+        .collect();
+    let names: HashMap<String, String> = load_many::<Client>(&*s.table, &keys)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
     Ok(projects
         .into_iter()
         .map(|p| {
