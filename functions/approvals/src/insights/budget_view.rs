@@ -94,8 +94,9 @@ pub fn budget_view(project: &Project, burn: Option<&ProjectBurn>) -> ProjectBudg
         });
     let budget = &project.budget;
 
-    // The same hours the budget consumer raises alerts on, so a percentage
-    // shown here and the alert raised for it agree.
+    // Hours to two places for display. The consumer compares exact minutes
+    // against thresholds; with whole minutes the two only differ below a
+    // hundredth of an hour, so a percentage shown and its alert agree.
     let used_hours = hours(minutes);
     let hours_burn = HoursBurn {
         budget: budget.hours,
