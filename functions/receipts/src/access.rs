@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use agencyops_domain::timesheet::WorkStatus;
-use agencyops_domain::Role;
+use agencyops_platform::access;
 use agencyops_platform::blob::Blob;
 use agencyops_platform::resource::fetch;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
@@ -27,19 +27,13 @@ pub async fn expense_for(
     id: &str,
     intent: Intent,
 ) -> ApiResult<Expense> {
-    if caller.role == Role::Client {
-        return Err(ApiError::forbidden("client users do not see expenses"));
-    }
+    access::refuse_client(caller)?;
     let expense = fetch::<Expense>(s, &keys::expense(&caller.tenant, id)).await?;
-    let own = expense.person_id == caller.person;
-    if !own && !caller.role.sees_everything() {
+    if !access::sees_work_of(caller, &expense.person_id) {
         return Err(ApiError::NotFound("expense"));
     }
-    if intent == Intent::Attach && !own && !caller.role.manages_work() {
-        return Err(ApiError::forbidden(format!(
-            "the {} role may not attach receipts to someone else's expense",
-            caller.role.as_str()
-        )));
+    if intent == Intent::Attach {
+        access::may_change_work_of(caller, &expense.person_id)?;
     }
     Ok(expense)
 }

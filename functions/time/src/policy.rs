@@ -17,33 +17,7 @@ pub const MAX_NOTE: usize = 2000;
 /// Work is dated within the years an ISO week can name.
 const YEARS: std::ops::RangeInclusive<i16> = 1900..=2999;
 
-/// Client users see their client's projects elsewhere, never people's time.
-pub fn refuse_client(caller: &Caller) -> ApiResult<()> {
-    if caller.role == Role::Client {
-        Err(ApiError::forbidden(
-            "client users do not record or view time and expenses",
-        ))
-    } else {
-        Ok(())
-    }
-}
-
-/// Whether the caller may see `person`'s time and expenses: their own always,
-/// everyone's for the staff who run the agency.
-pub fn sees_work_of(caller: &Caller, person: &str) -> bool {
-    person == caller.person || caller.role.sees_everything()
-}
-
-/// Someone else's work is changed only by those who manage work.
-pub fn may_change_work_of(caller: &Caller, person: &str) -> ApiResult<()> {
-    if person == caller.person || caller.role.manages_work() {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "only admins and managers change someone else's time and expenses",
-        ))
-    }
-}
+pub use agencyops_platform::access::{may_change_work_of, refuse_client, sees_work_of};
 
 /// The person a path or filter names (`me` is the caller), if the caller may
 /// see their work. Someone unknown or out of sight is "not found".

@@ -103,3 +103,31 @@ pub async fn visible_client(services: &Services, caller: &Caller, id: &str) -> A
 pub fn require_manages_work(caller: &Caller) -> ApiResult<()> {
     caller.require(&[Role::Admin, Role::Manager])
 }
+
+/// Client users see their client's projects, never people's time or expenses.
+pub fn refuse_client(caller: &Caller) -> ApiResult<()> {
+    if caller.role == Role::Client {
+        Err(ApiError::forbidden(
+            "client users do not record or view time and expenses",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether the caller may see `person`'s time and expenses: their own always,
+/// everyone's for the staff who run the agency.
+pub fn sees_work_of(caller: &Caller, person: &str) -> bool {
+    person == caller.person || caller.role.sees_everything()
+}
+
+/// Someone else's time and expenses are changed only by those who manage work.
+pub fn may_change_work_of(caller: &Caller, person: &str) -> ApiResult<()> {
+    if person == caller.person || caller.role.manages_work() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only admins and managers change someone else's time and expenses",
+        ))
+    }
+}
