@@ -7,23 +7,17 @@
 use std::collections::BTreeSet;
 
 use agencyops_domain::Role;
+use agencyops_platform::access;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::keys;
 use agencyops_store::record::load_many;
 use agencyops_store::records::ProjectMember;
 
 /// Submitting: the person themself, or an admin or manager for them.
+/// The same rule as changing their work, so it lives in `platform::access`.
 pub fn require_may_submit(caller: &Caller, owner: &str) -> ApiResult<()> {
-    if caller.role == Role::Client {
-        return Err(ApiError::forbidden("client users do not record work"));
-    }
-    if caller.person == owner || matches!(caller.role, Role::Admin | Role::Manager) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            "only the person who recorded the work, an admin or a manager may submit it",
-        ))
-    }
+    access::refuse_client(caller)?;
+    access::may_change_work_of(caller, owner)
 }
 
 /// Approving or rejecting someone's work, before looking at which projects.

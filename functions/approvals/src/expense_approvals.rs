@@ -12,6 +12,7 @@
 
 use agencyops_domain::timesheet::{with_markup, WorkStatus};
 use agencyops_domain::{validate, Role};
+use agencyops_platform::access;
 use agencyops_platform::error::Problems;
 use agencyops_platform::events::{BurnChange, APPROVED_QUEUE};
 use agencyops_platform::extract::{IfMatch, Json, Path};
@@ -76,9 +77,7 @@ pub async fn submit(
     if_match: IfMatch,
     OptionalJson(_body): OptionalJson<ExpenseAction>,
 ) -> ApiResult<Response> {
-    if caller.role == Role::Client {
-        return Err(ApiError::forbidden("client users do not record expenses"));
-    }
+    access::refuse_client(&caller)?;
     let current = load(&s, &caller, &id).await?;
     require_may_submit(&caller, &current.person_id)?;
     match current.status {

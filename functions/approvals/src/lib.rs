@@ -78,18 +78,7 @@ mod tests {
     #[test]
     fn every_approval_operation_is_documented_once() {
         let doc = openapi();
-        let ids: Vec<String> = doc
-            .paths
-            .paths
-            .values()
-            .flat_map(|item| {
-                [&item.get, &item.post, &item.patch, &item.delete, &item.put]
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|op| op.operation_id.clone())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let ids = agencyops_apitest::operation_ids(&doc);
         for id in [
             "submit_timesheet",
             "approve_timesheet",

@@ -87,7 +87,6 @@ pub fn approval_for(entry: &TimeEntry, terms: &Terms<'_>, by: &Approver<'_>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use agencyops_domain::project::{BillingModel, Budget, Stage};
     use agencyops_domain::rates::{PersonRate, RateCard, RateSource, TaskRate};
     use agencyops_domain::rounding::{RoundingMode, RoundingScope};
     use agencyops_domain::timesheet::WorkStatus;
@@ -102,24 +101,9 @@ mod tests {
 
     fn project(card: RateCard, rounding: Option<TimeRounding>) -> Project {
         Project {
-            id: "p".into(),
-            client_id: "c".into(),
-            name: "Rebrand".into(),
-            billing_model: BillingModel::TimeAndMaterials,
-            currency: eur(),
-            stage: Stage::Active,
-            budget: Budget::default(),
             rate_card: card,
             rounding,
-            team: vec![],
-            fixed_fee: None,
-            starts_on: None,
-            ends_on: None,
-            handoff: None,
-            intake_request_id: None,
-            version: 1,
-            created_at: Timestamp::UNIX_EPOCH,
-            updated_at: Timestamp::UNIX_EPOCH,
+            ..agencyops_apitest::fixtures::project()
         }
     }
 

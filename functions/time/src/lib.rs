@@ -75,18 +75,7 @@ mod tests {
     #[test]
     fn every_operation_is_documented_once() {
         let doc = ApiDoc::openapi();
-        let mut ids: Vec<String> = doc
-            .paths
-            .paths
-            .values()
-            .flat_map(|item| {
-                [&item.get, &item.post, &item.patch, &item.delete, &item.put]
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|op| op.operation_id.clone())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let mut ids = agencyops_apitest::operation_ids(&doc);
         assert_eq!(ids.len(), 14);
         ids.sort();
         ids.dedup();

@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod bench;
+pub mod fixtures;
 mod studio;
 pub mod time;
 
@@ -252,4 +253,20 @@ impl App {
         assert_eq!(res.status, StatusCode::CREATED, "POST {path}: {}", res.body);
         res.id()
     }
+}
+
+/// Every operationId of an OpenAPI document, in document order (repeats kept,
+/// so a test can check they are unique).
+pub fn operation_ids(doc: &utoipa::openapi::OpenApi) -> Vec<String> {
+    doc.paths
+        .paths
+        .values()
+        .flat_map(|item| {
+            [&item.get, &item.post, &item.patch, &item.delete, &item.put]
+                .into_iter()
+                .flatten()
+                .filter_map(|op| op.operation_id.clone())
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }

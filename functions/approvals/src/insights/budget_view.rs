@@ -165,30 +165,13 @@ pub async fn get_project_budget(
 mod tests {
     use super::*;
     use agencyops_domain::budget::Measure;
-    use agencyops_domain::project::{BillingModel, Budget, Stage};
-    use agencyops_domain::rates::RateCard;
+    use agencyops_domain::project::Budget;
     use rust_decimal_macros::dec;
 
     fn project(budget: Budget) -> Project {
         Project {
-            id: "p".into(),
-            client_id: "c".into(),
-            name: "Rebrand".into(),
-            billing_model: BillingModel::TimeAndMaterials,
-            currency: Currency::parse("EUR").unwrap(),
-            stage: Stage::Active,
             budget,
-            rate_card: RateCard::default(),
-            rounding: None,
-            team: vec![],
-            fixed_fee: None,
-            starts_on: None,
-            ends_on: None,
-            handoff: None,
-            intake_request_id: None,
-            version: 1,
-            created_at: Timestamp::UNIX_EPOCH,
-            updated_at: Timestamp::UNIX_EPOCH,
+            ..agencyops_apitest::fixtures::project()
         }
     }
 
