@@ -28,6 +28,9 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use agencyops_time::expense_view::{self, ExpenseView};
+use agencyops_time::view::Audience;
+
 use crate::approvers::{require_manages, require_may_decide, require_may_submit};
 use crate::weeks::MAX_REASON;
 use agencyops_platform::extract::OptionalJson;
@@ -60,6 +63,12 @@ async fn require_decides(s: &Services, caller: &Caller, expense: &Expense) -> Ap
     .await
 }
 
+/// The expense as the caller may see it.
+fn respond(caller: &Caller, expense: Expense) -> Response {
+    let view = expense_view::view(expense, Audience::of(caller));
+    expense_view::respond(StatusCode::OK, &view, false)
+}
+
 fn locked(status: WorkStatus) -> ApiError {
     ApiError::Locked(format!(
         "this expense cannot change: {}",
@@ -69,7 +78,7 @@ fn locked(status: WorkStatus) -> ApiError {
 
 #[utoipa::path(post, path = "/v1/expenses/{id}/submit", tag = "approvals", params(("id" = String, Path)),
     request_body(content = ExpenseAction, description = "Optional"),
-    responses((status = 200, body = Expense), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "submit_expense")]
+    responses((status = 200, body = ExpenseView), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "submit_expense")]
 pub async fn submit(
     State(s): State<Services>,
     caller: Caller,
@@ -97,12 +106,12 @@ pub async fn submit(
         Ok(vec![period.pin(&tenant)])
     })
     .await?;
-    Ok(resource::respond(StatusCode::OK, &expense, None))
+    Ok(respond(&caller, expense))
 }
 
 #[utoipa::path(post, path = "/v1/expenses/{id}/approve", tag = "approvals", params(("id" = String, Path)),
     request_body(content = ExpenseAction, description = "Optional"),
-    responses((status = 200, body = Expense), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "approve_expense")]
+    responses((status = 200, body = ExpenseView), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "approve_expense")]
 pub async fn approve(
     State(s): State<Services>,
     caller: Caller,
@@ -122,7 +131,7 @@ pub async fn approve(
                 let id = approval_change_id(&current);
                 announce(&s, &caller, &current, &project, a.billed_amount, false, &id).await?;
             }
-            return Ok(resource::respond(StatusCode::OK, &current, None));
+            return Ok(respond(&caller, current));
         }
         WorkStatus::Draft | WorkStatus::Rejected => {
             return Err(ApiError::Conflict(
@@ -132,6 +141,17 @@ pub async fn approve(
         }
         WorkStatus::Invoiced => return Err(locked(WorkStatus::Invoiced)),
     }
+    access::may_approve_made_work(
+        &caller,
+        &current.person_id,
+        current.recorded_by.as_deref(),
+        current.changed_by.as_deref(),
+    )?;
+    let made_it = access::made_or_changed(
+        &caller,
+        current.recorded_by.as_deref(),
+        current.changed_by.as_deref(),
+    );
     let period = Period::load(&s, &caller.tenant).await?;
     period.check(current.date)?;
     let billed = with_markup(current.amount, current.markup_percent)
@@ -145,18 +165,19 @@ pub async fn approve(
             approved_by: approver,
             approved_at: now,
             billed_amount: billed,
+            approver_made_or_changed: made_it,
         });
         Ok(vec![period.pin(&tenant)])
     })
     .await?;
     let id = approval_change_id(&expense);
     announce(&s, &caller, &expense, &project, billed, false, &id).await?;
-    Ok(resource::respond(StatusCode::OK, &expense, None))
+    Ok(respond(&caller, expense))
 }
 
 #[utoipa::path(post, path = "/v1/expenses/{id}/reject", tag = "approvals", params(("id" = String, Path)),
     request_body = RejectExpense,
-    responses((status = 200, body = Expense), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "reject_expense")]
+    responses((status = 200, body = ExpenseView), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "reject_expense")]
 pub async fn reject(
     State(s): State<Services>,
     caller: Caller,
@@ -183,7 +204,7 @@ pub async fn reject(
                 let id = undo_change_id(&current, undone);
                 announce(&s, &caller, &current, &project, undone.value, true, &id).await?;
             }
-            return Ok(resource::respond(StatusCode::OK, &current, None));
+            return Ok(respond(&caller, current));
         }
         WorkStatus::Draft => {
             return Err(ApiError::Conflict(
@@ -224,7 +245,7 @@ pub async fn reject(
         let id = undo_change_id(&expense, undone);
         announce(&s, &caller, &expense, &project, undone.value, true, &id).await?;
     }
-    Ok(resource::respond(StatusCode::OK, &expense, None))
+    Ok(respond(&caller, expense))
 }
 
 /// The id the approval of this version of the expense is announced under.

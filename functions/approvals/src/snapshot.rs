@@ -162,6 +162,8 @@ mod tests {
             approval: None,
             rejection: None,
             invoice_id: None,
+            recorded_by: None,
+            changed_by: None,
             version: 1,
             created_at: Timestamp::UNIX_EPOCH,
             updated_at: Timestamp::UNIX_EPOCH,

@@ -192,3 +192,283 @@ async fn only_an_admin_decides_on_their_own_work() {
         .await
         .expect(200);
 }
+
+/// The week's audit record of `action`, as an admin reads it.
+async fn week_audit(app: &App, s: &Studio, person: &As, action: &str) -> Value {
+    let week = format!("{}/{WEEK}", person.person);
+    let path = format!("/v1/audit?entity_kind=timesheet_week&entity_id={week}");
+    let res = app.get(&s.admin, &path).await.expect(200);
+    res.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == action)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {action} in {}", res.body))
+}
+
+#[tokio::test]
+async fn a_manager_who_recorded_a_members_time_cannot_approve_it_but_another_approver_can() {
+    let (app, s) = setup().await;
+    // Mia (on the project) records a full week for Rui and submits it for him.
+    let body = json!({"project_id": s.project, "date": MONDAY, "minutes": 480, "person_id": s.member.person});
+    let made = app.create(&s.manager, "/v1/time-entries", body).await;
+    let own = record(&app, &s.member, &s.project, WEDNESDAY, 60).await;
+    submit_for(&app, &s.manager, &s.member).await;
+    for body in [json!({}), json!({"project_id": s.project})] {
+        let res = app
+            .post(&s.manager, &week_path(&s.member, "approve"), body)
+            .await
+            .expect(403);
+        assert!(
+            res.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("another approver"),
+            "{}",
+            res.body
+        );
+    }
+    // Nothing moved, not even Rui's own entry: the week is approved whole or not at all.
+    for id in [&made, &own] {
+        assert_eq!(
+            stored_entry(&app, "acme", id).await.status,
+            WorkStatus::Submitted
+        );
+    }
+    assert!(burn_changes(&app).await.is_empty());
+    // Finance approves it; the trail shows who recorded, changed and approved.
+    approve(&app, &s.finance, &s.member, None).await.expect(200);
+    assert_eq!(
+        stored_entry(&app, "acme", &made).await.status,
+        WorkStatus::Approved
+    );
+    let a = week_audit(&app, &s, &s.member, "approve").await;
+    assert_eq!(a["actor"], s.finance.person.as_str());
+    let mut recorded: Vec<&str> = a["after"]["recorded_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    recorded.sort();
+    let mut want = vec![s.manager.person.as_str(), s.member.person.as_str()];
+    want.sort();
+    assert_eq!(recorded, want);
+    assert_eq!(a["after"]["recorded_or_changed_by_actor"], json!([]));
+    let entry = app
+        .get(&s.admin, &format!("/v1/time-entries/{made}"))
+        .await
+        .expect(200);
+    assert_eq!(
+        (
+            &entry.body["recorded_by"],
+            &entry.body["approval"]["approved_by"]
+        ),
+        (&json!(s.manager.person), &json!(s.finance.person))
+    );
+}
+
+#[tokio::test]
+async fn whoever_last_changed_someones_work_cannot_approve_it() {
+    let (app, s) = setup().await;
+    let id = record(&app, &s.member, &s.project, MONDAY, 60).await;
+    app.patch(
+        &s.manager,
+        &format!("/v1/time-entries/{id}"),
+        json!({"minutes": 600}),
+    )
+    .await
+    .expect(200);
+    let x = expense(&app, &s.member, &s.project, MONDAY, "40.00").await;
+    app.patch(
+        &s.manager,
+        &format!("/v1/expenses/{x}"),
+        json!({"amount": "400.00"}),
+    )
+    .await
+    .expect(200);
+    submit(&app, &s.member).await.expect(200);
+    app.post(&s.member, &format!("/v1/expenses/{x}/submit"), json!({}))
+        .await
+        .expect(200);
+    approve(&app, &s.manager, &s.member, None).await.expect(403);
+    let res = app
+        .post(&s.manager, &format!("/v1/expenses/{x}/approve"), json!({}))
+        .await
+        .expect(403);
+    assert!(res.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("another approver"));
+    assert_eq!(
+        stored_expense(&app, "acme", &x).await.status,
+        WorkStatus::Submitted
+    );
+    // Sending it back stays possible; approving is for someone else.
+    approve(&app, &s.finance, &s.member, None).await.expect(200);
+    let a = week_audit(&app, &s, &s.member, "approve").await;
+    assert_eq!(a["after"]["changed_by"], json!([s.manager.person]));
+    app.post(&s.finance, &format!("/v1/expenses/{x}/approve"), json!({}))
+        .await
+        .expect(200);
+    let stored = stored_expense(&app, "acme", &x).await;
+    assert_eq!(
+        stored.changed_by.as_deref(),
+        Some(s.manager.person.as_str())
+    );
+    assert!(!stored.approval.unwrap().approver_made_or_changed);
+}
+
+#[tokio::test]
+async fn an_admin_may_approve_work_they_recorded_and_the_trail_says_so() {
+    let (app, s) = setup().await;
+    let body = json!({"project_id": s.project, "date": MONDAY, "minutes": 60, "person_id": s.member.person});
+    let made = app.create(&s.admin, "/v1/time-entries", body).await;
+    submit_for(&app, &s.admin, &s.member).await;
+    approve(&app, &s.admin, &s.member, None).await.expect(200);
+    let a = week_audit(&app, &s, &s.member, "approve").await;
+    assert_eq!(a["after"]["recorded_or_changed_by_actor"], json!([made]));
+    let x = expense(&app, &s.member, &s.project, MONDAY, "40.00").await;
+    app.patch(
+        &s.admin,
+        &format!("/v1/expenses/{x}"),
+        json!({"note": "taxi"}),
+    )
+    .await
+    .expect(200);
+    app.post(&s.member, &format!("/v1/expenses/{x}/submit"), json!({}))
+        .await
+        .expect(200);
+    app.post(&s.admin, &format!("/v1/expenses/{x}/approve"), json!({}))
+        .await
+        .expect(200);
+    let stored = stored_expense(&app, "acme", &x).await;
+    assert!(stored.approval.unwrap().approver_made_or_changed);
+}
+
+async fn submit_for(app: &App, by: &As, person: &As) {
+    app.post(by, &week_path(person, "submit"), json!({}))
+        .await
+        .expect(200);
+}
+
+/// Fields that carry a rate, a cost or a billed value, wherever they appear.
+const MONEY: &[&str] = &[
+    "bill_rate",
+    "cost_rate",
+    "cost_currency",
+    "rate_source",
+    "value",
+    "billed_amount",
+    "markup_percent",
+    "unapproved",
+    "fees",
+    "cost",
+];
+
+fn money_in(v: &Value) -> Vec<String> {
+    fn walk(v: &Value, at: &str, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    let here = format!("{at}.{k}");
+                    if MONEY.contains(&k.as_str()) {
+                        out.push(here.clone());
+                    }
+                    walk(x, &here, out);
+                }
+            }
+            Value::Array(xs) => {
+                for (i, x) in xs.iter().enumerate() {
+                    walk(x, &format!("{at}[{i}]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, "$", &mut out);
+    out
+}
+
+#[tokio::test]
+async fn approved_work_shows_no_rate_cost_or_value_to_its_member_or_contractor() {
+    let (app, s) = setup().await;
+    for who in [&s.member, &s.contractor] {
+        let entry = record(&app, who, &s.project, MONDAY, 60).await;
+        let x = expense(&app, who, &s.project, MONDAY, "40.00").await;
+        let mut seen: Vec<(String, Value)> = Vec::new();
+        seen.push((
+            "submit week".into(),
+            submit(&app, who).await.expect(200).body,
+        ));
+        let submitted = app
+            .post(who, &format!("/v1/expenses/{x}/submit"), json!({}))
+            .await
+            .expect(200);
+        seen.push(("submit expense".into(), submitted.body));
+        approve(&app, &s.manager, who, None).await.expect(200);
+        let approved = app
+            .post(&s.manager, &format!("/v1/expenses/{x}/approve"), json!({}))
+            .await
+            .expect(200);
+        // The approver sees what was fixed.
+        assert!(
+            approved.body["approval"]["billed_amount"].is_string(),
+            "{}",
+            approved.body
+        );
+        let staff_view = app
+            .get(&s.manager, &format!("/v1/time-entries/{entry}"))
+            .await
+            .expect(200);
+        let a = &staff_view.body["approval"];
+        assert!(
+            a["value"].is_string() && a["bill_rate"].is_string() && a["cost_rate"].is_string(),
+            "{}",
+            staff_view.body
+        );
+        for path in [
+            format!("/v1/time-entries/{entry}"),
+            "/v1/time-entries".into(),
+            format!("/v1/timesheets/me/{WEEK}"),
+            format!("/v1/expenses/{x}"),
+            "/v1/expenses".into(),
+        ] {
+            seen.push((path.clone(), app.get(who, &path).await.expect(200).body));
+        }
+        // Approved work sent back and resubmitted: the undone approval stays hidden.
+        reject(&app, &s.manager, who, None).await.expect(200);
+        app.post(
+            &s.manager,
+            &format!("/v1/expenses/{x}/reject"),
+            json!({"reason": "No"}),
+        )
+        .await
+        .expect(200);
+        for path in [
+            format!("/v1/time-entries/{entry}"),
+            format!("/v1/expenses/{x}"),
+        ] {
+            seen.push((path.clone(), app.get(who, &path).await.expect(200).body));
+        }
+        let again = app
+            .post(who, &format!("/v1/expenses/{x}/submit"), json!({}))
+            .await
+            .expect(200);
+        seen.push(("resubmit expense".into(), again.body));
+        seen.push((
+            "resubmit week".into(),
+            submit(&app, who).await.expect(200).body,
+        ));
+        for (what, body) in seen {
+            let money = money_in(&body);
+            assert!(
+                money.is_empty(),
+                "{} sees {money:?} in {what}: {body}",
+                who.role
+            );
+        }
+    }
+}

@@ -52,10 +52,21 @@ async fn a_project_person_rate_wins_and_later_rate_changes_do_not_rewrite_approv
     let after = stored_entry(&app, "acme", &mine).await.approval.unwrap();
     assert_eq!(after, a);
     let shown = app
-        .get(&s.member, &format!("/v1/time-entries/{mine}"))
+        .get(&s.manager, &format!("/v1/time-entries/{mine}"))
         .await
         .expect(200);
     assert_eq!(shown.body["approval"]["bill_rate"], "150.00");
+    // The person themself sees that it was approved, never the rate.
+    let own = app
+        .get(&s.member, &format!("/v1/time-entries/{mine}"))
+        .await
+        .expect(200);
+    assert_eq!(own.body["approval"]["billed_minutes"], 60);
+    assert!(
+        own.body["approval"].get("bill_rate").is_none(),
+        "{}",
+        own.body
+    );
 }
 
 #[tokio::test]

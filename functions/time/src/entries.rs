@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 
 use crate::entry_writes::{commit, draft, Change};
 use crate::policy::{self, check_date, check_id, check_note, check_target, Worker};
-use crate::view::{self, rounding_of, EntryView};
+use crate::view::{self, rounding_of, Audience, EntryView};
 use crate::work_list::WorkFilter;
 
 #[derive(Deserialize, ToSchema)]
@@ -107,7 +107,7 @@ async fn respond_with_rounding(
     };
     Ok(view::respond(
         status,
-        &view::view(entry, policy),
+        &view::view(entry, policy, Audience::of(caller)),
         status == StatusCode::CREATED,
     ))
 }
@@ -132,6 +132,7 @@ pub async fn create(
     p.finish()?;
     let worker: Worker = policy::worker(&s, &caller, body.person_id.as_deref()).await?;
     let project = policy::project_for_work(&s, &caller, &body.project_id, &worker).await?;
+    policy::require_records_for(&s, &caller, &worker.id, &project.id).await?;
     let task = match &body.task_id {
         Some(t) => Some(policy::open_task(&s, &caller, &project.id, t).await?),
         None => None,
@@ -143,6 +144,7 @@ pub async fn create(
             .billable
             .unwrap_or_else(|| policy::default_billable(&project, task.as_ref())),
         ..draft(
+            &caller.person,
             worker.id,
             project.id.clone(),
             body.date,
@@ -155,7 +157,7 @@ pub async fn create(
     let policy = rounding_of(&s, &caller.tenant, &project).await?;
     Ok(view::respond(
         StatusCode::CREATED,
-        &view::view(entry, policy),
+        &view::view(entry, policy, Audience::of(&caller)),
         true,
     ))
 }
@@ -174,7 +176,7 @@ pub async fn list(
             // Staff who run the agency see a project's time across its people.
             let page = f.project_page(&s, &caller, project).await?;
             return Ok(axum::Json(ListPage {
-                items: view::views(&s, &caller.tenant, page.items).await?,
+                items: view::views(&s, &caller, page.items).await?,
                 next_cursor: page.next_cursor,
             }));
         }
@@ -188,7 +190,7 @@ pub async fn list(
         })
         .await?;
     Ok(axum::Json(ListPage {
-        items: view::views(&s, &caller.tenant, page.items).await?,
+        items: view::views(&s, &caller, page.items).await?,
         next_cursor: page.next_cursor,
     }))
 }
@@ -230,6 +232,7 @@ pub async fn patch(
     }
     p.finish()?;
     let project = policy::project_of_work(&s, &caller, &current.project_id).await?;
+    policy::require_records_for(&s, &caller, &current.person_id, &project.id).await?;
     let mut next = current.clone();
     match &body.task_id {
         Some(Some(t)) if current.task_id.as_deref() != Some(t) => {
@@ -254,12 +257,13 @@ pub async fn patch(
     if next == current {
         return Ok(view::respond(
             StatusCode::OK,
-            &view::view(current, policy),
+            &view::view(current, policy, Audience::of(&caller)),
             false,
         ));
     }
     // Fixing work that was sent back makes it a draft again, ready to resubmit.
     next.status = WorkStatus::Draft;
+    next.changed_by = Some(caller.person.clone());
     next.version = current.version + 1;
     next.updated_at = s.clock.now();
     let change = Change::Update {
@@ -270,7 +274,7 @@ pub async fn patch(
     commit(&s, &caller, change, if_match.0.is_some(), vec![]).await?;
     Ok(view::respond(
         StatusCode::OK,
-        &view::view(next, policy),
+        &view::view(next, policy, Audience::of(&caller)),
         false,
     ))
 }
@@ -285,6 +289,7 @@ pub async fn delete(
 ) -> ApiResult<Response> {
     let (found, current) = changeable_entry(&s, &caller, &id, if_match).await?;
     policy::project_of_work(&s, &caller, &current.project_id).await?;
+    policy::require_records_for(&s, &caller, &current.person_id, &current.project_id).await?;
     let change = Change::Delete {
         before: &current,
         entry_ref: &found,

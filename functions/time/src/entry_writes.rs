@@ -17,9 +17,10 @@ use agencyops_store::{keys, Condition, Item, Key, StoreError, Write};
 use jiff::civil::Date;
 use jiff::Timestamp;
 
-/// A new draft entry, as recorded `now`: not yet submitted, approved or
-/// invoiced, with no task or note and not billable until the caller says.
+/// A new draft entry, as recorded `now` by `recorded_by`: not yet submitted,
+/// approved or invoiced, with no task or note and not billable until the caller says.
 pub fn draft(
+    recorded_by: &str,
     person_id: String,
     project_id: String,
     date: Date,
@@ -41,6 +42,8 @@ pub fn draft(
         approval: None,
         rejection: None,
         invoice_id: None,
+        recorded_by: Some(recorded_by.to_owned()),
+        changed_by: Some(recorded_by.to_owned()),
         version: 1,
         created_at: now,
         updated_at: now,

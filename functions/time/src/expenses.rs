@@ -22,7 +22,9 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::expense_view::{self, ExpenseView};
 use crate::policy::{self, check_date, check_id, check_note, Worker};
+use crate::view::Audience;
 use crate::work_list::WorkFilter;
 
 #[derive(Deserialize, ToSchema)]
@@ -109,12 +111,8 @@ async fn changeable_expense(
     Ok(expense)
 }
 
-fn location(e: &Expense) -> Option<String> {
-    Some(format!("/v1/expenses/{}", e.id))
-}
-
 #[utoipa::path(post, path = "/v1/expenses", tag = "expenses", request_body = NewExpense,
-    responses((status = 201, body = Expense), (status = 400), (status = 403), (status = 404), (status = 409)),
+    responses((status = 201, body = ExpenseView), (status = 400), (status = 403), (status = 404), (status = 409)),
     operation_id = "create_expense")]
 pub async fn create(
     State(s): State<Services>,
@@ -168,26 +166,28 @@ pub async fn create(
         rejection: None,
         invoice_id: None,
         receipt: None,
+        recorded_by: Some(caller.person.clone()),
+        changed_by: Some(caller.person.clone()),
         version: 1,
         created_at: now,
         updated_at: now,
     };
     resource::insert(&s, &caller, &expense, vec![period.pin(&caller.tenant)]).await?;
-    Ok(resource::respond(
+    Ok(expense_view::respond(
         StatusCode::CREATED,
-        &expense,
-        location(&expense),
+        &expense_view::view(expense, Audience::of(&caller)),
+        true,
     ))
 }
 
 #[utoipa::path(get, path = "/v1/expenses", tag = "expenses", params(WorkFilter),
-    responses((status = 200, body = ListPage<Expense>), (status = 400), (status = 403), (status = 404)),
+    responses((status = 200, body = ListPage<ExpenseView>), (status = 400), (status = 403), (status = 404)),
     operation_id = "list_expenses")]
 pub async fn list(
     State(s): State<Services>,
     caller: Caller,
     Query(f): Query<WorkFilter>,
-) -> ApiResult<axum::Json<ListPage<Expense>>> {
+) -> ApiResult<axum::Json<ListPage<ExpenseView>>> {
     let tenant = caller.tenant.as_str();
     let page = f
         .page::<Expense>(&s, &caller, |person, from, to| {
@@ -199,22 +199,31 @@ pub async fn list(
                 .backward()
         })
         .await?;
-    Ok(axum::Json(page))
+    let audience = Audience::of(&caller);
+    Ok(axum::Json(ListPage {
+        items: page
+            .items
+            .into_iter()
+            .map(|e| expense_view::view(e, audience))
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 #[utoipa::path(get, path = "/v1/expenses/{id}", tag = "expenses", params(("id" = String, Path)),
-    responses((status = 200, body = Expense), (status = 403), (status = 404)), operation_id = "get_expense")]
+    responses((status = 200, body = ExpenseView), (status = 403), (status = 404)), operation_id = "get_expense")]
 pub async fn get(
     State(s): State<Services>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let expense = visible_expense(&s, &caller, &id).await?;
-    Ok(resource::respond(StatusCode::OK, &expense, None))
+    let view = expense_view::view(expense, Audience::of(&caller));
+    Ok(expense_view::respond(StatusCode::OK, &view, false))
 }
 
 #[utoipa::path(patch, path = "/v1/expenses/{id}", tag = "expenses", params(("id" = String, Path)), request_body = ExpensePatch,
-    responses((status = 200, body = Expense), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)),
+    responses((status = 200, body = ExpenseView), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)),
     operation_id = "patch_expense")]
 pub async fn patch(
     State(s): State<Services>,
@@ -254,12 +263,14 @@ pub async fn patch(
     }
     p.finish()?;
     policy::project_of_work(&s, &caller, &current.project_id).await?;
+    policy::require_records_for(&s, &caller, &current.person_id, &current.project_id).await?;
     let period = Period::load(&s, &caller.tenant).await?;
     period.check(current.date)?;
     if let Some(d) = body.date {
         period.check(d)?;
     }
     let pin = period.pin(&caller.tenant);
+    let changer = caller.person.clone();
     let expense = resource::update(&s, &caller, current, if_match, "update", |e| {
         let before = e.clone();
         if let Some(d) = body.date {
@@ -285,10 +296,12 @@ pub async fn patch(
         }
         // Fixing an expense that was sent back makes it a draft again.
         e.status = WorkStatus::Draft;
+        e.changed_by = Some(changer);
         Ok(vec![pin])
     })
     .await?;
-    Ok(resource::respond(StatusCode::OK, &expense, None))
+    let view = expense_view::view(expense, Audience::of(&caller));
+    Ok(expense_view::respond(StatusCode::OK, &view, false))
 }
 
 #[utoipa::path(delete, path = "/v1/expenses/{id}", tag = "expenses", params(("id" = String, Path)),
@@ -301,6 +314,7 @@ pub async fn delete(
 ) -> ApiResult<Response> {
     let current = changeable_expense(&s, &caller, &id, if_match).await?;
     policy::project_of_work(&s, &caller, &current.project_id).await?;
+    policy::require_records_for(&s, &caller, &current.person_id, &current.project_id).await?;
     let period = Period::load(&s, &caller.tenant).await?;
     period.check(current.date)?;
     let writes = vec![

@@ -7,6 +7,7 @@
 
 pub mod entries;
 pub mod entry_writes;
+pub mod expense_view;
 pub mod expenses;
 pub mod policy;
 pub mod timers;

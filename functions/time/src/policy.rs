@@ -17,7 +17,9 @@ pub const MAX_NOTE: usize = 2000;
 /// Work is dated within the years an ISO week can name.
 const YEARS: std::ops::RangeInclusive<i16> = 1900..=2999;
 
-pub use agencyops_platform::access::{may_change_work_of, refuse_client, sees_work_of};
+pub use agencyops_platform::access::{
+    may_change_work_of, refuse_client, require_records_for, sees_work_of,
+};
 
 /// The person a path or filter names (`me` is the caller), if the caller may
 /// see their work. Someone unknown or out of sight is "not found".

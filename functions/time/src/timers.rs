@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 
 use crate::entry_writes::{commit, draft, Change};
 use crate::policy::{self, check_note, check_target, Worker};
-use crate::view::{self, rounding_of, EntryView};
+use crate::view::{self, rounding_of, Audience, EntryView};
 
 /// Longest a timer may run and still become an entry.
 const MAX_RUN_SECS: i64 = MINUTES_PER_DAY as i64 * 60;
@@ -47,9 +47,41 @@ pub struct StopTimer {
     pub discard: bool,
 }
 
+/// A running timer as a response.
+#[derive(Serialize, ToSchema)]
+pub struct TimerView {
+    /// The person's id: one timer each.
+    pub id: String,
+    pub project_id: String,
+    pub task_id: Option<String>,
+    pub note: String,
+    #[schema(value_type = String)]
+    pub started_at: Timestamp,
+    /// The person's zone when it started; it decides the entry's date.
+    pub time_zone: String,
+    pub version: u64,
+    #[schema(value_type = String)]
+    pub updated_at: Timestamp,
+}
+
+impl From<Timer> for TimerView {
+    fn from(t: Timer) -> Self {
+        TimerView {
+            id: t.id,
+            project_id: t.project_id,
+            task_id: t.task_id,
+            note: t.note,
+            started_at: t.started_at,
+            time_zone: t.time_zone,
+            version: t.version,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct CurrentTimer {
-    pub timer: Option<Timer>,
+    pub timer: Option<TimerView>,
     /// Minutes so far, rounded as stopping it now would record them.
     pub elapsed_minutes: Option<u64>,
 }
@@ -57,14 +89,14 @@ pub struct CurrentTimer {
 #[derive(Serialize, ToSchema)]
 pub struct StartedTimer {
     #[serde(flatten)]
-    pub timer: Timer,
+    pub timer: TimerView,
     /// With `switch`: the entry the previous timer became.
     pub stopped_entry: Option<EntryView>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct StoppedTimer {
-    pub timer: Timer,
+    pub timer: TimerView,
     /// The entry recorded; none when the timer was discarded.
     pub entry: Option<EntryView>,
 }
@@ -123,6 +155,7 @@ async fn entry_of(s: &Services, caller: &Caller, timer: &Timer) -> ApiResult<(Ti
         note: timer.note.clone(),
         billable: policy::default_billable(&project, task.as_ref()),
         ..draft(
+            &caller.person,
             caller.person.clone(),
             project.id.clone(),
             entry_date(timer.started_at, &timer.time_zone),
@@ -213,13 +246,13 @@ pub async fn start(
                 .await
                 .map_err(day_full_is_conflict)?;
             let policy = rounding_of(&s, &caller.tenant, &old_project).await?;
-            Some(view::view(entry, policy))
+            Some(view::view(entry, policy, Audience::of(&caller)))
         }
     };
     Ok((
         StatusCode::CREATED,
         axum::Json(StartedTimer {
-            timer,
+            timer: timer.into(),
             stopped_entry: stopped,
         }),
     )
@@ -254,7 +287,10 @@ pub async fn stop(
             Err(StoreError::ConditionFailed { .. }) => return Err(ApiError::Conflict(gone.into())),
             other => other?,
         }
-        let res = StoppedTimer { timer, entry: None };
+        let res = StoppedTimer {
+            timer: timer.into(),
+            entry: None,
+        };
         return Ok((StatusCode::OK, axum::Json(res)).into_response());
     }
     let (entry, project) = entry_of(&s, &caller, &timer).await?;
@@ -270,8 +306,8 @@ pub async fn stop(
         .map_err(day_full_is_conflict)?;
     let policy = rounding_of(&s, &caller.tenant, &project).await?;
     let res = StoppedTimer {
-        timer,
-        entry: Some(view::view(entry, policy)),
+        timer: timer.into(),
+        entry: Some(view::view(entry, policy, Audience::of(&caller))),
     };
     Ok((StatusCode::CREATED, axum::Json(res)).into_response())
 }
@@ -287,7 +323,7 @@ pub async fn current(
     let now = s.clock.now();
     let elapsed = timer.as_ref().map(|t| elapsed_minutes(t.started_at, now));
     Ok(axum::Json(CurrentTimer {
-        timer,
+        timer: timer.map(TimerView::from),
         elapsed_minutes: elapsed,
     }))
 }

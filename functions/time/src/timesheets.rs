@@ -91,13 +91,41 @@ pub struct Timesheet {
     pub to: Date,
     pub status: SheetStatus,
     /// The submit or approval running on the week, if any.
-    pub job: Option<WeekJob>,
+    pub job: Option<JobView>,
     #[schema(value_type = Option<String>)]
     pub submitted_at: Option<Timestamp>,
     pub decided_by: Option<String>,
     pub rejection_reason: Option<String>,
     pub entries: Vec<EntryView>,
     pub totals: Totals,
+}
+
+/// A submit, approval or rejection still running on a week.
+#[derive(Serialize, ToSchema)]
+pub struct JobView {
+    pub id: String,
+    /// "submit", "approve" or "reject".
+    pub action: String,
+    pub project_id: Option<String>,
+    /// Who started it.
+    pub actor: String,
+    #[schema(value_type = String)]
+    pub started_at: Timestamp,
+    /// Batches already committed; repeating the request resumes after them.
+    pub batches_done: u32,
+}
+
+impl From<WeekJob> for JobView {
+    fn from(j: WeekJob) -> Self {
+        JobView {
+            id: j.id,
+            action: j.action,
+            project_id: j.project_id,
+            actor: j.actor,
+            started_at: j.started_at,
+            batches_done: j.batches_done,
+        }
+    }
 }
 
 /// Totals of a week's entries: all seven days (empty ones too), each project
@@ -173,11 +201,11 @@ pub async fn get(
         } else {
             derived
         },
-        job,
+        job: job.map(JobView::from),
         submitted_at: record.as_ref().and_then(|r| r.submitted_at),
         decided_by: record.as_ref().and_then(|r| r.decided_by.clone()),
         rejection_reason: record.and_then(|r| r.rejection_reason),
-        entries: view::views(&s, tenant, entries).await?,
+        entries: view::views(&s, &caller, entries).await?,
         totals,
     }))
 }
@@ -193,6 +221,7 @@ mod tests {
             id: format!("{project}{day}{minutes}"),
             billable,
             ..crate::entry_writes::draft(
+                "p",
                 "p".into(),
                 project.into(),
                 day,

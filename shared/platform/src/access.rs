@@ -131,3 +131,106 @@ pub fn may_change_work_of(caller: &Caller, person: &str) -> ApiResult<()> {
         ))
     }
 }
+
+/// Rates, costs and billed values of people's work (bill and cost rates, the
+/// value an approval fixed, an expense's markup and billed amount) are the
+/// agency's business: only the staff who run it see them, on every read.
+pub fn sees_rates(caller: &Caller) -> bool {
+    caller.role.sees_everything()
+}
+
+/// Whether the caller recorded or last changed this piece of work.
+pub fn made_or_changed(
+    caller: &Caller,
+    recorded_by: Option<&str>,
+    changed_by: Option<&str>,
+) -> bool {
+    let me = Some(caller.person.as_str());
+    recorded_by == me || changed_by == me
+}
+
+/// Maker-checker: whoever recorded or last changed someone else's work may not
+/// also approve it, so no one approves hours they put in for someone else.
+/// Admins stay trusted (the approval's audit record says when they did both).
+/// Work with no recorded maker (stored before makers were kept) is not refused.
+pub fn may_approve_made_work(
+    caller: &Caller,
+    owner: &str,
+    recorded_by: Option<&str>,
+    changed_by: Option<&str>,
+) -> ApiResult<()> {
+    if caller.role == Role::Admin
+        || owner == caller.person
+        || !made_or_changed(caller, recorded_by, changed_by)
+    {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(
+        "you recorded or last changed this work for its owner, so another approver must approve it",
+    ))
+}
+
+/// Managers record and change someone else's work only on projects they are on
+/// themselves; admins anywhere. Recording one's own work is decided elsewhere
+/// (members and contractors must be on the project's team).
+pub async fn require_records_for(
+    services: &Services,
+    caller: &Caller,
+    person: &str,
+    project_id: &str,
+) -> ApiResult<()> {
+    if person == caller.person || caller.role != Role::Manager {
+        return Ok(());
+    }
+    if is_member(services, caller, project_id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "managers record and change someone else's work only on projects they are on",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod maker_checker_tests {
+    use super::*;
+
+    fn caller(person: &str, role: Role) -> Caller {
+        Caller {
+            tenant: "acme".into(),
+            person: person.into(),
+            role,
+            client: None,
+        }
+    }
+
+    #[test]
+    fn whoever_made_someone_elses_work_does_not_approve_it() {
+        let mia = caller("mia", Role::Manager);
+        assert!(may_approve_made_work(&mia, "rui", Some("mia"), Some("rui")).is_err());
+        assert!(may_approve_made_work(&mia, "rui", Some("rui"), Some("mia")).is_err());
+        assert!(may_approve_made_work(&mia, "rui", Some("rui"), Some("rui")).is_ok());
+        // Work stored before makers were recorded.
+        assert!(may_approve_made_work(&mia, "rui", None, None).is_ok());
+        let fin = caller("fin", Role::Finance);
+        assert!(may_approve_made_work(&fin, "rui", Some("fin"), None).is_err());
+        // Admins stay trusted.
+        let boss = caller("boss", Role::Admin);
+        assert!(may_approve_made_work(&boss, "rui", Some("boss"), Some("boss")).is_ok());
+        assert!(made_or_changed(&boss, Some("boss"), None));
+    }
+
+    #[test]
+    fn only_staff_see_rates() {
+        for (role, sees) in [
+            (Role::Admin, true),
+            (Role::Finance, true),
+            (Role::Manager, true),
+            (Role::Member, false),
+            (Role::Contractor, false),
+            (Role::Client, false),
+        ] {
+            assert_eq!(sees_rates(&caller("x", role)), sees, "{role:?}");
+        }
+    }
+}

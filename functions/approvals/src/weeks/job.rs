@@ -90,6 +90,12 @@ pub async fn run(s: &Services, caller: &Caller, req: WeekRequest) -> ApiResult<W
                     .collect::<BTreeSet<_>>();
                 require_manages(s, caller, scope, NAME_PROJECT).await?;
             }
+            if req.action == Action::Approve {
+                plan::check_makers(
+                    caller,
+                    plan::to_move(req.action, job.project_id.as_deref(), &entries),
+                )?;
+            }
             (job.clone(), week)
         }
         Some(job) => {
@@ -156,6 +162,9 @@ async fn start(
     }
     if todo.is_empty() {
         return Err(ApiError::Conflict(req.action.nothing_to_do().into()));
+    }
+    if req.action == Action::Approve {
+        plan::check_makers(caller, todo.iter().copied())?;
     }
     let period = Period::load(s, tenant).await?;
     for e in &todo {
@@ -292,6 +301,7 @@ async fn finish(
         .ok_or_else(|| ApiError::Internal(format!("unknown week job action {}", job.action)))?;
     let moved = plan::moved_by(job, entries);
     let moved_ids: Vec<String> = moved.iter().map(|e| e.id.clone()).collect();
+    let makers = plan::makers(&job.actor, &moved);
     let before = week_status(entries.iter().map(|e| {
         if moved_ids.contains(&e.id) {
             plan::status_before(action, e)
@@ -329,6 +339,10 @@ async fn finish(
             "entry_ids": moved_ids,
             "reason": job.reason,
             "job_id": job.id,
+            "recorded_by": makers.recorded_by,
+            "changed_by": makers.changed_by,
+            // Entries the actor had also recorded or changed (admins only).
+            "recorded_or_changed_by_actor": makers.by_actor,
         }),
     )?;
     let writes = vec![record::replace(&caller.tenant, &done, week.version)?, audit];

@@ -2,10 +2,12 @@
 //! which entries a (possibly resumed) job has already moved, and the burn
 //! changes it announces. No storage here, so every rule has a unit test.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use agencyops_domain::timesheet::{value_of, WorkStatus};
+use agencyops_platform::access;
 use agencyops_platform::events::BurnChange;
+use agencyops_platform::{ApiResult, Caller};
 use agencyops_store::records::{Approval, Rejection, TimeEntry, WeekJob};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
@@ -92,6 +94,46 @@ pub fn already_done(action: Action, project: Option<&str>, entries: &[TimeEntry]
             Action::Approve => matches!(e.status, Approved | Invoiced),
             Action::Reject => e.status == Rejected,
         })
+}
+
+/// Maker-checker over every entry an approval would move, from the entries
+/// already read (no read per entry): one the approver recorded or last
+/// changed for someone else refuses the whole approval.
+pub fn check_makers<'a>(
+    caller: &Caller,
+    entries: impl IntoIterator<Item = &'a TimeEntry>,
+) -> ApiResult<()> {
+    for e in entries {
+        access::may_approve_made_work(
+            caller,
+            &e.person_id,
+            e.recorded_by.as_deref(),
+            e.changed_by.as_deref(),
+        )?;
+    }
+    Ok(())
+}
+
+/// Who made the moved work, for the audit record of the action: everyone who
+/// recorded it, everyone who last changed it, and the entries the actor had
+/// recorded or changed themself (only an admin may also approve those).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Makers {
+    pub recorded_by: BTreeSet<String>,
+    pub changed_by: BTreeSet<String>,
+    pub by_actor: Vec<String>,
+}
+
+pub fn makers(actor: &str, moved: &[&TimeEntry]) -> Makers {
+    let mut m = Makers::default();
+    for e in moved {
+        m.recorded_by.extend(e.recorded_by.clone());
+        m.changed_by.extend(e.changed_by.clone());
+        if e.recorded_by.as_deref() == Some(actor) || e.changed_by.as_deref() == Some(actor) {
+            m.by_actor.push(e.id.clone());
+        }
+    }
+    m
 }
 
 /// The entry after the job's action. `approval` is the snapshot for an approve.
@@ -257,6 +299,8 @@ mod tests {
             approval: None,
             rejection: None,
             invoice_id: None,
+            recorded_by: None,
+            changed_by: None,
             version: 3,
             created_at: at(0),
             updated_at: at(0),
@@ -313,6 +357,35 @@ mod tests {
         assert_eq!(ids(Action::Approve, None), ["b", "c"]);
         assert_eq!(ids(Action::Approve, Some("q")), ["c"]);
         assert_eq!(ids(Action::Reject, Some("p")), ["b", "d"]);
+    }
+
+    fn caller(person: &str, role: agencyops_domain::Role) -> Caller {
+        Caller {
+            tenant: "acme".into(),
+            person: person.into(),
+            role,
+            client: None,
+        }
+    }
+
+    #[test]
+    fn an_approval_is_refused_when_the_approver_made_any_entry_of_it() {
+        use agencyops_domain::Role;
+        let mut own = entry("a", "p", 60, WorkStatus::Submitted);
+        own.recorded_by = Some("ana".into());
+        own.changed_by = Some("ana".into());
+        let mut changed = entry("b", "p", 60, WorkStatus::Submitted);
+        changed.recorded_by = Some("ana".into());
+        changed.changed_by = Some("mia".into());
+        let mia = caller("mia", Role::Manager);
+        assert!(check_makers(&mia, [&own]).is_ok());
+        assert!(check_makers(&mia, [&own, &changed]).is_err());
+        assert!(check_makers(&caller("fin", Role::Finance), [&own, &changed]).is_ok());
+        assert!(check_makers(&caller("mia", Role::Admin), [&own, &changed]).is_ok());
+        let m = makers("mia", &[&own, &changed]);
+        assert_eq!(m.by_actor, ["b"]);
+        assert_eq!(m.recorded_by.into_iter().collect::<Vec<_>>(), ["ana"]);
+        assert_eq!(m.changed_by.into_iter().collect::<Vec<_>>(), ["ana", "mia"]);
     }
 
     #[test]

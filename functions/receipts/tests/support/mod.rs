@@ -83,6 +83,8 @@ pub fn expense(id: &str, person: &str, project: &str, status: WorkStatus) -> Exp
         rejection: None,
         invoice_id: None,
         receipt: None,
+        recorded_by: None,
+        changed_by: None,
         version: 1,
         created_at: now,
         updated_at: now,

@@ -11,34 +11,32 @@ use crate::record::Record;
 use crate::table::Key;
 
 /// What approving an expense fixed: who, when, and what the client will be billed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExpenseApproval {
     pub approved_by: String,
-    #[schema(value_type = String)]
     pub approved_at: Timestamp,
     /// Amount plus markup, unrounded, in the expense's currency.
-    #[schema(value_type = String)]
     #[serde(with = "rust_decimal::serde::str")]
     pub billed_amount: Decimal,
+    /// The approver had also recorded or last changed the expense (only an
+    /// admin may do both), so the audit trail shows it.
+    #[serde(default)]
+    pub approver_made_or_changed: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Expense {
     pub id: String,
     pub person_id: String,
     pub project_id: String,
-    #[schema(value_type = String, example = "2026-11-20")]
     pub date: Date,
-    #[schema(value_type = String, example = "42.50")]
     #[serde(with = "rust_decimal::serde::str")]
     pub amount: Decimal,
-    #[schema(value_type = String, example = "EUR")]
     pub currency: Currency,
     pub category: String,
     pub note: String,
     pub billable: bool,
     /// Added on top when the expense is re-billed, e.g. "10" for 10 %.
-    #[schema(value_type = Option<String>)]
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub markup_percent: Option<Decimal>,
     pub status: WorkStatus,
@@ -49,10 +47,15 @@ pub struct Expense {
     /// accepted or rejected by the receipts processor.
     #[serde(default)]
     pub receipt: Option<super::Receipt>,
+    /// Who recorded the expense; maker-checker keeps them from approving
+    /// someone else's. None on expenses stored before it was kept.
+    #[serde(default)]
+    pub recorded_by: Option<String>,
+    /// Who last changed what the expense says (created counts as a change).
+    #[serde(default)]
+    pub changed_by: Option<String>,
     pub version: u64,
-    #[schema(value_type = String)]
     pub created_at: Timestamp,
-    #[schema(value_type = String)]
     pub updated_at: Timestamp,
 }
 

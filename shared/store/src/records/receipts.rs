@@ -49,7 +49,7 @@ impl ReceiptSuggestions {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Receipt {
     pub status: ReceiptStatus,
     /// The storage key the upload URL was issued for. It identifies this
@@ -59,7 +59,6 @@ pub struct Receipt {
     pub declared_type: String,
     pub declared_size: u64,
     pub requested_by: String,
-    #[schema(value_type = String)]
     pub requested_at: Timestamp,
     /// The type the file's content shows (accepted receipts).
     #[serde(default)]
@@ -71,10 +70,8 @@ pub struct Receipt {
     #[serde(default)]
     pub sha256: Option<String>,
     /// When storage received the file.
-    #[schema(value_type = Option<String>)]
     #[serde(default)]
     pub uploaded_at: Option<Timestamp>,
-    #[schema(value_type = Option<String>)]
     #[serde(default)]
     pub processed_at: Option<Timestamp>,
     /// Another expense of the tenant with the very same file attached.
@@ -130,7 +127,7 @@ impl Receipt {
 /// "The file with this SHA-256 is attached to this expense": one item per
 /// (hash, expense) in the hash's partition, so a query on the partition lists
 /// every expense carrying the same file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReceiptHash {
     /// The expense id.
     pub id: String,
@@ -138,9 +135,7 @@ pub struct ReceiptHash {
     /// The storage key of the attached file.
     pub key: String,
     pub version: u64,
-    #[schema(value_type = String)]
     pub created_at: Timestamp,
-    #[schema(value_type = String)]
     pub updated_at: Timestamp,
 }
 

@@ -23,28 +23,22 @@ pub enum EntrySource {
 
 /// The rates that applied when the work was approved. Later rate changes do not
 /// rewrite it: an invoice bills what was approved.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Approval {
     pub approved_by: String,
-    #[schema(value_type = String)]
     pub approved_at: Timestamp,
     /// Hourly bill rate in `currency`; none when no rate applies (non-billable).
-    #[schema(value_type = Option<String>)]
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub bill_rate: Option<Decimal>,
     pub rate_source: Option<RateSource>,
-    #[schema(value_type = String, example = "EUR")]
     pub currency: Currency,
     /// What an hour of the person cost the agency, in `cost_currency`.
-    #[schema(value_type = Option<String>)]
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub cost_rate: Option<Decimal>,
-    #[schema(value_type = Option<String>)]
     pub cost_currency: Option<Currency>,
     /// Minutes the client is billed, after the project's per-entry rounding.
     pub billed_minutes: u32,
     /// Billed value, unrounded (rounding happens once, on the invoice line).
-    #[schema(value_type = String)]
     #[serde(with = "rust_decimal::serde::str")]
     pub value: Decimal,
     /// The week job that approved it, so a resumed job can find its own work.
@@ -52,10 +46,9 @@ pub struct Approval {
     pub job_id: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Rejection {
     pub rejected_by: String,
-    #[schema(value_type = String)]
     pub rejected_at: Timestamp,
     pub reason: String,
     /// The week job that rejected it.
@@ -67,13 +60,12 @@ pub struct Rejection {
     pub unapproved: Option<Approval>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TimeEntry {
     pub id: String,
     pub person_id: String,
     pub project_id: String,
     pub task_id: Option<String>,
-    #[schema(value_type = String, example = "2026-11-20")]
     pub date: Date,
     /// Raw minutes as recorded; never rewritten by rounding.
     pub minutes: u32,
@@ -84,10 +76,16 @@ pub struct TimeEntry {
     pub approval: Option<Approval>,
     pub rejection: Option<Rejection>,
     pub invoice_id: Option<String>,
+    /// Who recorded the entry (the person themself, or an admin or manager
+    /// for them): maker-checker keeps them from approving it. None on
+    /// entries stored before it was kept.
+    #[serde(default)]
+    pub recorded_by: Option<String>,
+    /// Who last changed what the entry says (created counts as a change).
+    #[serde(default)]
+    pub changed_by: Option<String>,
     pub version: u64,
-    #[schema(value_type = String)]
     pub created_at: Timestamp,
-    #[schema(value_type = String)]
     pub updated_at: Timestamp,
 }
 
@@ -196,19 +194,17 @@ impl Record for DayTotal {
 }
 
 /// The one running timer a person may have.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Timer {
     /// The person's id: one timer each.
     pub id: String,
     pub project_id: String,
     pub task_id: Option<String>,
     pub note: String,
-    #[schema(value_type = String)]
     pub started_at: Timestamp,
     /// The person's zone when it started; it decides the entry's date.
     pub time_zone: String,
     pub version: u64,
-    #[schema(value_type = String)]
     pub updated_at: Timestamp,
 }
 
@@ -222,7 +218,7 @@ impl Record for Timer {
 /// An action on a whole week that may take more than one transaction. While it
 /// is pending the week reads as "in progress" and every other change to it waits;
 /// repeating the same request resumes it where it stopped.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WeekJob {
     pub id: String,
     /// "submit", "approve" or "reject".
@@ -230,7 +226,6 @@ pub struct WeekJob {
     pub project_id: Option<String>,
     pub actor: String,
     pub reason: Option<String>,
-    #[schema(value_type = String)]
     pub started_at: Timestamp,
     /// Batches already committed, in order; each batch's burn changes are
     /// re-announced on resume (the consumer ignores repeats).
@@ -239,20 +234,17 @@ pub struct WeekJob {
 
 /// A person's timesheet week: who submitted and decided it, and any pending job.
 /// Its status is derived from the entries, so it cannot disagree with them.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TimesheetWeek {
     /// `person/2026-W47`.
     pub id: String,
     pub person_id: String,
-    #[schema(value_type = String, example = "2026-W47")]
     pub week: IsoWeek,
-    #[schema(value_type = Option<String>)]
     pub submitted_at: Option<Timestamp>,
     pub decided_by: Option<String>,
     pub rejection_reason: Option<String>,
     pub job: Option<WeekJob>,
     pub version: u64,
-    #[schema(value_type = String)]
     pub updated_at: Timestamp,
 }
 
