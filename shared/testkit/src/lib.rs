@@ -17,18 +17,23 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }
 
-fn moto_binary() -> anyhow::Result<PathBuf> {
+/// The command that starts moto: `MOTO_SERVER` if set, else the venv's Python
+/// running `moto_atomic.py` (moto's own server, with DynamoDB requests
+/// serialised as DynamoDB's item writes are atomic).
+fn moto_command() -> anyhow::Result<Command> {
     if let Ok(p) = std::env::var("MOTO_SERVER") {
-        return Ok(PathBuf::from(p));
+        return Ok(Command::new(p));
     }
-    let p = workspace_root().join(".venv/bin/moto_server");
-    if !p.exists() {
+    let venv = workspace_root().join(".venv/bin");
+    if !venv.join("moto_server").exists() {
         bail!(
             "{} is missing: run the README's test command (bash tests/run.sh), which creates the venv",
-            p.display()
+            venv.join("moto_server").display()
         );
     }
-    Ok(p)
+    let mut cmd = Command::new(venv.join("python"));
+    cmd.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("moto_atomic.py"));
+    Ok(cmd)
 }
 
 pub struct Moto {
@@ -40,7 +45,7 @@ impl Moto {
     /// Starts moto on a free loopback port and waits until it answers.
     pub fn start() -> anyhow::Result<Moto> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = Command::new(moto_binary()?)
+        let child = moto_command()?
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
