@@ -11,7 +11,7 @@ use agencyops_platform::config::Config;
 use agencyops_testkit::Moto;
 use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::Value;
-use support::{invoke, sample};
+use support::{invoke, sample, SAMPLE_ADMIN, SAMPLE_MEMBER, SAMPLE_OTHER_ADMIN};
 
 /// The id the other-tenant sample asks for; the test swaps in a real acme client.
 const SAMPLE_CLIENT_ID: &str = "01JD0000000000000000000000";
@@ -31,11 +31,30 @@ async fn sample_events_through_the_lambda_entry_path_on_dynamodb() {
             "0123456789abcdef0123456789abcdef".to_owned(),
         ),
         ("AWS_ENDPOINT_URL".to_owned(), moto.endpoint.clone()),
-        ("AGENCYOPS_FUNCTION".to_owned(), "intake".to_owned()),
+        (
+            "BOOTSTRAP_ADMINS".to_owned(),
+            format!("acme:{SAMPLE_ADMIN},globex:{SAMPLE_OTHER_ADMIN}"),
+        ),
     ]))
     .expect("config");
     let services = agencyops_platform::lambda::services(&config).await;
-    let router = agencyops_intake::router(services);
+    let router = agencyops_intake::router(services.clone());
+    // The member has a person record, as everyone but a bootstrap admin must.
+    let member: agencyops_store::records::Person = serde_json::from_value(serde_json::json!({
+        "id": SAMPLE_MEMBER, "name": "Rui", "email": "rui@acme.example", "role": "member",
+        "job_role": null, "cost_rate": null, "default_bill_rate": null,
+        "weekly_capacity_hours": "40", "time_zone": "Europe/Lisbon", "client_id": null,
+        "active": true, "version": 1,
+        "created_at": "2026-11-01T09:00:00Z", "updated_at": "2026-11-01T09:00:00Z"
+    }))
+    .expect("person");
+    services
+        .table
+        .transact(vec![
+            agencyops_store::record::create("acme", &member).expect("person item")
+        ])
+        .await
+        .expect("store the member");
 
     let created = invoke(&router, "intake/create-client.json", &[]).await;
     assert_eq!(created.status, 201, "{}", created.body);
@@ -54,14 +73,29 @@ async fn sample_events_through_the_lambda_entry_path_on_dynamodb() {
     let items = listed.body["items"].as_array().cloned().unwrap_or_default();
     assert_eq!(items.len(), 1, "one client despite the retry: {items:?}");
 
-    for (name, status) in [
-        ("intake/create-client-as-member.json", 403),
-        ("intake/get-client-other-tenant.json", 404),
-        ("intake/create-client-bad-json.json", 400),
-        ("intake/no-claims.json", 401),
+    // A verified token naming nobody the agency knows (an account left in the
+    // user pool, or given the wrong person) is refused like no token at all.
+    const STRANGER: &str = "0193a1f0-9999-7f6a-9b8c-7d6e5f4a3b2c";
+    for (name, subs, status) in [
+        ("intake/create-client-as-member.json", vec![], 403),
+        (
+            "intake/create-client-as-member.json",
+            vec![(SAMPLE_MEMBER, STRANGER)],
+            401,
+        ),
+        (
+            "intake/list-clients.json",
+            vec![(SAMPLE_ADMIN, STRANGER)],
+            401,
+        ),
+        ("intake/get-client-other-tenant.json", vec![], 404),
+        ("intake/create-client-bad-json.json", vec![], 400),
+        ("intake/no-claims.json", vec![], 401),
     ] {
-        let reply = invoke(&router, name, &[(SAMPLE_CLIENT_ID, &acme_client)]).await;
-        assert_eq!(reply.status, status, "{name}: {}", reply.body);
+        let mut subs = subs;
+        subs.push((SAMPLE_CLIENT_ID, acme_client.as_str()));
+        let reply = invoke(&router, name, &subs).await;
+        assert_eq!(reply.status, status, "{name} {subs:?}: {}", reply.body);
         assert_eq!(reply.content_type, "application/problem+json", "{name}");
     }
     let listed = invoke(&router, "intake/list-clients.json", &[]).await;
@@ -91,7 +125,7 @@ async fn time_and_approval_events_reach_the_budget_consumer_through_sqs() {
         .expect("queue")
         .queue_url
         .unwrap_or_default();
-    let config = |function: &str| {
+    let config = || {
         Config::from_vars(HashMap::from([
             ("TABLE_NAME".to_owned(), "agencyops-test".to_owned()),
             (
@@ -100,18 +134,21 @@ async fn time_and_approval_events_reach_the_budget_consumer_through_sqs() {
             ),
             ("AWS_ENDPOINT_URL".to_owned(), moto.endpoint.clone()),
             ("QUEUE_URL_APPROVED".to_owned(), queue_url.clone()),
-            ("AGENCYOPS_FUNCTION".to_owned(), function.to_owned()),
+            (
+                "BOOTSTRAP_ADMINS".to_owned(),
+                format!("acme:{SAMPLE_ADMIN}"),
+            ),
         ]))
         .expect("config")
     };
-    let services = |function: &str| {
-        let config = config(function);
+    let services = || {
+        let config = config();
         async move { agencyops_platform::lambda::services(&config).await }
     };
-    let intake = agencyops_intake::router(services("intake").await);
-    let time = agencyops_time::router(services("time").await);
-    let approvals = agencyops_approvals::router(services("approvals").await);
-    let consumer = services("budget-consumer").await;
+    let intake = agencyops_intake::router(services().await);
+    let time = agencyops_time::router(services().await);
+    let approvals = agencyops_approvals::router(services().await);
+    let consumer = services().await;
 
     let client = invoke(&intake, "intake/create-client.json", &[]).await;
     assert_eq!(client.status, 201, "{}", client.body);

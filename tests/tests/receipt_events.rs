@@ -16,7 +16,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_http::request::LambdaRequest;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use support::{api_event, invoke_event, sample};
+use support::{api_event, invoke_event, sample, SAMPLE_ADMIN};
 
 const TABLE: &str = "agencyops-test";
 const BUCKET: &str = "agencyops-receipts-test";
@@ -135,7 +135,11 @@ async fn moto_services(moto: &Moto) -> Services {
         ),
         ("AWS_ENDPOINT_URL".to_owned(), moto.endpoint.clone()),
         ("BUCKET_NAME".to_owned(), BUCKET.to_owned()),
-        ("AGENCYOPS_FUNCTION".to_owned(), "receipts".to_owned()),
+        // The samples' admin has no person record: the tenant's first admin.
+        (
+            "BOOTSTRAP_ADMINS".to_owned(),
+            format!("acme:{SAMPLE_ADMIN}"),
+        ),
     ]))
     .expect("config");
     agencyops_platform::lambda::services(&config).await

@@ -194,7 +194,16 @@ pub async fn list(
             let q = StoreQuery::new(Index::Table, keys::clients(&caller.tenant))
                 .sk(SkCondition::BeginsWith("CLIENT#".into()));
             return Ok(axum::Json(
-                resource::list(&s, &caller, q, f.limit, f.cursor.as_deref(), keep).await?,
+                resource::list(
+                    &s,
+                    &caller,
+                    q,
+                    f.limit,
+                    f.cursor.as_deref(),
+                    &(&needle, f.archived),
+                    keep,
+                )
+                .await?,
             ));
         }
         Role::Client => caller.client.iter().cloned().collect(),
@@ -442,6 +451,7 @@ pub async fn list_contacts(
             q,
             f.limit,
             f.cursor.as_deref(),
+            &f.billing,
             |c: &Contact| f.billing.is_none_or(|b| c.billing == b),
         )
         .await?,

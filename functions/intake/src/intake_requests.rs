@@ -232,7 +232,16 @@ pub async fn list(
     // Newest first: ids are time-ordered.
     let q = q.backward();
     Ok(axum::Json(
-        resource::list(&s, &caller, q, f.limit, f.cursor.as_deref(), keep).await?,
+        resource::list(
+            &s,
+            &caller,
+            q,
+            f.limit,
+            f.cursor.as_deref(),
+            &f.status,
+            keep,
+        )
+        .await?,
     ))
 }
 

@@ -372,18 +372,19 @@ pub async fn list(
         validate::id(c).map_err(|m| ApiError::field("query.client_id", m))?;
     }
     let (limit, cursor) = (f.limit, f.cursor.as_deref());
+    let filters = (f.stage, f.billing_model, &f.client_id);
     let page = match caller.role {
         r if r.sees_everything() => {
             let q = match &f.client_id {
                 Some(c) => StoreQuery::new(Index::Gsi2, keys::client_projects(&caller.tenant, c)),
                 None => StoreQuery::new(Index::Gsi1, keys::projects(&caller.tenant)),
             };
-            resource::list(&s, &caller, q, limit, cursor, keep).await?
+            resource::list(&s, &caller, q, limit, cursor, &filters, keep).await?
         }
         Role::Client => {
             let own = caller.client.clone().ok_or(ApiError::Unauthenticated)?;
             let q = StoreQuery::new(Index::Gsi2, keys::client_projects(&caller.tenant, &own));
-            resource::list(&s, &caller, q, limit, cursor, keep).await?
+            resource::list(&s, &caller, q, limit, cursor, &filters, keep).await?
         }
         _ => {
             // Page through the caller's memberships, then load those projects.
@@ -392,7 +393,8 @@ pub async fn list(
                 keys::person_projects(&caller.tenant, &caller.person),
             );
             let page =
-                resource::list::<ProjectMember>(&s, &caller, q, limit, cursor, |_| true).await?;
+                resource::list::<ProjectMember>(&s, &caller, q, limit, cursor, &filters, |_| true)
+                    .await?;
             let keys: Vec<_> = page
                 .items
                 .iter()

@@ -14,7 +14,7 @@ use axum::response::Response;
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::access::{require_manages_work, visible_project};
@@ -120,6 +120,7 @@ async fn list_children<R: Record + DeserializeOwned>(
     project_id: &str,
     prefix: &str,
     pg: PageParams,
+    filters: &impl Serialize,
     keep: impl Fn(&R) -> bool,
 ) -> ApiResult<ListPage<R>> {
     visible_project(s, caller, project_id).await?;
@@ -128,7 +129,7 @@ async fn list_children<R: Record + DeserializeOwned>(
         keys::project_partition(&caller.tenant, project_id),
     )
     .sk(SkCondition::BeginsWith(prefix.into()));
-    resource::list(s, caller, q, pg.limit, pg.cursor.as_deref(), keep).await
+    resource::list(s, caller, q, pg.limit, pg.cursor.as_deref(), filters, keep).await
 }
 
 // ---- tasks ----
@@ -190,7 +191,16 @@ pub async fn list_tasks(
         f.archived.is_none_or(|a| t.archived == a) && f.billable.is_none_or(|b| t.billable == b)
     };
     Ok(axum::Json(
-        list_children(&s, &caller, &project_id, "TASK#", pg, keep).await?,
+        list_children(
+            &s,
+            &caller,
+            &project_id,
+            "TASK#",
+            pg,
+            &(f.archived, f.billable),
+            keep,
+        )
+        .await?,
     ))
 }
 
@@ -310,7 +320,7 @@ pub async fn list_milestones(
     };
     let keep = |m: &Milestone| f.status.is_none_or(|st| m.status == st);
     Ok(axum::Json(
-        list_children(&s, &caller, &project_id, "MILESTONE#", pg, keep).await?,
+        list_children(&s, &caller, &project_id, "MILESTONE#", pg, &f.status, keep).await?,
     ))
 }
 

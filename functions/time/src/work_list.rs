@@ -75,7 +75,16 @@ impl WorkFilter {
         let (from, to) = self.range()?;
         let q = query(&person, from, to);
         let keep = |w: &R| self.keeps(w);
-        resource::list(s, caller, q, self.limit, self.cursor.as_deref(), keep).await
+        resource::list(
+            s,
+            caller,
+            q,
+            self.limit,
+            self.cursor.as_deref(),
+            &self.keeps_by(),
+            keep,
+        )
+        .await
     }
 
     /// One page of a project's time across everyone who recorded it (GSI1,
@@ -93,7 +102,21 @@ impl WorkFilter {
             .sk(SkCondition::Between(lo, hi))
             .backward();
         let keep = |w: &TimeEntry| self.keeps(w);
-        resource::list(s, caller, q, self.limit, self.cursor.as_deref(), keep).await
+        resource::list(
+            s,
+            caller,
+            q,
+            self.limit,
+            self.cursor.as_deref(),
+            &self.keeps_by(),
+            keep,
+        )
+        .await
+    }
+
+    /// What `keeps` reads, which a cursor is bound to (the person and dates are in the query).
+    fn keeps_by(&self) -> (&Option<String>, Option<WorkStatus>) {
+        (&self.project_id, self.status)
     }
 
     fn range(&self) -> ApiResult<(Date, Date)> {

@@ -99,15 +99,6 @@ pub enum WorkStatus {
 }
 
 impl WorkStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WorkStatus::Draft => "draft",
-            WorkStatus::Submitted => "submitted",
-            WorkStatus::Approved => "approved",
-            WorkStatus::Rejected => "rejected",
-            WorkStatus::Invoiced => "invoiced",
-        }
-    }
     /// Why an edit is refused, in words the person understands (None: the
     /// person who recorded it may still change or delete it).
     pub fn locked_reason(self) -> Option<&'static str> {
@@ -168,8 +159,8 @@ pub fn is_locked(date: Date, lock_date: Option<Date>) -> bool {
     lock_date.is_some_and(|lock| date <= lock)
 }
 
-/// Minutes as decimal hours, exactly (minutes / 60 kept to 6 places is exact
-/// enough for any sum; money is computed from minutes, not from this).
+/// Minutes as decimal hours, rounded to 2 places for display (sums and money
+/// are computed from minutes, never from this).
 pub fn hours(minutes: u64) -> Decimal {
     (Decimal::from(minutes) / Decimal::from(60)).round_dp(2)
 }

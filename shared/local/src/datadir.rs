@@ -16,9 +16,19 @@ pub struct DataDir {
 }
 
 impl DataDir {
-    /// Creates the directory and, on first use, a random secret only this machine knows.
+    /// Creates the directory (readable by its owner only: it holds the
+    /// database, the secret and everyone's receipts) and, on first use, a
+    /// random secret only this machine knows.
     pub fn open(root: &Path) -> anyhow::Result<DataDir> {
-        fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
+        let mut dir = fs::DirBuilder::new();
+        dir.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            dir.mode(0o700);
+        }
+        dir.create(root)
+            .with_context(|| format!("creating {}", root.display()))?;
         let path = root.join("secret");
         let secret = match fs::read_to_string(&path) {
             Ok(s) if s.trim().len() >= 64 => s.trim().to_owned(),
@@ -112,5 +122,25 @@ fn create_secret(path: &Path) -> anyhow::Result<String> {
             Ok(s.trim().to_owned())
         }
         Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_new_data_directory_is_private_to_its_owner() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("new").join(".agencyops");
+        DataDir::open(&root).unwrap();
+        let mode = fs::metadata(&root).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+        let secret = fs::metadata(root.join("secret"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(secret & 0o777, 0o600, "{secret:o}");
     }
 }

@@ -86,6 +86,18 @@ impl Host {
     }
 }
 
+/// What to tell someone serving beyond this machine: dev tokens are minted by
+/// anyone with the data directory, and nothing here is hardened for a network.
+pub fn exposure_warning(addr: SocketAddr) -> Option<String> {
+    (!addr.ip().is_loopback()).then(|| {
+        format!(
+            "warning: serving on {addr}, which other machines can reach. The local host is \
+             for one machine: its dev tokens are not real sign-ins and its traffic is not \
+             encrypted. Use --addr 127.0.0.1:PORT unless you mean it."
+        )
+    })
+}
+
 /// The OpenAPI 3.1 document of every mounted function.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -154,4 +166,25 @@ async fn run_schedules(table: EmbeddedTable, clock: Arc<dyn Clock>) {
 
 async fn shutdown() {
     let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_addresses_beyond_this_machine_are_warned_about() {
+        for local in ["127.0.0.1:3000", "[::1]:3000", "127.0.0.2:80"] {
+            assert_eq!(exposure_warning(local.parse().unwrap()), None, "{local}");
+        }
+        for open in ["0.0.0.0:3000", "[::]:3000", "192.168.1.20:3000"] {
+            let warning = exposure_warning(open.parse().unwrap());
+            assert!(
+                warning
+                    .as_deref()
+                    .is_some_and(|w| w.starts_with("warning:") && w.contains(open)),
+                "{open}: {warning:?}"
+            );
+        }
+    }
 }

@@ -7,6 +7,7 @@ use agencyops_domain::Role;
 use clap::{Parser, Subcommand};
 
 use agencyops::{datadir::DataDir, demo, host};
+use agencyops_platform::telemetry::{self, LogFormat};
 
 #[derive(Parser)]
 #[command(
@@ -35,6 +36,10 @@ enum Command {
         /// Load the demo agency first (skipped if it is already there).
         #[arg(long)]
         demo: bool,
+        /// `text` (one readable line per request) or `json`; default: text on
+        /// a terminal, JSON otherwise.
+        #[arg(long, value_parser = parse_log_format)]
+        log_format: Option<LogFormat>,
     },
     /// Print a bearer token the local server accepts.
     Token {
@@ -54,6 +59,10 @@ enum Command {
     Demo,
 }
 
+fn parse_log_format(s: &str) -> Result<LogFormat, String> {
+    LogFormat::parse(s).ok_or_else(|| "json or text".into())
+}
+
 fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s)
         .ok_or_else(|| "one of admin, finance, manager, member, contractor, client".into())
@@ -67,13 +76,22 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve {
             addr,
             demo: load_demo,
+            log_format,
         } => {
-            agencyops_platform::telemetry::init("agencyops-local");
+            if let Some(warning) = host::exposure_warning(addr) {
+                eprintln!("{warning}");
+            }
             let host = host::Host::open(&data, &format!("http://{addr}"))?;
             if load_demo {
+                // Before logging starts: the few dozen requests that set the
+                // demo up are no news to someone waiting for its tokens.
                 let report = demo::load(&host).await?;
                 eprintln!("{report}");
             }
+            telemetry::init_as(
+                "agencyops-local",
+                log_format.unwrap_or_else(LogFormat::for_stderr),
+            );
             host.serve(addr).await
         }
         Command::Token {

@@ -275,6 +275,74 @@ async fn every_request_logs_one_json_line_with_request_id_and_tenant() {
     }
 }
 
+#[tokio::test]
+async fn on_request_text_logs_are_one_readable_line_per_request() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let admin = token(dir.path(), "acme", "ana", "admin");
+    let mut server = Server::start_on(
+        dir.path(),
+        "127.0.0.1",
+        &["--log-format", "text"],
+        Stdio::piped(),
+    );
+    let lines = stderr_lines(&mut server);
+    let res = reqwest::Client::new()
+        .get(format!("{}/v1/clients", server.base))
+        .bearer_auth(&admin)
+        .header("x-request-id", "req-7")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let seen = lines_until(&lines, |l| l.contains("req-7"));
+    let line = seen.last().expect("a line");
+    assert!(
+        serde_json::from_str::<Value>(line).is_err(),
+        "not JSON: {line}"
+    );
+    for part in ["INFO", "GET", "/v1/clients", "status=200", "acme"] {
+        assert!(line.contains(part), "{part} missing from {line}");
+    }
+}
+
+#[test]
+fn serving_beyond_this_machine_warns_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = Server::start_on(dir.path(), "0.0.0.0", &[], Stdio::piped());
+    let lines = stderr_lines(&mut server);
+    let seen = lines_until(&lines, |l| l.contains("serving on"));
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("warning:") && l.contains("0.0.0.0")),
+        "{seen:#?}"
+    );
+    let quiet = tempfile::tempdir().expect("tempdir");
+    let mut server = Server::start_with(quiet.path(), Stdio::piped());
+    let lines = stderr_lines(&mut server);
+    let seen = lines_until(&lines, |l| l.contains("agencyops serving on"));
+    assert!(!seen.iter().any(|l| l.contains("warning")), "{seen:#?}");
+}
+
+#[test]
+fn serve_demo_prints_its_tokens_without_a_log_line_per_setup_request() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = Server::start_on(dir.path(), "127.0.0.1", &["--demo"], Stdio::piped());
+    let lines = stderr_lines(&mut server);
+    let seen = lines_until(&lines, |l| l.contains("agencyops serving on"));
+    assert!(
+        seen.iter().any(|l| l.starts_with("Loaded the demo agency")),
+        "{seen:#?}"
+    );
+    let logged: Vec<&String> = seen
+        .iter()
+        .filter(|l| serde_json::from_str::<Value>(l).is_ok())
+        .collect();
+    assert!(
+        logged.len() <= 2,
+        "log lines around the tokens: {logged:#?}"
+    );
+}
+
 #[test]
 fn token_refuses_unsafe_input() {
     let dir = tempfile::tempdir().expect("tempdir");

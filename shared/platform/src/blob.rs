@@ -18,6 +18,9 @@ pub mod s3;
 pub use embedded::EmbeddedBlob;
 pub use s3::S3Blob;
 
+/// How presigned downloads are served by both adapters: as a file to save.
+pub const DOWNLOAD_DISPOSITION: &str = "attachment";
+
 /// Presigned URLs may live at most this long (the SigV4 limit, kept locally too).
 pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
 

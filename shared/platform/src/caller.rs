@@ -3,7 +3,8 @@
 //! request context; locally the host verifies the dev token and inserts the
 //! claims the same way. Nothing in the path or body can change who you are.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use agencyops_domain::Role;
 use axum::extract::FromRequestParts;
@@ -30,9 +31,44 @@ pub struct Caller {
     pub client: Option<String>,
 }
 
-/// Claims as verified by whoever authenticated the request.
+/// Claims as verified by the local host (its dev tokens) or a test harness.
 #[derive(Clone, Debug, Default)]
 pub struct VerifiedClaims(pub HashMap<String, String>);
+
+/// Who vouched for the claims of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Issuer {
+    /// The local host, which only signs tokens for whoever runs it.
+    LocalHost,
+    /// API Gateway's JWT authorizer (Cognito ID tokens).
+    Gateway,
+}
+
+/// The people trusted in AWS without a person record: each tenant's first
+/// admin, who must be able to sign in before anyone can create person records
+/// (configured as `BOOTSTRAP_ADMINS="tenant:person,..."`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BootstrapAdmins(Arc<HashSet<(String, String)>>);
+
+impl BootstrapAdmins {
+    /// Parses `tenant:person` pairs separated by commas; blanks are ignored.
+    pub fn parse(list: &str) -> Result<BootstrapAdmins, String> {
+        let mut set = HashSet::new();
+        for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            match entry.split_once(':') {
+                Some((tenant, person)) if valid_id(tenant) && valid_id(person) => {
+                    set.insert((tenant.to_owned(), person.to_owned()));
+                }
+                _ => return Err(format!("{entry:?} is not tenant:person")),
+            }
+        }
+        Ok(BootstrapAdmins(Arc::new(set)))
+    }
+
+    pub fn contains(&self, tenant: &str, person: &str) -> bool {
+        self.0.contains(&(tenant.to_owned(), person.to_owned()))
+    }
+}
 
 /// Tenants and ids end up inside keys; only a safe alphabet is accepted.
 pub fn valid_id(s: &str) -> bool {
@@ -72,11 +108,15 @@ impl Caller {
 
     /// Reads the caller from whatever the authentication layer left on the request.
     pub fn from_parts(parts: &Parts) -> Result<Caller, ApiError> {
+        Caller::claimed(parts).map(|(caller, _)| caller)
+    }
+
+    fn claimed(parts: &Parts) -> Result<(Caller, Issuer), ApiError> {
         if let Some(VerifiedClaims(claims)) = parts.extensions.get::<VerifiedClaims>() {
-            return Caller::from_claims(claims);
+            return Ok((Caller::from_claims(claims)?, Issuer::LocalHost));
         }
         if let Some(claims) = lambda_jwt_claims(parts) {
-            return Caller::from_claims(&claims);
+            return Ok((Caller::from_claims(&claims)?, Issuer::Gateway));
         }
         Err(ApiError::Unauthenticated)
     }
@@ -84,14 +124,30 @@ impl Caller {
     /// The caller of this request, resolved once and remembered on it. Where
     /// the agency keeps a person record for them, that record decides their role
     /// and client, and a deactivated person is refused: offboarding and
-    /// demotions take effect at once, not when their token expires.
+    /// demotions take effect at once, not when their token expires. In AWS a
+    /// token naming no person of the agency is refused too (a user pool
+    /// account left behind, or one given the wrong person), unless it is a
+    /// configured bootstrap admin; the local host's own dev tokens need no
+    /// record, so a fresh machine works at once.
     pub async fn resolve(parts: &mut Parts, services: &Services) -> Result<Caller, ApiError> {
         if let Some(c) = parts.extensions.get::<Caller>() {
             return Ok(c.clone());
         }
-        let claimed = Caller::from_parts(parts)?;
+        let (claimed, issuer) = Caller::claimed(parts)?;
         let key = agencyops_store::keys::person(&claimed.tenant, &claimed.person);
         let caller = match load::<Person>(&*services.table, &key).await? {
+            None if issuer == Issuer::Gateway
+                && !services
+                    .bootstrap_admins
+                    .contains(&claimed.tenant, &claimed.person) =>
+            {
+                tracing::warn!(
+                    tenant = %claimed.tenant,
+                    person = %claimed.person,
+                    "refused a token that names no person of the agency"
+                );
+                return Err(ApiError::Unauthenticated);
+            }
             None => claimed,
             Some(p) if !p.active => {
                 return Err(ApiError::forbidden("this account has been deactivated"))

@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use crate::caller::BootstrapAdmins;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("environment variable {0} is required")]
@@ -12,8 +14,6 @@ pub enum ConfigError {
 
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Which function this process is, for logs.
-    pub function: String,
     pub table_name: String,
     /// Signs list cursors; at least 32 bytes.
     pub cursor_secret: Vec<u8>,
@@ -24,6 +24,9 @@ pub struct Config {
     pub bucket: Option<String>,
     /// An emulator endpoint (moto) instead of AWS.
     pub aws_endpoint: Option<String>,
+    /// `BOOTSTRAP_ADMINS`: who may sign in before the agency has a person
+    /// record for them (`tenant:person,...`; empty: nobody).
+    pub bootstrap_admins: BootstrapAdmins,
 }
 
 pub const DEFAULT_IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
@@ -58,14 +61,16 @@ impl Config {
                     .map(|name| (name.to_ascii_lowercase().replace('_', "-"), v.clone()))
             })
             .collect();
+        let bootstrap_admins = BootstrapAdmins::parse(&get("BOOTSTRAP_ADMINS").unwrap_or_default())
+            .map_err(|why| ConfigError::Invalid("BOOTSTRAP_ADMINS", why))?;
         Ok(Config {
-            function: get("AGENCYOPS_FUNCTION").unwrap_or_else(|| "agencyops".into()),
             table_name,
             cursor_secret: cursor_secret.into_bytes(),
             idempotency_ttl_secs,
             queue_urls,
             bucket: get("BUCKET_NAME"),
             aws_endpoint: get("AWS_ENDPOINT_URL"),
+            bootstrap_admins,
         })
     }
 }
@@ -95,5 +100,32 @@ mod tests {
         .unwrap();
         assert_eq!(c.queue_urls["budget-events"], "https://sqs/q");
         assert_eq!(c.idempotency_ttl_secs, DEFAULT_IDEMPOTENCY_TTL_SECS);
+        assert!(
+            !c.bootstrap_admins.contains("acme", "ana"),
+            "nobody unless named"
+        );
+    }
+
+    #[test]
+    fn bootstrap_admins_are_tenant_person_pairs() {
+        let base = [
+            ("TABLE_NAME", "t"),
+            ("CURSOR_SECRET", "0123456789abcdef0123456789abcdef"),
+        ];
+        let with = |list: &str| {
+            let mut v = vars(&base);
+            v.insert("BOOTSTRAP_ADMINS".into(), list.into());
+            Config::from_vars(v)
+        };
+        let c = with(" acme:ana , globex:gus,").unwrap();
+        assert!(c.bootstrap_admins.contains("acme", "ana"));
+        assert!(c.bootstrap_admins.contains("globex", "gus"));
+        assert!(!c.bootstrap_admins.contains("acme", "gus"), "per tenant");
+        for bad in ["acme", "acme:", ":ana", "acme:ana:x", "ac#me:ana"] {
+            assert!(
+                matches!(with(bad), Err(ConfigError::Invalid("BOOTSTRAP_ADMINS", _))),
+                "{bad:?} was accepted"
+            );
+        }
     }
 }

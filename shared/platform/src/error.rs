@@ -188,6 +188,10 @@ impl From<StoreError> for ApiError {
                 ApiError::Conflict("the resource was changed concurrently; retry".into())
             }
             StoreError::ItemTooLarge(_) => ApiError::PayloadTooLarge,
+            // Only a cursor supplies a start key from outside.
+            StoreError::StartOutsideQuery => {
+                ApiError::field("query.cursor", "is not a cursor this list issued")
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -1,7 +1,8 @@
 //! Extractors that turn every kind of bad input into a problem+json 400 with the
 //! offending field named, instead of axum's plain-text rejections.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::{CONTENT_TYPE, IF_MATCH};
 use axum::http::request::Parts;
@@ -43,7 +44,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
         }
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|_| ApiError::PayloadTooLarge)?;
+            .map_err(body_rejection)?;
         parse_json(&bytes).map(Json)
     }
 }
@@ -59,7 +60,7 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
         let is_json = declares_json(&req);
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|_| ApiError::PayloadTooLarge)?;
+            .map_err(body_rejection)?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(T::default()));
         }
@@ -68,6 +69,47 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
         }
         parse_json(&bytes).map(OptionalJson)
     }
+}
+
+/// Why a body could not be buffered, said truthfully: only a body over the
+/// limit is 413; one that broke off or arrived garbled is the client's 400;
+/// anything axum counts as a server fault stays a 5xx.
+fn body_rejection(rejection: BytesRejection) -> ApiError {
+    use axum::extract::rejection::FailedToBufferBody;
+    match rejection {
+        BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
+            ApiError::PayloadTooLarge
+        }
+        other if other.status().is_server_error() => ApiError::Internal(other.body_text()),
+        other => ApiError::BadRequest(format!(
+            "the request body could not be read: {}",
+            other.body_text()
+        )),
+    }
+}
+
+/// Reads a whole body of at most `limit` bytes, with the same truthful errors
+/// as the JSON extractors (for middleware that must see the body first).
+pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        if caused_by::<http_body_util::LengthLimitError>(&e) {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::BadRequest(format!("the request body could not be read: {e}"))
+        }
+    })
+}
+
+/// Whether `E` is anywhere in the chain of `error`'s sources.
+fn caused_by<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if e.is::<E>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 /// For body fields where `null` (clear it) differs from leaving the field out
@@ -216,6 +258,71 @@ mod tests {
             Err(ApiError::BadBody { detail, .. }) => assert!(detail.starts_with("not valid JSON")),
             other => panic!("{other:?}"),
         }
+    }
+
+    use axum::body::Body as HttpBody;
+
+    /// A request body whose connection broke off after the headers.
+    struct BrokenOff;
+
+    impl http_body::Body for BrokenOff {
+        type Data = Bytes;
+        type Error = std::io::Error;
+
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+            std::task::Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "connection reset by peer",
+            ))))
+        }
+    }
+
+    fn json_request(body: HttpBody) -> Request {
+        axum::http::Request::post("/")
+            .header(CONTENT_TYPE, "application/json")
+            .body(body)
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn only_a_body_over_the_limit_is_413() {
+        let broken =
+            Json::<serde_json::Value>::from_request(json_request(HttpBody::new(BrokenOff)), &())
+                .await
+                .err()
+                .expect("refused");
+        assert!(matches!(broken, ApiError::BadRequest(_)), "{broken:?}");
+        assert_eq!(broken.status(), 400);
+
+        let big = HttpBody::from(vec![b' '; MAX_BODY + 1]);
+        let large = Json::<serde_json::Value>::from_request(json_request(big), &())
+            .await
+            .err()
+            .expect("refused");
+        assert_eq!(large.status(), 413, "{large:?}");
+
+        let optional =
+            OptionalJson::<Option<u32>>::from_request(json_request(HttpBody::new(BrokenOff)), &())
+                .await
+                .err()
+                .expect("refused");
+        assert_eq!(optional.status(), 400, "{optional:?}");
+
+        let read = read_body(HttpBody::new(BrokenOff), MAX_BODY)
+            .await
+            .unwrap_err();
+        assert_eq!(read.status(), 400, "{read:?}");
+        let read = read_body(HttpBody::from(vec![b'x'; 11]), 10)
+            .await
+            .unwrap_err();
+        assert_eq!(read.status(), 413, "{read:?}");
+        assert_eq!(
+            read_body(HttpBody::from("{}"), 10).await.unwrap().as_ref(),
+            b"{}"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::caller::Caller;
 use crate::error::ApiError;
-use crate::extract::MAX_BODY;
+use crate::extract::{read_body, MAX_BODY};
 use crate::services::Services;
 
 pub const HEADER: &str = "idempotency-key";
@@ -61,9 +61,7 @@ async fn run(services: Services, req: Request, next: Next) -> Result<Response, A
         .to_owned();
     let (mut parts, body) = req.into_parts();
     let caller = Caller::resolve(&mut parts, &services).await?;
-    let bytes = to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge)?;
+    let bytes = read_body(body, MAX_BODY).await?;
 
     // If-Match is part of the request: a retry after reloading is a new request.
     let if_match = parts

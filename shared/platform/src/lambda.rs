@@ -34,5 +34,6 @@ pub async fn services(config: &Config) -> Services {
             );
             Arc::new(S3Blob::new(s3, bucket.clone())) as Arc<dyn crate::blob::Blob>
         }),
+        bootstrap_admins: config.bootstrap_admins.clone(),
     }
 }

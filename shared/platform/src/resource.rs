@@ -3,13 +3,14 @@
 
 use agencyops_store::audit::AuditEntry;
 use agencyops_store::record::{self, Record};
-use agencyops_store::{Key, Query, StoreError, Write};
+use agencyops_store::{Key, PageKey, Query, StoreError, Write};
 use axum::http::header::{ETAG, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::caller::Caller;
+use crate::cursor::ListScope;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{etag, IfMatch};
 use crate::services::Services;
@@ -149,15 +150,38 @@ where
 }
 
 /// Reads pages of `query` until `limit` records pass `keep` (or the list ends),
-/// returning a cursor bound to the caller's tenant and this list.
+/// returning a cursor bound to the caller's tenant, this query and `filters`
+/// (the values `keep` reads, typically the handler's filter parameters).
 pub async fn list<R: Record>(
     services: &Services,
     caller: &Caller,
     mut query: Query,
     limit: Option<u32>,
     cursor: Option<&str>,
+    filters: &impl Serialize,
     keep: impl Fn(&R) -> bool,
 ) -> ApiResult<ListPage<R>> {
+    let limit = page_limit(limit)?;
+    let scope = ListScope::new(&query, filters)?;
+    query.start_after = resume(services, caller, &scope, &query, cursor)?;
+    let mut items = Vec::new();
+    // Filtered lists may need several reads to fill a page; a few are enough to
+    // make progress, and the cursor resumes exactly where reading stopped.
+    for _ in 0..5 {
+        query.limit = (limit - items.len()).max(1);
+        let (records, next) = record::page::<R>(&*services.table, &query).await?;
+        items.extend(records.into_iter().filter(|r| keep(r)));
+        query.start_after = next;
+        if query.start_after.is_none() || items.len() >= limit {
+            break;
+        }
+    }
+    let next_cursor = next_cursor(services, caller, &scope, query.start_after.as_ref())?;
+    Ok(ListPage { items, next_cursor })
+}
+
+/// The page size a list request asks for, checked.
+pub fn page_limit(limit: Option<u32>) -> ApiResult<usize> {
     let limit = limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::field(
@@ -165,25 +189,44 @@ pub async fn list<R: Record>(
             format!("must be 1 to {MAX_PAGE}"),
         ));
     }
-    let scope = format!("{:?}:{}", query.index, query.pk);
-    if let Some(c) = cursor {
-        query.start_after = Some(services.cursors.decode(&caller.tenant, &scope, c)?);
-    }
-    let mut items = Vec::new();
-    // Filtered lists may need several reads to fill a page; a few are enough to
-    // make progress, and the cursor resumes exactly where reading stopped.
-    for _ in 0..5 {
-        query.limit = (limit as usize - items.len()).max(1);
-        let (records, next) = record::page::<R>(&*services.table, &query).await?;
-        items.extend(records.into_iter().filter(|r| keep(r)));
-        query.start_after = next;
-        if query.start_after.is_none() || items.len() >= limit as usize {
-            break;
-        }
-    }
-    let next_cursor = match &query.start_after {
-        Some(k) => Some(services.cursors.encode(&caller.tenant, &scope, k)?),
-        None => None,
+    Ok(limit as usize)
+}
+
+/// Where a list resumes: the position `cursor` names, if it was issued for
+/// `scope` in the caller's tenant, has not expired and lies inside `query`.
+pub fn resume(
+    services: &Services,
+    caller: &Caller,
+    scope: &ListScope,
+    query: &Query,
+    cursor: Option<&str>,
+) -> ApiResult<Option<PageKey>> {
+    let Some(cursor) = cursor else {
+        return Ok(None);
     };
-    Ok(ListPage { items, next_cursor })
+    let at = services
+        .cursors
+        .decode(&caller.tenant, scope, cursor, services.clock.now())?;
+    if !at.belongs_to(query) {
+        return Err(ApiError::field(
+            "query.cursor",
+            "is not a cursor this list issued",
+        ));
+    }
+    Ok(Some(at))
+}
+
+/// The cursor for the page after `next`, if there is one.
+pub fn next_cursor(
+    services: &Services,
+    caller: &Caller,
+    scope: &ListScope,
+    next: Option<&PageKey>,
+) -> ApiResult<Option<String>> {
+    next.map(|k| {
+        services
+            .cursors
+            .encode(&caller.tenant, scope, k, services.clock.now())
+    })
+    .transpose()
 }

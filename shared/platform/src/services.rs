@@ -5,6 +5,7 @@ use std::sync::Arc;
 use agencyops_store::{EmbeddedTable, Table};
 
 use crate::blob::Blob;
+use crate::caller::BootstrapAdmins;
 use crate::clock::Clock;
 use crate::config::DEFAULT_IDEMPOTENCY_TTL_SECS;
 use crate::cursor::Cursors;
@@ -24,6 +25,8 @@ pub struct Services {
     pub queue: Arc<dyn Queue>,
     /// Files (receipts); None where the function has no bucket configured.
     pub blob: Option<Arc<dyn Blob>>,
+    /// Who may call without a person record in AWS (see `Caller::resolve`).
+    pub bootstrap_admins: BootstrapAdmins,
 }
 
 impl Services {
@@ -45,6 +48,7 @@ impl Services {
             idempotency_ttl_secs: DEFAULT_IDEMPOTENCY_TTL_SECS,
             queue: queue.clone(),
             blob: None,
+            bootstrap_admins: BootstrapAdmins::default(),
         };
         Ok((services, queue))
     }

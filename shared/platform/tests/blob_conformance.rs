@@ -230,6 +230,13 @@ async fn presigned_put_then_presigned_get(blob: Arc<dyn Blob>) {
     assert_eq!(g.method, "GET");
     let res = perform(&g, None).await;
     assert_eq!(res.status(), 200);
+    // A browser following the link saves the file instead of rendering it.
+    assert_eq!(
+        res.headers()
+            .get("content-disposition")
+            .and_then(|v| v.to_str().ok()),
+        Some("attachment")
+    );
     assert_eq!(res.bytes().await.unwrap().as_ref(), &bytes[..]);
 }
 
@@ -475,12 +482,17 @@ async fn embedded_get_url_is_signed_too() {
         .unwrap();
     let res = perform(&g, None).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(
+    let header = |name: &str| {
         res.headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
-        Some("application/pdf")
-    );
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    assert_eq!(header("content-type").as_deref(), Some("application/pdf"));
+    // The host serves other people's files from its own origin: never sniffed
+    // into something a browser would run, always saved.
+    assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(header("content-disposition").as_deref(), Some("attachment"));
 
     let other_key = PresignedRequest {
         url: g.url.replace("INV-1", "INV-2"),

@@ -72,10 +72,14 @@ fn harness(held: usize) -> Harness {
 }
 
 async fn send(app: &Router, key: &str, body: &str) -> (StatusCode, String, Option<String>) {
+    send_body(app, key, Body::from(body.to_owned())).await
+}
+
+async fn send_body(app: &Router, key: &str, body: Body) -> (StatusCode, String, Option<String>) {
     let mut req = Request::post("/things")
         .header("idempotency-key", key)
         .header("content-type", "application/json")
-        .body(Body::from(body.to_owned()))
+        .body(body)
         .expect("request");
     req.extensions_mut().insert(VerifiedClaims(HashMap::from([
         (CLAIM_TENANT.to_owned(), "acme".to_owned()),
@@ -179,4 +183,44 @@ async fn keys_must_be_sane() {
     let (status, body, _) = send(&h.app, &long, "{}").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(h.probe.calls.load(Ordering::SeqCst), 0);
+}
+
+/// A request body whose connection broke off after the headers.
+struct BrokenOff;
+
+impl http_body::Body for BrokenOff {
+    type Data = bytes::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, std::io::Error>>> {
+        std::task::Poll::Ready(Some(Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset by peer",
+        ))))
+    }
+}
+
+#[tokio::test]
+async fn a_body_that_cannot_be_read_is_a_400_and_only_a_large_one_a_413() {
+    let h = harness(0);
+    let (status, body, _) = send_body(&h.app, "k", Body::new(BrokenOff)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("problems/bad-request"), "{body}");
+    assert!(body.contains("could not be read"), "{body}");
+    let big = format!(
+        "{{\"a\":\"{}\"}}",
+        "x".repeat(agencyops_platform::extract::MAX_BODY)
+    );
+    let (status, body, _) = send(&h.app, "k2", &big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(
+        h.probe.calls.load(Ordering::SeqCst),
+        0,
+        "the handler never ran"
+    );
+    // The key was not burnt by either: a sound retry goes through.
+    assert_eq!(send(&h.app, "k", "{}").await.0, StatusCode::CREATED);
 }

@@ -314,6 +314,8 @@ impl Table for DynamoTable {
         }
         let start = match &q.start_after {
             None => None,
+            // DynamoDB would answer a ValidationException; refuse it as the embedded adapter does.
+            Some(at) if !at.belongs_to(q) => return Err(StoreError::StartOutsideQuery),
             Some(at) => {
                 let mut k = key_attrs(&Key::new(at.pk.clone(), at.sk.clone()));
                 if q.index != Index::Table {

@@ -308,6 +308,9 @@ fn run_query(conn: &Connection, q: &Query) -> StoreResult<Page> {
     let cmp = if q.forward { ">" } else { "<" };
     let dir = if q.forward { "ASC" } else { "DESC" };
     if let Some(start) = &q.start_after {
+        if !start.belongs_to(q) {
+            return Err(StoreError::StartOutsideQuery);
+        }
         match q.index {
             Index::Table => {
                 sql.push_str(&format!(" AND sk {cmp} ?"));

@@ -62,7 +62,8 @@ fn t(tenant: &str) -> String {
     format!("T#{tenant}")
 }
 
-/// The kinds of record the intake function stores; the names are part of the keys.
+/// The kinds of an agency's set-up records (people, clients, projects and what
+/// hangs off them); the names are part of the keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Person,

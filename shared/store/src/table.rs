@@ -81,8 +81,9 @@ impl Index {
     }
 }
 
-/// The sort-key part of a key condition.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The sort-key part of a key condition. Serializable so a list cursor can be
+/// bound to the exact range it pages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum SkCondition {
     Any,
     BeginsWith(String),
@@ -143,6 +144,28 @@ pub struct PageKey {
 }
 
 impl PageKey {
+    /// Whether this is a position inside `query`: on its partition and within its
+    /// sort-key range. Both adapters refuse any other start key, so a cursor
+    /// that does not fit its query is a typed error, never a backend failure.
+    pub fn belongs_to(&self, query: &Query) -> bool {
+        let (partition, position) = match query.index {
+            Index::Table => (Some(&self.pk), Some(&self.sk)),
+            _ => (self.ipk.as_ref(), self.isk.as_ref()),
+        };
+        let (Some(partition), Some(position)) = (partition, position) else {
+            return false;
+        };
+        let position = position.as_str();
+        *partition == query.pk
+            && match &query.sk {
+                SkCondition::Any => true,
+                SkCondition::BeginsWith(p) => position.starts_with(p.as_str()),
+                SkCondition::Between(lo, hi) => lo.as_str() <= position && position <= hi.as_str(),
+                SkCondition::AtLeast(lo) => lo.as_str() <= position,
+                SkCondition::AtMost(hi) => position <= hi.as_str(),
+            }
+    }
+
     /// The position just after `item` in a query on `index`.
     pub fn after(item: &Item, index: Index) -> Option<PageKey> {
         let key = Key::of(item)?;
@@ -271,6 +294,9 @@ pub enum StoreError {
     Conflict,
     #[error("stored data is malformed: {0}")]
     Malformed(String),
+    /// A query's start key is not a position in that query (see [`PageKey::belongs_to`]).
+    #[error("the start key is not a position in this query")]
+    StartOutsideQuery,
     #[error("store backend failed: {0}")]
     Backend(String),
 }

@@ -384,6 +384,69 @@ pub async fn batch_get_returns_what_exists(t: Arc<dyn Table>) {
     assert_eq!(got.len(), 150);
 }
 
+/// A start key from another partition, another sort-key range or without its
+/// index key is refused the same typed way by both adapters, before DynamoDB
+/// could answer it with a ValidationException.
+pub async fn start_keys_outside_the_query_are_refused(t: Arc<dyn Table>) {
+    let mut writes = Vec::new();
+    for i in 0..4 {
+        writes.push(Write::put(item(json!({
+            "pk": "T#a#P", "sk": format!("E#{i}"), "gsi1pk": "T#a#G", "gsi1sk": format!("E#{i}")
+        }))));
+    }
+    writes.push(Write::put(item(json!({"pk": "T#a#P", "sk": "X#0"}))));
+    t.transact(writes).await.unwrap();
+    let q = Query::new(Index::Table, "T#a#P")
+        .sk(SkCondition::BeginsWith("E#".into()))
+        .limit(2);
+    let first = t.query(&q).await.unwrap();
+    let next = first.next.clone().expect("a second page");
+    assert!(next.belongs_to(&q));
+    let second = t.query(&q.clone().start_after(Some(next))).await.unwrap();
+    assert_eq!(
+        second.items.iter().map(sk_of).collect::<Vec<_>>(),
+        ["E#2", "E#3"]
+    );
+
+    let at = |pk: &str, sk: &str| PageKey {
+        pk: pk.into(),
+        sk: sk.into(),
+        ipk: None,
+        isk: None,
+    };
+    for (query, start) in [
+        (q.clone(), at("T#a#OTHER", "E#1")),
+        (q.clone(), at("T#a#P", "X#0")),
+        (
+            Query::new(Index::Table, "T#a#P").sk(SkCondition::Between("E#1".into(), "E#2".into())),
+            at("T#a#P", "E#3"),
+        ),
+        (
+            Query::new(Index::Table, "T#a#P").sk(SkCondition::AtLeast("E#2".into())),
+            at("T#a#P", "E#1"),
+        ),
+        (
+            Query::new(Index::Table, "T#a#P").sk(SkCondition::AtMost("E#1".into())),
+            at("T#a#P", "E#2"),
+        ),
+        (Query::new(Index::Gsi1, "T#a#G"), at("T#a#P", "E#1")),
+        (
+            Query::new(Index::Gsi1, "T#a#G"),
+            PageKey {
+                ipk: Some("T#a#OTHER".into()),
+                isk: Some("E#1".into()),
+                ..at("T#a#P", "E#1")
+            },
+        ),
+    ] {
+        let err = t
+            .query(&query.clone().start_after(Some(start.clone())))
+            .await
+            .unwrap_err();
+        assert_eq!(err, StoreError::StartOutsideQuery, "{start:?} on {query:?}");
+    }
+}
+
 macro_rules! conformance {
     ($adapter:ident, $make:expr) => {
         mod $adapter {
@@ -392,7 +455,7 @@ macro_rules! conformance {
                 conditions_hold_when_they_should, more_than_100_writes_are_refused_before_sending,
                 pages_cover_everything_once_in_order, gsi_queries_page_and_skip_items_without_index_keys,
                 concurrent_increments_lose_nothing, batch_get_returns_what_exists,
-                oversized_items_are_refused_before_sending);
+                oversized_items_are_refused_before_sending, start_keys_outside_the_query_are_refused);
         }
     };
     (@each $make:expr; $($case:ident),*) => {

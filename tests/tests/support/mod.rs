@@ -10,6 +10,14 @@ use lambda_http::tower::ServiceExt;
 use lambda_http::{Adapter, Context, LambdaEvent};
 use serde_json::Value;
 
+/// The `acme` admin most samples are sent by. The agency has no person record
+/// for them, so the tests configure them as the tenant's bootstrap admin.
+pub const SAMPLE_ADMIN: &str = "0193a1f0-2b3c-7d4e-8f5a-6b7c8d9e0f1a";
+/// The `acme` member of `intake/create-client-as-member.json`.
+pub const SAMPLE_MEMBER: &str = "0193a1f0-4d5e-7f6a-9b8c-7d6e5f4a3b2c";
+/// The `globex` admin of `intake/get-client-other-tenant.json`.
+pub const SAMPLE_OTHER_ADMIN: &str = "0193a1f1-0a1b-7c2d-8e3f-4a5b6c7d8e9f";
+
 /// A sample event's text (`intake/create-client.json`), with placeholders replaced.
 pub fn sample(name: &str, substitutions: &[(&str, &str)]) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -4,8 +4,9 @@
 
 use agencyops_domain::Role;
 use agencyops_platform::caller::valid_id;
+use agencyops_platform::cursor::ListScope;
 use agencyops_platform::extract::Query;
-use agencyops_platform::resource::{ListPage, DEFAULT_PAGE, MAX_PAGE};
+use agencyops_platform::resource::{self, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::audit::AuditEntry;
 use agencyops_store::{keys, Index, Query as StoreQuery};
@@ -78,25 +79,16 @@ pub async fn list_audit(
     Query(f): Query<AuditFilter>,
 ) -> ApiResult<axum::Json<ListPage<AuditEntry>>> {
     caller.require(&[Role::Admin])?;
-    let limit = f.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::field(
-            "query.limit",
-            format!("must be 1 to {MAX_PAGE}"),
-        ));
-    }
+    let limit = resource::page_limit(f.limit)?;
     let mut query = audit_query(&caller.tenant, &f)?;
-    // The same scope as `resource::list`: a cursor resumes only this tenant's
-    // list on this partition.
-    let scope = format!("{:?}:{}", query.index, query.pk);
-    if let Some(c) = &f.cursor {
-        query.start_after = Some(s.cursors.decode(&caller.tenant, &scope, c)?);
-    }
+    // Bound like `resource::list`'s cursors; the entity filter is in the query.
+    let scope = ListScope::new(&query, &())?;
+    query.start_after = resource::resume(&s, &caller, &scope, &query, f.cursor.as_deref())?;
     let mut items = Vec::new();
     // The partitions hold only audit items, so one read normally fills the
     // page; a few more guard against anything else stored beside them.
     for _ in 0..5 {
-        query.limit = (limit as usize).saturating_sub(items.len()).max(1);
+        query.limit = limit.saturating_sub(items.len()).max(1);
         let page = s.table.query(&query).await?;
         for item in page.items {
             if let Some(entry) = AuditEntry::read(item) {
@@ -104,14 +96,11 @@ pub async fn list_audit(
             }
         }
         query.start_after = page.next;
-        if query.start_after.is_none() || items.len() >= limit as usize {
+        if query.start_after.is_none() || items.len() >= limit {
             break;
         }
     }
-    let next_cursor = match &query.start_after {
-        Some(k) => Some(s.cursors.encode(&caller.tenant, &scope, k)?),
-        None => None,
-    };
+    let next_cursor = resource::next_cursor(&s, &caller, &scope, query.start_after.as_ref())?;
     Ok(axum::Json(ListPage { items, next_cursor }))
 }
 

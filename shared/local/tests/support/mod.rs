@@ -23,6 +23,11 @@ impl Server {
     }
 
     pub fn start_with(data: &Path, stderr: Stdio) -> Server {
+        Server::start_on(data, "127.0.0.1", &[], stderr)
+    }
+
+    /// `serve` on a free port of `host` with `args` after it.
+    pub fn start_on(data: &Path, host: &str, args: &[&str], stderr: Stdio) -> Server {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -33,8 +38,9 @@ impl Server {
                 &data.display().to_string(),
                 "serve",
                 "--addr",
-                &format!("127.0.0.1:{port}"),
+                &format!("{host}:{port}"),
             ])
+            .args(args)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(stderr)
@@ -58,6 +64,43 @@ impl Drop for Server {
         // SIGKILL: the data must survive an unclean stop, not just a polite one.
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The server's stderr, line by line, as it is written.
+pub fn stderr_lines(server: &mut Server) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let stderr = server.child.stderr.take().expect("piped stderr");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Lines from `rx` up to and including the first that `done` accepts.
+pub fn lines_until(
+    rx: &std::sync::mpsc::Receiver<String>,
+    done: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or_else(|_| panic!("the awaited line never came; got {seen:#?}"));
+        let last = done(&line);
+        seen.push(line);
+        if last {
+            return seen;
+        }
     }
 }
 

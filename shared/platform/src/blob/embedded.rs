@@ -22,7 +22,9 @@ use async_trait::async_trait;
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, ETAG};
+use axum::http::header::{
+    CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, ETAG, X_CONTENT_TYPE_OPTIONS,
+};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
@@ -35,7 +37,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     check_content_type, check_expiry, check_key, encode_component, encode_key_path, s3_event_key,
-    Blob, BlobMeta, PresignedRequest,
+    Blob, BlobMeta, PresignedRequest, DOWNLOAD_DISPOSITION,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::error::ApiError;
@@ -489,5 +491,13 @@ async fn get_checked(
     if let Ok(v) = HeaderValue::from_str(&content_type) {
         res.headers_mut().insert(CONTENT_TYPE, v);
     }
+    // Uploaded files are someone else's bytes: a browser saves them, never
+    // renders them as a page of this origin, whatever they claim to be.
+    res.headers_mut().insert(
+        CONTENT_DISPOSITION,
+        HeaderValue::from_static(DOWNLOAD_DISPOSITION),
+    );
+    res.headers_mut()
+        .insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Ok(res)
 }

@@ -9,7 +9,10 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
 use bytes::Bytes;
 
-use super::{check_content_type, check_expiry, check_key, Blob, BlobMeta, PresignedRequest};
+use super::{
+    check_content_type, check_expiry, check_key, Blob, BlobMeta, PresignedRequest,
+    DOWNLOAD_DISPOSITION,
+};
 use crate::ports::{PortError, PortResult};
 
 #[derive(Clone, Debug)]
@@ -110,6 +113,8 @@ impl Blob for S3Blob {
             .get_object()
             .bucket(&self.bucket)
             .key(key)
+            // Saved, never rendered in the browser, as the embedded adapter does.
+            .response_content_disposition(DOWNLOAD_DISPOSITION)
             .presigned(config)
             .await
             .map_err(|e| backend(&e))?;

@@ -77,7 +77,7 @@ pub struct Client {
 }
 
 impl Record for Client {
-    versioned!(Client, "client");
+    versioned!("client");
     fn key(&self, tenant: &str) -> Key {
         keys::client(tenant, &self.id)
     }
@@ -101,7 +101,7 @@ pub struct Contact {
 }
 
 impl Record for Contact {
-    versioned!(Contact, "contact");
+    versioned!("contact");
     fn key(&self, tenant: &str) -> Key {
         keys::contact(tenant, &self.client_id, &self.id)
     }

@@ -69,7 +69,7 @@ impl Expense {
 }
 
 impl Record for Expense {
-    versioned!(Expense, "expense");
+    versioned!("expense");
     fn key(&self, tenant: &str) -> Key {
         keys::expense(tenant, &self.id)
     }

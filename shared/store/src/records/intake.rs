@@ -47,7 +47,7 @@ pub struct IntakeRequest {
 }
 
 impl Record for IntakeRequest {
-    versioned!(IntakeRequest, "intake_request");
+    versioned!("intake_request");
     fn key(&self, tenant: &str) -> Key {
         keys::intake_request(tenant, &self.id)
     }

@@ -1,5 +1,5 @@
-//! The records the intake function owns. Later functions read them (rates,
-//! projects, people), so they live here rather than in the function.
+//! The records every function stores. Functions read each other's (rates,
+//! projects, people, time), so they live here rather than in any one function.
 
 mod clients;
 mod expenses;
@@ -21,7 +21,7 @@ pub use time::*;
 
 /// Implements the boilerplate accessors of `Record` for a struct with `id` and `version`.
 macro_rules! versioned {
-    ($t:ty, $kind:literal) => {
+    ($kind:literal) => {
         const KIND: &'static str = $kind;
         fn id(&self) -> &str {
             &self.id

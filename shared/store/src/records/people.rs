@@ -35,7 +35,7 @@ pub struct Person {
 }
 
 impl Record for Person {
-    versioned!(Person, "person");
+    versioned!("person");
     fn key(&self, tenant: &str) -> Key {
         keys::person(tenant, &self.id)
     }

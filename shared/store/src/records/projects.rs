@@ -73,7 +73,7 @@ pub struct Project {
 }
 
 impl Record for Project {
-    versioned!(Project, "project");
+    versioned!("project");
     fn key(&self, tenant: &str) -> Key {
         keys::project(tenant, &self.id)
     }
@@ -98,7 +98,7 @@ pub struct ProjectMember {
 }
 
 impl Record for ProjectMember {
-    versioned!(ProjectMember, "project_member");
+    versioned!("project_member");
     fn key(&self, tenant: &str) -> Key {
         keys::member(tenant, &self.project_id, &self.id)
     }
@@ -131,7 +131,7 @@ pub struct Task {
 }
 
 impl Record for Task {
-    versioned!(Task, "task");
+    versioned!("task");
     fn key(&self, tenant: &str) -> Key {
         keys::task(tenant, &self.project_id, &self.id)
     }
@@ -167,7 +167,7 @@ pub struct Milestone {
 }
 
 impl Record for Milestone {
-    versioned!(Milestone, "milestone");
+    versioned!("milestone");
     fn key(&self, tenant: &str) -> Key {
         keys::milestone(tenant, &self.project_id, &self.id)
     }

@@ -140,7 +140,7 @@ pub struct ReceiptHash {
 }
 
 impl Record for ReceiptHash {
-    versioned!(ReceiptHash, "receipt_hash");
+    versioned!("receipt_hash");
     fn key(&self, tenant: &str) -> Key {
         keys::receipt_hash(tenant, &self.sha256, &self.id)
     }

@@ -38,7 +38,7 @@ impl LockDate {
 }
 
 impl Record for LockDate {
-    versioned!(LockDate, "lock_date");
+    versioned!("lock_date");
     fn key(&self, tenant: &str) -> Key {
         keys::lock_date(tenant)
     }
@@ -80,7 +80,7 @@ pub struct ProjectBurn {
 }
 
 impl Record for ProjectBurn {
-    versioned!(ProjectBurn, "project_burn");
+    versioned!("project_burn");
     fn key(&self, tenant: &str) -> Key {
         keys::project_burn(tenant, &self.id)
     }
@@ -97,7 +97,7 @@ pub struct BurnApplied {
 }
 
 impl Record for BurnApplied {
-    versioned!(BurnApplied, "burn_applied");
+    versioned!("burn_applied");
     fn key(&self, tenant: &str) -> Key {
         keys::burn_applied(tenant, &self.project_id, &self.id)
     }

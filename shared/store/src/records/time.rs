@@ -111,7 +111,7 @@ impl TimeEntry {
 }
 
 impl Record for TimeEntry {
-    versioned!(TimeEntry, "time_entry");
+    versioned!("time_entry");
     fn key(&self, tenant: &str) -> Key {
         keys::time_entry(tenant, &self.person_id, &self.date.to_string(), &self.id)
     }
@@ -154,7 +154,7 @@ impl EntryRef {
 }
 
 impl Record for EntryRef {
-    versioned!(EntryRef, "time_entry_ref");
+    versioned!("time_entry_ref");
     fn key(&self, tenant: &str) -> Key {
         keys::entry_ref(tenant, &self.id)
     }
@@ -187,7 +187,7 @@ impl DayTotal {
 }
 
 impl Record for DayTotal {
-    versioned!(DayTotal, "day_total");
+    versioned!("day_total");
     fn key(&self, tenant: &str) -> Key {
         keys::day_total(tenant, &self.person_id, &self.date.to_string())
     }
@@ -209,7 +209,7 @@ pub struct Timer {
 }
 
 impl Record for Timer {
-    versioned!(Timer, "timer");
+    versioned!("timer");
     fn key(&self, tenant: &str) -> Key {
         keys::timer(tenant, &self.id)
     }
@@ -265,7 +265,7 @@ impl TimesheetWeek {
 }
 
 impl Record for TimesheetWeek {
-    versioned!(TimesheetWeek, "timesheet_week");
+    versioned!("timesheet_week");
     fn key(&self, tenant: &str) -> Key {
         keys::week(tenant, &self.person_id, &self.week.to_string())
     }
