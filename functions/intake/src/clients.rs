@@ -8,6 +8,8 @@ use agencyops_platform::resource::{self, fetch, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::record::load_many;
 use agencyops_store::records::{Client, Contact, InvoicePreferences, TaxRate};
+
+use crate::views::{self, ClientView, ContactView};
 use agencyops_store::{keys, Condition, Index, Query as StoreQuery, SkCondition, Write};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -134,7 +136,7 @@ impl Fields<'_> {
 }
 
 #[utoipa::path(post, path = "/v1/clients", tag = "clients", request_body = NewClient,
-    responses((status = 201, body = Client), (status = 400, body = agencyops_platform::error::Problem), (status = 403)), operation_id = "create_client")]
+    responses((status = 201, body = ClientView), (status = 400, body = agencyops_platform::error::Problem), (status = 403)), operation_id = "create_client")]
 pub async fn create(
     State(s): State<Services>,
     caller: Caller,
@@ -168,20 +170,21 @@ pub async fn create(
         updated_at: now,
     };
     resource::insert(&s, &caller, &client, vec![]).await?;
-    Ok(resource::respond(
+    let location = format!("/v1/clients/{}", client.id);
+    Ok(views::respond(
         StatusCode::CREATED,
-        &client,
-        Some(format!("/v1/clients/{}", client.id)),
+        &ClientView::of(&caller, client),
+        Some(location),
     ))
 }
 
 #[utoipa::path(get, path = "/v1/clients", tag = "clients", params(ClientFilter),
-    responses((status = 200, body = ListPage<Client>)), operation_id = "list_clients")]
+    responses((status = 200, body = ListPage<ClientView>)), operation_id = "list_clients")]
 pub async fn list(
     State(s): State<Services>,
     caller: Caller,
     Query(f): Query<ClientFilter>,
-) -> ApiResult<axum::Json<ListPage<Client>>> {
+) -> ApiResult<axum::Json<ListPage<ClientView>>> {
     let needle = f.name.as_deref().map(str::to_lowercase);
     let keep = |c: &Client| {
         needle
@@ -193,9 +196,10 @@ pub async fn list(
         r if r.sees_everything() => {
             let q = StoreQuery::new(Index::Table, keys::clients(&caller.tenant))
                 .sk(SkCondition::BeginsWith("CLIENT#".into()));
-            return Ok(axum::Json(
-                resource::list(&s, &caller, q, f.limit, f.cursor.as_deref(), keep).await?,
-            ));
+            let page = resource::list(&s, &caller, q, f.limit, f.cursor.as_deref(), keep).await?;
+            return Ok(axum::Json(views::page(page, |c| {
+                ClientView::of(&caller, c)
+            })));
         }
         Role::Client => caller.client.iter().cloned().collect(),
         _ => my_client_ids(&s, &caller).await?.into_iter().collect(),
@@ -213,24 +217,31 @@ pub async fn list(
         .collect();
     items.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(axum::Json(ListPage {
-        items,
+        items: items
+            .into_iter()
+            .map(|c| ClientView::of(&caller, c))
+            .collect(),
         next_cursor: None,
     }))
 }
 
 #[utoipa::path(get, path = "/v1/clients/{id}", tag = "clients", params(("id" = String, Path)),
-    responses((status = 200, body = Client), (status = 404)), operation_id = "get_client")]
+    responses((status = 200, body = ClientView), (status = 404)), operation_id = "get_client")]
 pub async fn get(
     State(s): State<Services>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let client = visible_client(&s, &caller, &id).await?;
-    Ok(resource::respond(StatusCode::OK, &client, None))
+    Ok(views::respond(
+        StatusCode::OK,
+        &ClientView::of(&caller, client),
+        None,
+    ))
 }
 
 #[utoipa::path(patch, path = "/v1/clients/{id}", tag = "clients", params(("id" = String, Path)), request_body = ClientPatch,
-    responses((status = 200, body = Client), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "patch_client")]
+    responses((status = 200, body = ClientView), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "patch_client")]
 pub async fn patch(
     State(s): State<Services>,
     caller: Caller,
@@ -260,7 +271,8 @@ pub async fn patch(
     if currency_changes && s.table.get(&project_count).await?.is_some() {
         return Err(frozen());
     }
-    let client = resource::update(&s, &caller, current, if_match, "update", |c| {
+    let guard = project_count.clone();
+    let updated = resource::update(&s, &caller, current, if_match, "update", |c| {
         if let Some(v) = body.name {
             c.name = v.trim().to_owned();
         }
@@ -291,19 +303,31 @@ pub async fn patch(
         // A project created meanwhile makes this check fail: the currency stays put.
         Ok(if currency_changes {
             vec![Write::Check {
-                key: project_count,
+                key: guard,
                 condition: Condition::NotExists,
             }]
         } else {
             vec![]
         })
     })
-    .await
-    .map_err(|e| match e {
-        ApiError::Conflict(_) if currency_changes => frozen(),
-        other => other,
-    })?;
-    Ok(resource::respond(StatusCode::OK, &client, None))
+    .await;
+    let client = match updated {
+        // A lost race is either a project created meanwhile (the currency is now
+        // frozen) or another edit of the client: say which, not always the first.
+        Err(ApiError::Conflict(why)) if currency_changes => {
+            return Err(if s.table.get(&project_count).await?.is_some() {
+                frozen()
+            } else {
+                ApiError::Conflict(why)
+            });
+        }
+        other => other?,
+    };
+    Ok(views::respond(
+        StatusCode::OK,
+        &ClientView::of(&caller, client),
+        None,
+    ))
 }
 
 // ---- contacts ----
@@ -371,7 +395,7 @@ fn check_contact(
 }
 
 #[utoipa::path(post, path = "/v1/clients/{id}/contacts", tag = "clients", params(("id" = String, Path)), request_body = NewContact,
-    responses((status = 201, body = Contact), (status = 400), (status = 403), (status = 404)), operation_id = "create_contact")]
+    responses((status = 201, body = ContactView), (status = 400), (status = 403), (status = 404)), operation_id = "create_contact")]
 pub async fn create_contact(
     State(s): State<Services>,
     caller: Caller,
@@ -405,10 +429,11 @@ pub async fn create_contact(
     // The client must still exist when the contact lands.
     let guard = Write::check_exists(keys::client(&caller.tenant, &client_id));
     resource::insert(&s, &caller, &contact, vec![guard]).await?;
-    Ok(resource::respond(
+    let location = format!("/v1/clients/{client_id}/contacts/{}", contact.id);
+    Ok(views::respond(
         StatusCode::CREATED,
-        &contact,
-        Some(format!("/v1/clients/{client_id}/contacts/{}", contact.id)),
+        &ContactView::of(contact),
+        Some(location),
     ))
 }
 
@@ -422,35 +447,34 @@ pub struct ContactFilter {
 }
 
 #[utoipa::path(get, path = "/v1/clients/{id}/contacts", tag = "clients", params(("id" = String, Path), ContactFilter),
-    responses((status = 200, body = ListPage<Contact>), (status = 404)), operation_id = "list_contacts")]
+    responses((status = 200, body = ListPage<ContactView>), (status = 404)), operation_id = "list_contacts")]
 pub async fn list_contacts(
     State(s): State<Services>,
     caller: Caller,
     Path(client_id): Path<String>,
     Query(f): Query<ContactFilter>,
-) -> ApiResult<axum::Json<ListPage<Contact>>> {
+) -> ApiResult<axum::Json<ListPage<ContactView>>> {
     visible_client(&s, &caller, &client_id).await?;
     let q = StoreQuery::new(
         Index::Table,
         keys::client_partition(&caller.tenant, &client_id),
     )
     .sk(SkCondition::BeginsWith("CONTACT#".into()));
-    Ok(axum::Json(
-        resource::list(
-            &s,
-            &caller,
-            q,
-            f.limit,
-            f.cursor.as_deref(),
-            |c: &Contact| f.billing.is_none_or(|b| c.billing == b),
-        )
-        .await?,
-    ))
+    let page = resource::list(
+        &s,
+        &caller,
+        q,
+        f.limit,
+        f.cursor.as_deref(),
+        |c: &Contact| f.billing.is_none_or(|b| c.billing == b),
+    )
+    .await?;
+    Ok(axum::Json(views::page(page, ContactView::of)))
 }
 
 #[utoipa::path(get, path = "/v1/clients/{id}/contacts/{contact_id}", tag = "clients",
     params(("id" = String, Path), ("contact_id" = String, Path)),
-    responses((status = 200, body = Contact), (status = 404)), operation_id = "get_contact")]
+    responses((status = 200, body = ContactView), (status = 404)), operation_id = "get_contact")]
 pub async fn get_contact(
     State(s): State<Services>,
     caller: Caller,
@@ -459,12 +483,16 @@ pub async fn get_contact(
     visible_client(&s, &caller, &client_id).await?;
     let contact =
         fetch::<Contact>(&s, &keys::contact(&caller.tenant, &client_id, &contact_id)).await?;
-    Ok(resource::respond(StatusCode::OK, &contact, None))
+    Ok(views::respond(
+        StatusCode::OK,
+        &ContactView::of(contact),
+        None,
+    ))
 }
 
 #[utoipa::path(patch, path = "/v1/clients/{id}/contacts/{contact_id}", tag = "clients",
     params(("id" = String, Path), ("contact_id" = String, Path)), request_body = ContactPatch,
-    responses((status = 200, body = Contact), (status = 400), (status = 403), (status = 404), (status = 412)), operation_id = "patch_contact")]
+    responses((status = 200, body = ContactView), (status = 400), (status = 403), (status = 404), (status = 412)), operation_id = "patch_contact")]
 pub async fn patch_contact(
     State(s): State<Services>,
     caller: Caller,
@@ -504,5 +532,9 @@ pub async fn patch_contact(
         Ok(vec![])
     })
     .await?;
-    Ok(resource::respond(StatusCode::OK, &contact, None))
+    Ok(views::respond(
+        StatusCode::OK,
+        &ContactView::of(contact),
+        None,
+    ))
 }

@@ -9,7 +9,7 @@ use agencyops_platform::extract::{IfMatch, Json, Path, Query};
 use agencyops_platform::resource::{self, fetch, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::record::{self as rec, load_many};
-use agencyops_store::records::{Contact, Handoff, IntakeRequest, IntakeStatus, Project};
+use agencyops_store::records::{Contact, Handoff, IntakeRequest, IntakeStatus};
 use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition, Write};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -21,6 +21,7 @@ use utoipa::ToSchema;
 
 use crate::access::require_manages_work;
 use crate::projects::{self, NewProject};
+use crate::views::{self, IntakeRequestView, ProjectView};
 use crate::work_items::{check_amount, check_milestone, new_milestone, NewMilestone};
 
 /// Billing milestones one acceptance may create, so the whole write fits one transaction.
@@ -78,10 +79,11 @@ pub struct Decline {
     pub reason: String,
 }
 
+/// The accepted request and the project it became.
 #[derive(Serialize, ToSchema)]
 pub struct Accepted {
-    pub request: IntakeRequest,
-    pub project: Project,
+    pub request: IntakeRequestView,
+    pub project: ProjectView,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -134,7 +136,7 @@ async fn visible_request(s: &Services, caller: &Caller, id: &str) -> ApiResult<I
 }
 
 #[utoipa::path(post, path = "/v1/intake-requests", tag = "intake", request_body = NewIntakeRequest,
-    responses((status = 201, body = IntakeRequest), (status = 400), (status = 403)), operation_id = "create_intake_request")]
+    responses((status = 201, body = IntakeRequestView), (status = 400), (status = 403)), operation_id = "create_intake_request")]
 pub async fn create(
     State(s): State<Services>,
     caller: Caller,
@@ -193,20 +195,21 @@ pub async fn create(
     };
     let guard = Write::check_exists(keys::client(&caller.tenant, &client_id));
     resource::insert(&s, &caller, &request, vec![guard]).await?;
-    Ok(resource::respond(
+    let location = format!("/v1/intake-requests/{}", request.id);
+    Ok(views::respond(
         StatusCode::CREATED,
-        &request,
-        Some(format!("/v1/intake-requests/{}", request.id)),
+        &IntakeRequestView::of(&caller, request),
+        Some(location),
     ))
 }
 
 #[utoipa::path(get, path = "/v1/intake-requests", tag = "intake", params(IntakeFilter),
-    responses((status = 200, body = ListPage<IntakeRequest>), (status = 403)), operation_id = "list_intake_requests")]
+    responses((status = 200, body = ListPage<IntakeRequestView>), (status = 403)), operation_id = "list_intake_requests")]
 pub async fn list(
     State(s): State<Services>,
     caller: Caller,
     Query(f): Query<IntakeFilter>,
-) -> ApiResult<axum::Json<ListPage<IntakeRequest>>> {
+) -> ApiResult<axum::Json<ListPage<IntakeRequestView>>> {
     let keep = |r: &IntakeRequest| f.status.is_none_or(|st| r.status == st);
     let q = match caller.role {
         Role::Admin | Role::Manager | Role::Finance => match &f.client_id {
@@ -231,20 +234,25 @@ pub async fn list(
     };
     // Newest first: ids are time-ordered.
     let q = q.backward();
-    Ok(axum::Json(
-        resource::list(&s, &caller, q, f.limit, f.cursor.as_deref(), keep).await?,
-    ))
+    let page = resource::list(&s, &caller, q, f.limit, f.cursor.as_deref(), keep).await?;
+    Ok(axum::Json(views::page(page, |r| {
+        IntakeRequestView::of(&caller, r)
+    })))
 }
 
 #[utoipa::path(get, path = "/v1/intake-requests/{id}", tag = "intake", params(("id" = String, Path)),
-    responses((status = 200, body = IntakeRequest), (status = 403), (status = 404)), operation_id = "get_intake_request")]
+    responses((status = 200, body = IntakeRequestView), (status = 403), (status = 404)), operation_id = "get_intake_request")]
 pub async fn get(
     State(s): State<Services>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let r = visible_request(&s, &caller, &id).await?;
-    Ok(resource::respond(StatusCode::OK, &r, None))
+    Ok(views::respond(
+        StatusCode::OK,
+        &IntakeRequestView::of(&caller, r),
+        None,
+    ))
 }
 
 fn must_be_open(r: &IntakeRequest) -> ApiResult<()> {
@@ -258,7 +266,7 @@ fn must_be_open(r: &IntakeRequest) -> ApiResult<()> {
 }
 
 #[utoipa::path(patch, path = "/v1/intake-requests/{id}", tag = "intake", params(("id" = String, Path)), request_body = IntakeRequestPatch,
-    responses((status = 200, body = IntakeRequest), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "patch_intake_request")]
+    responses((status = 200, body = IntakeRequestView), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "patch_intake_request")]
 pub async fn patch(
     State(s): State<Services>,
     caller: Caller,
@@ -302,7 +310,11 @@ pub async fn patch(
         Ok(vec![])
     })
     .await?;
-    Ok(resource::respond(StatusCode::OK, &r, None))
+    Ok(views::respond(
+        StatusCode::OK,
+        &IntakeRequestView::of(&caller, r),
+        None,
+    ))
 }
 
 #[utoipa::path(post, path = "/v1/intake-requests/{id}/accept", tag = "intake", params(("id" = String, Path)), request_body = Acceptance,
@@ -468,7 +480,10 @@ pub async fn accept(
     let location = format!("/v1/projects/{}", project.id);
     let mut res = (
         StatusCode::CREATED,
-        axum::Json(Accepted { request, project }),
+        axum::Json(Accepted {
+            request: IntakeRequestView::of(&caller, request),
+            project: ProjectView::of(&caller, project),
+        }),
     )
         .into_response();
     if let Ok(v) = axum::http::HeaderValue::from_str(&location) {
@@ -478,7 +493,7 @@ pub async fn accept(
 }
 
 #[utoipa::path(post, path = "/v1/intake-requests/{id}/decline", tag = "intake", params(("id" = String, Path)), request_body = Decline,
-    responses((status = 200, body = IntakeRequest), (status = 400), (status = 403), (status = 404), (status = 409)), operation_id = "decline_intake_request")]
+    responses((status = 200, body = IntakeRequestView), (status = 400), (status = 403), (status = 404), (status = 409)), operation_id = "decline_intake_request")]
 pub async fn decline(
     State(s): State<Services>,
     caller: Caller,
@@ -498,5 +513,9 @@ pub async fn decline(
         Ok(vec![])
     })
     .await?;
-    Ok(resource::respond(StatusCode::OK, &r, None))
+    Ok(views::respond(
+        StatusCode::OK,
+        &IntakeRequestView::of(&caller, r),
+        None,
+    ))
 }

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod intake_requests;
 pub mod people;
 pub mod projects;
+pub mod views;
 pub mod work_items;
 
 use agencyops_platform::Services;

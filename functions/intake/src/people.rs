@@ -6,7 +6,10 @@ use agencyops_platform::error::Problems;
 use agencyops_platform::extract::{IfMatch, Json, Path, Query};
 use agencyops_platform::resource::{self, fetch, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::record as rec;
 use agencyops_store::records::{Client, Person};
+
+use crate::views::{self, PersonView};
 use agencyops_store::{keys, Condition, Index, Query as StoreQuery, SkCondition, Write};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -106,7 +109,7 @@ fn check_rate(p: &mut Problems, field: &str, rate: Option<&Money>) {
 }
 
 #[utoipa::path(post, path = "/v1/people", tag = "people", request_body = NewPerson,
-    responses((status = 201, body = Person), (status = 400, body = agencyops_platform::error::Problem), (status = 403), (status = 409)), operation_id = "create_person")]
+    responses((status = 201, body = PersonView), (status = 400, body = agencyops_platform::error::Problem), (status = 403), (status = 409)), operation_id = "create_person")]
 pub async fn create(
     State(s): State<Services>,
     caller: Caller,
@@ -147,9 +150,10 @@ pub async fn create(
         Condition::NotExists,
     )];
     if let Some(client_id) = &body.client_id {
-        resource::fetch::<Client>(&s, &keys::client(&caller.tenant, client_id))
-            .await
-            .map_err(|_| ApiError::field("client_id", "no such client"))?;
+        // Only a missing client is the caller's mistake; a failed read stays a 5xx.
+        rec::load::<Client>(&*s.table, &keys::client(&caller.tenant, client_id))
+            .await?
+            .ok_or_else(|| ApiError::field("client_id", "no such client"))?;
         extra.push(Write::check_exists(keys::client(&caller.tenant, client_id)));
     }
     let now = s.clock.now();
@@ -174,10 +178,11 @@ pub async fn create(
     };
     ensure_email_free(&s, &caller.tenant, &person.email).await?;
     resource::insert(&s, &caller, &person, extra).await?;
-    Ok(resource::respond(
+    let location = format!("/v1/people/{}", person.id);
+    Ok(views::respond(
         StatusCode::CREATED,
-        &person,
-        Some(format!("/v1/people/{}", person.id)),
+        &PersonView::of(&caller, person),
+        Some(location),
     ))
 }
 
@@ -200,21 +205,22 @@ async fn ensure_email_free(s: &Services, tenant: &str, email: &str) -> ApiResult
 }
 
 #[utoipa::path(get, path = "/v1/people", tag = "people", params(PeopleFilter),
-    responses((status = 200, body = ListPage<Person>), (status = 403)), operation_id = "list_people")]
+    responses((status = 200, body = ListPage<PersonView>), (status = 403)), operation_id = "list_people")]
 pub async fn list(
     State(s): State<Services>,
     caller: Caller,
     Query(f): Query<PeopleFilter>,
-) -> ApiResult<axum::Json<ListPage<Person>>> {
+) -> ApiResult<axum::Json<ListPage<PersonView>>> {
     match caller.role {
         r if r.sees_everything() => {}
         Role::Member | Role::Contractor => {
             // Members see themselves; the directory with rates is for managers.
-            let me = fetch::<Person>(&s, &keys::person(&caller.tenant, &caller.person))
-                .await
-                .ok();
+            // Nobody stored (a token without a person record) is an empty list;
+            // a failed read is an error, not "nobody".
+            let me = rec::load::<Person>(&*s.table, &keys::person(&caller.tenant, &caller.person))
+                .await?;
             return Ok(axum::Json(ListPage {
-                items: me.into_iter().collect(),
+                items: me.into_iter().map(|p| PersonView::of(&caller, p)).collect(),
                 next_cursor: None,
             }));
         }
@@ -226,7 +232,9 @@ pub async fn list(
         f.role.is_none_or(|r| p.role == r) && f.active.is_none_or(|a| p.active == a)
     })
     .await?;
-    Ok(axum::Json(page))
+    Ok(axum::Json(views::page(page, |p| {
+        PersonView::of(&caller, p)
+    })))
 }
 
 async fn visible_person(s: &Services, caller: &Caller, id: &str) -> ApiResult<Person> {
@@ -240,18 +248,22 @@ async fn visible_person(s: &Services, caller: &Caller, id: &str) -> ApiResult<Pe
 }
 
 #[utoipa::path(get, path = "/v1/people/{id}", tag = "people", params(("id" = String, Path)),
-    responses((status = 200, body = Person), (status = 404)), operation_id = "get_person")]
+    responses((status = 200, body = PersonView), (status = 404)), operation_id = "get_person")]
 pub async fn get(
     State(s): State<Services>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let person = visible_person(&s, &caller, &id).await?;
-    Ok(resource::respond(StatusCode::OK, &person, None))
+    Ok(views::respond(
+        StatusCode::OK,
+        &PersonView::of(&caller, person),
+        None,
+    ))
 }
 
 #[utoipa::path(patch, path = "/v1/people/{id}", tag = "people", params(("id" = String, Path)), request_body = PersonPatch,
-    responses((status = 200, body = Person), (status = 400), (status = 403), (status = 404), (status = 412)), operation_id = "patch_person")]
+    responses((status = 200, body = PersonView), (status = 400), (status = 403), (status = 404), (status = 412)), operation_id = "patch_person")]
 pub async fn patch(
     State(s): State<Services>,
     caller: Caller,
@@ -337,7 +349,11 @@ pub async fn patch(
     })
     .await;
     match updated {
-        Ok(person) => Ok(resource::respond(StatusCode::OK, &person, None)),
+        Ok(person) => Ok(views::respond(
+            StatusCode::OK,
+            &PersonView::of(&caller, person),
+            None,
+        )),
         Err(e) => Err(e),
     }
 }

@@ -23,6 +23,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::access::{require_manages_work, visible_project};
+use crate::views::{self, ProjectView};
 
 /// Team size one project write can carry inside a single transaction.
 pub const MAX_TEAM: usize = 40;
@@ -294,15 +295,6 @@ pub fn new_project_writes(
     Ok(writes)
 }
 
-/// What a caller sees of a project: the rate card is the agency's business,
-/// not that of members, contractors or the client.
-pub fn view(caller: &Caller, mut project: Project) -> Project {
-    if !caller.role.sees_everything() {
-        project.rate_card = RateCard::default();
-    }
-    project
-}
-
 /// The client a new project is for: it must exist and not be archived.
 pub async fn client_for_project(
     s: &Services,
@@ -319,7 +311,7 @@ pub async fn client_for_project(
 }
 
 #[utoipa::path(post, path = "/v1/projects", tag = "projects", request_body = NewProject,
-    responses((status = 201, body = Project), (status = 400, body = agencyops_platform::error::Problem), (status = 403)), operation_id = "create_project")]
+    responses((status = 201, body = ProjectView), (status = 400, body = agencyops_platform::error::Problem), (status = 403)), operation_id = "create_project")]
 pub async fn create(
     State(s): State<Services>,
     caller: Caller,
@@ -349,20 +341,21 @@ pub async fn create(
             ),
             other => other,
         })?;
-    Ok(resource::respond(
+    let location = format!("/v1/projects/{}", project.id);
+    Ok(views::respond(
         StatusCode::CREATED,
-        &project,
-        Some(format!("/v1/projects/{}", project.id)),
+        &ProjectView::of(&caller, project),
+        Some(location),
     ))
 }
 
 #[utoipa::path(get, path = "/v1/projects", tag = "projects", params(ProjectFilter),
-    responses((status = 200, body = ListPage<Project>)), operation_id = "list_projects")]
+    responses((status = 200, body = ListPage<ProjectView>)), operation_id = "list_projects")]
 pub async fn list(
     State(s): State<Services>,
     caller: Caller,
     Query(f): Query<ProjectFilter>,
-) -> ApiResult<axum::Json<ListPage<Project>>> {
+) -> ApiResult<axum::Json<ListPage<ProjectView>>> {
     let keep = |p: &Project| {
         f.stage.is_none_or(|st| p.stage == st)
             && f.billing_model.is_none_or(|b| p.billing_model == b)
@@ -411,29 +404,28 @@ pub async fn list(
             }
         }
     };
-    Ok(axum::Json(ListPage {
-        items: page.items.into_iter().map(|p| view(&caller, p)).collect(),
-        next_cursor: page.next_cursor,
-    }))
+    Ok(axum::Json(views::page(page, |p| {
+        ProjectView::of(&caller, p)
+    })))
 }
 
 #[utoipa::path(get, path = "/v1/projects/{id}", tag = "projects", params(("id" = String, Path)),
-    responses((status = 200, body = Project), (status = 404)), operation_id = "get_project")]
+    responses((status = 200, body = ProjectView), (status = 404)), operation_id = "get_project")]
 pub async fn get(
     State(s): State<Services>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let project = visible_project(&s, &caller, &id).await?;
-    Ok(resource::respond(
+    Ok(views::respond(
         StatusCode::OK,
-        &view(&caller, project),
+        &ProjectView::of(&caller, project),
         None,
     ))
 }
 
 #[utoipa::path(patch, path = "/v1/projects/{id}", tag = "projects", params(("id" = String, Path)), request_body = ProjectPatch,
-    responses((status = 200, body = Project), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "patch_project")]
+    responses((status = 200, body = ProjectView), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "patch_project")]
 pub async fn patch(
     State(s): State<Services>,
     caller: Caller,
@@ -452,9 +444,11 @@ pub async fn patch(
             ));
         }
     }
+    // Clients are archived, never deleted: a project without one is broken data (5xx),
+    // not something the caller asked for that is missing.
     let client = rec::load::<Client>(&*s.table, &keys::client(&caller.tenant, &current.client_id))
         .await?
-        .ok_or(ApiError::NotFound("client"))?;
+        .ok_or_else(|| ApiError::Internal(format!("project {} has no client", current.id)))?;
     let mut next = current.clone();
     if let Some(v) = body.name {
         next.name = v.trim().to_owned();
@@ -501,5 +495,9 @@ pub async fn patch(
         Ok(writes)
     })
     .await?;
-    Ok(resource::respond(StatusCode::OK, &project, None))
+    Ok(views::respond(
+        StatusCode::OK,
+        &ProjectView::of(&caller, project),
+        None,
+    ))
 }

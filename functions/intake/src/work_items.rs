@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 
 use crate::access::{require_manages_work, visible_project};
 use crate::clients::PageParams;
+use crate::views::{self, MilestoneView, TaskView};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -134,7 +135,7 @@ async fn list_children<R: Record + DeserializeOwned>(
 // ---- tasks ----
 
 #[utoipa::path(post, path = "/v1/projects/{id}/tasks", tag = "projects", params(("id" = String, Path)), request_body = NewTask,
-    responses((status = 201, body = Task), (status = 400), (status = 403), (status = 404)), operation_id = "create_task")]
+    responses((status = 201, body = TaskView), (status = 400), (status = 403), (status = 404)), operation_id = "create_task")]
 pub async fn create_task(
     State(s): State<Services>,
     caller: Caller,
@@ -167,21 +168,22 @@ pub async fn create_task(
         vec![project_exists(&caller, &project.id)],
     )
     .await?;
-    Ok(resource::respond(
+    let location = format!("/v1/projects/{project_id}/tasks/{}", task.id);
+    Ok(views::respond(
         StatusCode::CREATED,
-        &task,
-        Some(format!("/v1/projects/{project_id}/tasks/{}", task.id)),
+        &TaskView::of(task),
+        Some(location),
     ))
 }
 
 #[utoipa::path(get, path = "/v1/projects/{id}/tasks", tag = "projects", params(("id" = String, Path), TaskFilter),
-    responses((status = 200, body = ListPage<Task>), (status = 404)), operation_id = "list_tasks")]
+    responses((status = 200, body = ListPage<TaskView>), (status = 404)), operation_id = "list_tasks")]
 pub async fn list_tasks(
     State(s): State<Services>,
     caller: Caller,
     Path(project_id): Path<String>,
     Query(f): Query<TaskFilter>,
-) -> ApiResult<axum::Json<ListPage<Task>>> {
+) -> ApiResult<axum::Json<ListPage<TaskView>>> {
     let pg = PageParams {
         limit: f.limit,
         cursor: f.cursor,
@@ -189,13 +191,12 @@ pub async fn list_tasks(
     let keep = |t: &Task| {
         f.archived.is_none_or(|a| t.archived == a) && f.billable.is_none_or(|b| t.billable == b)
     };
-    Ok(axum::Json(
-        list_children(&s, &caller, &project_id, "TASK#", pg, keep).await?,
-    ))
+    let page = list_children(&s, &caller, &project_id, "TASK#", pg, keep).await?;
+    Ok(axum::Json(views::page(page, TaskView::of)))
 }
 
 #[utoipa::path(get, path = "/v1/projects/{id}/tasks/{task_id}", tag = "projects", params(("id" = String, Path), ("task_id" = String, Path)),
-    responses((status = 200, body = Task), (status = 404)), operation_id = "get_task")]
+    responses((status = 200, body = TaskView), (status = 404)), operation_id = "get_task")]
 pub async fn get_task(
     State(s): State<Services>,
     caller: Caller,
@@ -203,11 +204,11 @@ pub async fn get_task(
 ) -> ApiResult<Response> {
     visible_project(&s, &caller, &project_id).await?;
     let task = fetch::<Task>(&s, &keys::task(&caller.tenant, &project_id, &id)).await?;
-    Ok(resource::respond(StatusCode::OK, &task, None))
+    Ok(views::respond(StatusCode::OK, &TaskView::of(task), None))
 }
 
 #[utoipa::path(patch, path = "/v1/projects/{id}/tasks/{task_id}", tag = "projects", params(("id" = String, Path), ("task_id" = String, Path)),
-    request_body = TaskPatch, responses((status = 200, body = Task), (status = 400), (status = 403), (status = 404), (status = 412)), operation_id = "patch_task")]
+    request_body = TaskPatch, responses((status = 200, body = TaskView), (status = 400), (status = 403), (status = 404), (status = 412)), operation_id = "patch_task")]
 pub async fn patch_task(
     State(s): State<Services>,
     caller: Caller,
@@ -239,7 +240,7 @@ pub async fn patch_task(
         Ok(vec![])
     })
     .await?;
-    Ok(resource::respond(StatusCode::OK, &task, None))
+    Ok(views::respond(StatusCode::OK, &TaskView::of(task), None))
 }
 
 // ---- milestones ----
@@ -266,7 +267,7 @@ pub fn check_milestone(p: &mut Problems, prefix: &str, body: &NewMilestone, curr
 }
 
 #[utoipa::path(post, path = "/v1/projects/{id}/milestones", tag = "projects", params(("id" = String, Path)), request_body = NewMilestone,
-    responses((status = 201, body = Milestone), (status = 400), (status = 403), (status = 404)), operation_id = "create_milestone")]
+    responses((status = 201, body = MilestoneView), (status = 400), (status = 403), (status = 404)), operation_id = "create_milestone")]
 pub async fn create_milestone(
     State(s): State<Services>,
     caller: Caller,
@@ -286,36 +287,35 @@ pub async fn create_milestone(
         vec![project_exists(&caller, &project.id)],
     )
     .await?;
-    Ok(resource::respond(
+    let location = format!("/v1/projects/{project_id}/milestones/{}", milestone.id);
+    Ok(views::respond(
         StatusCode::CREATED,
-        &milestone,
-        Some(format!(
-            "/v1/projects/{project_id}/milestones/{}",
-            milestone.id
-        )),
+        &MilestoneView::of(&caller, milestone),
+        Some(location),
     ))
 }
 
 #[utoipa::path(get, path = "/v1/projects/{id}/milestones", tag = "projects", params(("id" = String, Path), MilestoneFilter),
-    responses((status = 200, body = ListPage<Milestone>), (status = 404)), operation_id = "list_milestones")]
+    responses((status = 200, body = ListPage<MilestoneView>), (status = 404)), operation_id = "list_milestones")]
 pub async fn list_milestones(
     State(s): State<Services>,
     caller: Caller,
     Path(project_id): Path<String>,
     Query(f): Query<MilestoneFilter>,
-) -> ApiResult<axum::Json<ListPage<Milestone>>> {
+) -> ApiResult<axum::Json<ListPage<MilestoneView>>> {
     let pg = PageParams {
         limit: f.limit,
         cursor: f.cursor,
     };
     let keep = |m: &Milestone| f.status.is_none_or(|st| m.status == st);
-    Ok(axum::Json(
-        list_children(&s, &caller, &project_id, "MILESTONE#", pg, keep).await?,
-    ))
+    let page = list_children(&s, &caller, &project_id, "MILESTONE#", pg, keep).await?;
+    Ok(axum::Json(views::page(page, |m| {
+        MilestoneView::of(&caller, m)
+    })))
 }
 
 #[utoipa::path(get, path = "/v1/projects/{id}/milestones/{milestone_id}", tag = "projects",
-    params(("id" = String, Path), ("milestone_id" = String, Path)), responses((status = 200, body = Milestone), (status = 404)), operation_id = "get_milestone")]
+    params(("id" = String, Path), ("milestone_id" = String, Path)), responses((status = 200, body = MilestoneView), (status = 404)), operation_id = "get_milestone")]
 pub async fn get_milestone(
     State(s): State<Services>,
     caller: Caller,
@@ -323,12 +323,16 @@ pub async fn get_milestone(
 ) -> ApiResult<Response> {
     visible_project(&s, &caller, &project_id).await?;
     let m = fetch::<Milestone>(&s, &keys::milestone(&caller.tenant, &project_id, &id)).await?;
-    Ok(resource::respond(StatusCode::OK, &m, None))
+    Ok(views::respond(
+        StatusCode::OK,
+        &MilestoneView::of(&caller, m),
+        None,
+    ))
 }
 
 #[utoipa::path(patch, path = "/v1/projects/{id}/milestones/{milestone_id}", tag = "projects",
     params(("id" = String, Path), ("milestone_id" = String, Path)), request_body = MilestonePatch,
-    responses((status = 200, body = Milestone), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "patch_milestone")]
+    responses((status = 200, body = MilestoneView), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)), operation_id = "patch_milestone")]
 pub async fn patch_milestone(
     State(s): State<Services>,
     caller: Caller,
@@ -373,5 +377,9 @@ pub async fn patch_milestone(
         Ok(vec![])
     })
     .await?;
-    Ok(resource::respond(StatusCode::OK, &m, None))
+    Ok(views::respond(
+        StatusCode::OK,
+        &MilestoneView::of(&caller, m),
+        None,
+    ))
 }
