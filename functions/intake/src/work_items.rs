@@ -28,7 +28,7 @@ pub struct NewTask {
     /// Defaults from the project's billing model.
     #[serde(default)]
     pub billable: Option<bool>,
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "agencyops_domain::quantity::option")]
     #[schema(value_type = Option<String>)]
     pub estimate_hours: Option<Decimal>,
 }
@@ -38,7 +38,7 @@ pub struct NewTask {
 pub struct TaskPatch {
     pub name: Option<String>,
     pub billable: Option<bool>,
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "agencyops_domain::quantity::option")]
     #[schema(value_type = Option<String>)]
     pub estimate_hours: Option<Decimal>,
     pub archived: Option<bool>,
@@ -52,7 +52,7 @@ pub struct NewMilestone {
     #[schema(value_type = Option<String>, example = "2026-12-15")]
     pub due_on: Option<Date>,
     /// Billed when the milestone is reached, in the client's currency.
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "agencyops_domain::quantity::money_option")]
     #[schema(value_type = Option<String>, example = "5000.00")]
     pub amount: Option<Decimal>,
 }
@@ -63,7 +63,7 @@ pub struct MilestonePatch {
     pub name: Option<String>,
     #[schema(value_type = Option<String>)]
     pub due_on: Option<Date>,
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "agencyops_domain::quantity::money_option")]
     #[schema(value_type = Option<String>)]
     pub amount: Option<Decimal>,
     pub status: Option<MilestoneStatus>,

@@ -32,7 +32,7 @@ pub struct NewClient {
     pub tax_rates: Vec<TaxRate>,
     #[serde(default)]
     pub billing_email: Option<String>,
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "agencyops_domain::quantity::money_option")]
     #[schema(value_type = Option<String>)]
     pub default_rate: Option<Decimal>,
     #[serde(default)]
@@ -50,7 +50,7 @@ pub struct ClientPatch {
     pub payment_terms_days: Option<u32>,
     pub tax_rates: Option<Vec<TaxRate>>,
     pub billing_email: Option<String>,
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "agencyops_domain::quantity::money_option")]
     #[schema(value_type = Option<String>)]
     pub default_rate: Option<Decimal>,
     pub rounding: Option<TimeRounding>,

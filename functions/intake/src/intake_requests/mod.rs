@@ -38,7 +38,7 @@ pub struct NewIntakeRequest {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub desired_end: Option<Date>,
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "agencyops_domain::quantity::money_option")]
     #[schema(value_type = Option<String>, example = "20000")]
     pub budget: Option<Decimal>,
 }
@@ -52,7 +52,7 @@ pub struct IntakeRequestPatch {
     pub desired_start: Option<Date>,
     #[schema(value_type = Option<String>)]
     pub desired_end: Option<Date>,
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "agencyops_domain::quantity::money_option")]
     #[schema(value_type = Option<String>)]
     pub budget: Option<Decimal>,
 }

@@ -30,7 +30,7 @@ pub struct NewPerson {
     #[serde(default)]
     pub default_bill_rate: Option<Money>,
     /// Defaults to 40.
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "agencyops_domain::quantity::option")]
     #[schema(value_type = Option<String>, example = "40")]
     pub weekly_capacity_hours: Option<Decimal>,
     pub time_zone: String,
@@ -48,7 +48,7 @@ pub struct PersonPatch {
     pub job_role: Option<String>,
     pub cost_rate: Option<Money>,
     pub default_bill_rate: Option<Money>,
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "agencyops_domain::quantity::option")]
     #[schema(value_type = Option<String>)]
     pub weekly_capacity_hours: Option<Decimal>,
     pub time_zone: Option<String>,

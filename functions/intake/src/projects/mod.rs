@@ -44,7 +44,7 @@ pub struct NewProject {
     pub rounding: Option<TimeRounding>,
     #[serde(default)]
     pub team: Vec<String>,
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "agencyops_domain::quantity::money_option")]
     #[schema(value_type = Option<String>)]
     pub fixed_fee: Option<Decimal>,
     #[serde(default)]
@@ -65,7 +65,7 @@ pub struct ProjectPatch {
     pub rate_card: Option<RateCard>,
     pub rounding: Option<TimeRounding>,
     pub team: Option<Vec<String>>,
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "agencyops_domain::quantity::money_option")]
     #[schema(value_type = Option<String>)]
     pub fixed_fee: Option<Decimal>,
     #[schema(value_type = Option<String>)]

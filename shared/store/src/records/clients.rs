@@ -13,8 +13,9 @@ use crate::table::Key;
 #[serde(deny_unknown_fields)]
 pub struct TaxRate {
     pub name: String,
+    /// A decimal string, or a JSON number (read exactly).
     #[schema(value_type = String, example = "23")]
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "agencyops_domain::quantity")]
     pub percent: Decimal,
 }
 

@@ -33,8 +33,9 @@ pub struct NamedRole {
     pub job_role: String,
     #[serde(default)]
     pub person_id: Option<String>,
+    /// A decimal string, or a JSON number (read exactly).
     #[schema(value_type = Option<String>)]
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "agencyops_domain::quantity::option")]
     pub hours: Option<Decimal>,
 }
 
