@@ -97,13 +97,6 @@ pub struct ContactPatch {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct PageParams {
-    pub limit: Option<u32>,
-    pub cursor: Option<String>,
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
 pub struct ContactFilter {
     /// Only contacts who receive invoices (true) or only those who don't (false).
     pub billing: Option<bool>,
