@@ -568,3 +568,169 @@ async fn finance_cannot_create_anything_intake_owns() {
         );
     }
 }
+
+/// Keys that carry rates, costs or money values in intake's responses.
+const MONEY_KEYS: &[&str] = &[
+    "default_rate",
+    "rate_card",
+    "rate",
+    "fixed_fee",
+    "fees",
+    "amount",
+    "cost_rate",
+    "default_bill_rate",
+];
+
+/// Where in `v` a money value appears, as JSON paths. An intake request's
+/// `budget` is money (a string); a project's `budget` is an object whose
+/// `fees` are money and whose hours are not.
+fn money_in(v: &Value, at: &str, found: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                let path = format!("{at}.{k}");
+                let is_money = MONEY_KEYS.contains(&k.as_str())
+                    || (k == "budget" && (v.is_string() || v.is_number()));
+                if is_money && !v.is_null() {
+                    found.push(path.clone());
+                }
+                money_in(v, &path, found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                money_in(v, &format!("{at}[{i}]"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every intake read path (gets and lists) of an agency where money is set on
+/// everything that can carry it.
+async fn money_everywhere(app: &App, a: &Agency, contractor_id: &str) -> Vec<String> {
+    let (c, k, p, t, m) = (&a.client, &a.contact, &a.project, &a.task, &a.milestone);
+    app.patch(
+        &a.admin,
+        &format!("/v1/clients/{c}"),
+        json!({"default_rate": "95.00"}),
+    )
+    .await
+    .expect(200);
+    app.patch(&a.admin, &format!("/v1/projects/{p}"), json!({
+        "team": [a.member_id, contractor_id],
+        "rate_card": {"default_rate": "120", "by_person": [{"person_id": a.member_id, "rate": "90"}],
+                      "by_role": [{"job_role": "designer", "rate": "110"}], "by_task": [{"task_id": t, "rate": "130"}]},
+        "budget": {"hours": "100", "fees": "12000.00", "alert_thresholds": [80]}}))
+        .await
+        .expect(200);
+    let fixed = app
+        .create(
+            &a.admin,
+            "/v1/projects",
+            json!({"client_id": c, "name": "Fixed", "billing_model": "fixed_fee",
+            "fixed_fee": "5000.00", "team": [a.member_id, contractor_id]}),
+        )
+        .await;
+    let own_request = app
+        .create(
+            &a.client_user,
+            "/v1/intake-requests",
+            json!({"title": "Mine", "budget": "7000"}),
+        )
+        .await;
+    vec![
+        format!("/v1/people/{}", a.member_id),
+        format!("/v1/people/{contractor_id}"),
+        "/v1/people".into(),
+        "/v1/clients".into(),
+        format!("/v1/clients/{c}"),
+        format!("/v1/clients/{c}/contacts"),
+        format!("/v1/clients/{c}/contacts/{k}"),
+        "/v1/projects".into(),
+        format!("/v1/projects/{p}"),
+        format!("/v1/projects/{fixed}"),
+        format!("/v1/projects/{p}/tasks"),
+        format!("/v1/projects/{p}/tasks/{t}"),
+        format!("/v1/projects/{p}/milestones"),
+        format!("/v1/projects/{p}/milestones/{m}"),
+        "/v1/intake-requests".into(),
+        format!("/v1/intake-requests/{}", a.request),
+        format!("/v1/intake-requests/{own_request}"),
+    ]
+}
+
+#[tokio::test]
+async fn members_contractors_and_client_users_never_see_a_rate_cost_or_money_value() {
+    let app = App::new();
+    let a = agency(&app, "acme").await;
+    let contractor_id = app
+        .create(
+            &a.admin,
+            "/v1/people",
+            json!({"name": "Tom", "email": "tom@x.io", "role": "contractor",
+            "time_zone": "UTC", "cost_rate": {"amount": "40.00", "currency": "EUR"},
+            "default_bill_rate": {"amount": "80.00", "currency": "EUR"}}),
+        )
+        .await;
+    let contractor = who("acme", &contractor_id, "contractor");
+    let paths = money_everywhere(&app, &a, &contractor_id).await;
+
+    // The staff who see the books see every kind of figure on these paths...
+    let finance = who("acme", "fin", "finance");
+    for viewer in [&a.admin, &a.manager, &finance] {
+        let mut found = Vec::new();
+        for path in &paths {
+            money_in(
+                &app.get(viewer, path).await.expect(200).body,
+                path,
+                &mut found,
+            );
+        }
+        for key in MONEY_KEYS.iter().copied().chain(["budget"]) {
+            assert!(
+                found.iter().any(|f| f.ends_with(&format!(".{key}"))),
+                "{} should see {key}: {found:?}",
+                viewer.role
+            );
+        }
+    }
+    // ...and nobody else sees any, on any read path they may use.
+    for viewer in [&a.member, &contractor, &a.client_user] {
+        let mut readable = 0;
+        for path in &paths {
+            let res = app.get(viewer, path).await;
+            if res.status != StatusCode::OK {
+                continue;
+            }
+            readable += 1;
+            let mut found = Vec::new();
+            money_in(&res.body, path, &mut found);
+            // The one exception: the client sees the budget it asked with.
+            if viewer.role == "client" {
+                found.retain(|f| !(f.contains("intake-requests") && f.ends_with(".budget")));
+            }
+            assert!(
+                found.is_empty(),
+                "{} sees money on GET {path}: {found:?} in {}",
+                viewer.role,
+                res.body
+            );
+        }
+        assert!(readable >= 9, "{} read only {readable} paths", viewer.role);
+    }
+    // The client's own figure comes back to it.
+    let own = app
+        .get(&a.client_user, "/v1/intake-requests")
+        .await
+        .expect(200);
+    assert!(
+        own.body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|r| r["budget"] == "7000"),
+        "{}",
+        own.body
+    );
+}

@@ -3,6 +3,7 @@
 pub mod budget;
 pub mod money;
 pub mod project;
+pub mod quantity;
 pub mod rates;
 pub mod roles;
 pub mod rounding;

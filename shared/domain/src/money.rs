@@ -108,7 +108,7 @@ impl MoneyRounding {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Money {
     #[schema(value_type = String, example = "1250.00")]
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::quantity::money")]
     pub amount: Decimal,
     #[schema(value_type = String, example = "EUR")]
     pub currency: Currency,

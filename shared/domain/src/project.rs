@@ -56,12 +56,13 @@ impl Stage {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Budget {
+    /// A decimal string, or a JSON number (read exactly).
     #[schema(value_type = Option<String>, example = "120")]
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "crate::quantity::option")]
     pub hours: Option<Decimal>,
     /// In the client's currency.
     #[schema(value_type = Option<String>, example = "15000.00")]
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "crate::quantity::money_option")]
     pub fees: Option<Decimal>,
     /// Percentages of the budget at which an alert is raised once, e.g. [80, 100].
     #[serde(default)]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub struct RateCard {
     /// The project's default hourly rate, in the client's currency.
     #[schema(value_type = Option<String>)]
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "crate::quantity::money_option")]
     pub default_rate: Option<Decimal>,
     #[serde(default)]
     pub by_person: Vec<PersonRate>,
@@ -25,7 +25,7 @@ pub struct RateCard {
 pub struct PersonRate {
     pub person_id: String,
     #[schema(value_type = String)]
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::quantity::money")]
     pub rate: Decimal,
 }
 
@@ -35,7 +35,7 @@ pub struct RoleRate {
     /// The person's job role, e.g. "designer".
     pub job_role: String,
     #[schema(value_type = String)]
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::quantity::money")]
     pub rate: Decimal,
 }
 
@@ -44,7 +44,7 @@ pub struct RoleRate {
 pub struct TaskRate {
     pub task_id: String,
     #[schema(value_type = String)]
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::quantity::money")]
     pub rate: Decimal,
 }
 

@@ -99,6 +99,20 @@ pub async fn visible_client(services: &Services, caller: &Caller, id: &str) -> A
     }
 }
 
+/// Rates, costs and money values (client and project rates, fixed fees, fee
+/// budgets, milestone amounts, people's cost and bill rates) are the agency's
+/// business: only the staff who see its books read them.
+pub fn sees_money(caller: &Caller) -> bool {
+    caller.role.sees_everything()
+}
+
+/// An intake request's budget is what the client hopes to spend: the client
+/// who asked sees their own figure back, besides the staff who see money.
+/// (Reaching the request at all is decided by the intake function.)
+pub fn sees_request_budget(caller: &Caller) -> bool {
+    sees_money(caller) || caller.role == Role::Client
+}
+
 /// Admin and manager set up clients, projects and their parts.
 pub fn require_manages_work(caller: &Caller) -> ApiResult<()> {
     caller.require(&[Role::Admin, Role::Manager])

@@ -4,7 +4,9 @@
 #![allow(dead_code)]
 
 use std::ops::Deref;
+use std::sync::{Arc, Mutex};
 
+use agencyops_store::{Item, Key, Page, Query, StoreError, StoreResult, Table, Write};
 use axum::http::Method;
 use serde_json::json;
 
@@ -23,6 +25,20 @@ impl Deref for App {
 impl App {
     pub fn new() -> App {
         App(agencyops_apitest::App::new(agencyops_intake::routes()))
+    }
+
+    /// An app whose store fails chosen reads once armed (see [`FailingReads`]).
+    pub fn failing() -> (App, Arc<FailingReads>) {
+        let mut failing = None;
+        let app = agencyops_apitest::App::with_table(agencyops_intake::routes(), |inner| {
+            let t = Arc::new(FailingReads {
+                inner,
+                armed: Mutex::new(None),
+            });
+            failing = Some(t.clone());
+            t
+        });
+        (App(app), failing.expect("the wrapper was built"))
     }
 
     /// A POST of raw bytes with an Idempotency-Key, as a retrying client sends it.
@@ -135,5 +151,58 @@ pub async fn agency(app: &App, tenant: &str) -> Agency {
         task,
         milestone,
         request,
+    }
+}
+
+/// The app's table, except that once armed, reads of one key fail as a broken
+/// backend would (after letting the first `pass` of them through, for reads
+/// that happen before the one under test, such as the caller's person record).
+pub struct FailingReads {
+    inner: Arc<dyn Table>,
+    armed: Mutex<Option<(Key, usize)>>,
+}
+
+impl FailingReads {
+    pub fn arm(&self, key: Key, pass: usize) {
+        *self.armed.lock().expect("lock") = Some((key, pass));
+    }
+
+    pub fn disarm(&self) {
+        *self.armed.lock().expect("lock") = None;
+    }
+
+    fn check(&self, keys: &[Key]) -> StoreResult<()> {
+        let mut armed = self.armed.lock().expect("lock");
+        match armed.as_mut() {
+            Some((key, pass)) if keys.contains(key) => {
+                if *pass == 0 {
+                    return Err(StoreError::Backend("simulated outage".into()));
+                }
+                *pass -= 1;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Table for FailingReads {
+    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
+        self.check(std::slice::from_ref(key))?;
+        self.inner.get(key).await
+    }
+    async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
+        self.check(keys)?;
+        self.inner.batch_get(keys).await
+    }
+    async fn query(&self, query: &Query) -> StoreResult<Page> {
+        self.inner.query(query).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> StoreResult<()> {
+        self.inner.transact(writes).await
+    }
+    async fn increment(&self, key: &Key, attr: &str, by: i64) -> StoreResult<i64> {
+        self.inner.increment(key, attr, by).await
     }
 }

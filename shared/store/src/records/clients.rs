@@ -13,8 +13,9 @@ use crate::table::Key;
 #[serde(deny_unknown_fields)]
 pub struct TaxRate {
     pub name: String,
+    /// A decimal string, or a JSON number (read exactly).
     #[schema(value_type = String, example = "23")]
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "agencyops_domain::quantity")]
     pub percent: Decimal,
 }
 
@@ -51,18 +52,16 @@ pub struct InvoicePreferences {
     pub notes: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Client {
     pub id: String,
     pub name: String,
     /// Every invoice to this client is in this currency.
-    #[schema(value_type = String, example = "EUR")]
     pub currency: Currency,
     pub payment_terms_days: u32,
     pub tax_rates: Vec<TaxRate>,
     pub billing_email: Option<String>,
     /// The client's default hourly rate, below project rates in the hierarchy.
-    #[schema(value_type = Option<String>)]
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub default_rate: Option<Decimal>,
     /// Time rounding for this client's projects unless a project sets its own.
@@ -70,9 +69,7 @@ pub struct Client {
     pub invoice_preferences: InvoicePreferences,
     pub archived: bool,
     pub version: u64,
-    #[schema(value_type = String)]
     pub created_at: Timestamp,
-    #[schema(value_type = String)]
     pub updated_at: Timestamp,
 }
 
@@ -83,7 +80,7 @@ impl Record for Client {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Contact {
     pub id: String,
     pub client_id: String,
@@ -94,9 +91,7 @@ pub struct Contact {
     /// Receives invoices and reminders.
     pub billing: bool,
     pub version: u64,
-    #[schema(value_type = String)]
     pub created_at: Timestamp,
-    #[schema(value_type = String)]
     pub updated_at: Timestamp,
 }
 

@@ -17,21 +17,17 @@ pub enum IntakeStatus {
     Declined,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IntakeRequest {
     pub id: String,
     pub client_id: String,
     pub title: String,
     pub brief: String,
-    #[schema(value_type = Option<String>)]
     pub desired_start: Option<Date>,
-    #[schema(value_type = Option<String>)]
     pub desired_end: Option<Date>,
     /// The client's currency when the request was made; `budget` is in it.
-    #[schema(value_type = String, example = "EUR")]
     pub currency: Currency,
     /// What the client hopes to spend.
-    #[schema(value_type = Option<String>)]
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub budget: Option<Decimal>,
     pub status: IntakeStatus,
@@ -40,9 +36,7 @@ pub struct IntakeRequest {
     pub project_id: Option<String>,
     pub requested_by: String,
     pub version: u64,
-    #[schema(value_type = String)]
     pub created_at: Timestamp,
-    #[schema(value_type = String)]
     pub updated_at: Timestamp,
 }
 

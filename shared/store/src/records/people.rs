@@ -8,7 +8,7 @@ use crate::keys;
 use crate::record::Record;
 use crate::table::Key;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Person {
     pub id: String,
     pub name: String,
@@ -19,7 +19,6 @@ pub struct Person {
     /// What an hour of theirs costs the agency (for margin).
     pub cost_rate: Option<Money>,
     pub default_bill_rate: Option<Money>,
-    #[schema(value_type = String, example = "40")]
     #[serde(with = "rust_decimal::serde::str")]
     pub weekly_capacity_hours: Decimal,
     /// IANA zone; decides which day a timer's time lands on.
@@ -28,9 +27,7 @@ pub struct Person {
     pub client_id: Option<String>,
     pub active: bool,
     pub version: u64,
-    #[schema(value_type = String)]
     pub created_at: Timestamp,
-    #[schema(value_type = String)]
     pub updated_at: Timestamp,
 }
 

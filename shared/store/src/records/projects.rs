@@ -33,19 +33,19 @@ pub struct NamedRole {
     pub job_role: String,
     #[serde(default)]
     pub person_id: Option<String>,
+    /// A decimal string, or a JSON number (read exactly).
     #[schema(value_type = Option<String>)]
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "agencyops_domain::quantity::option")]
     pub hours: Option<Decimal>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Project {
     pub id: String,
     pub client_id: String,
     pub name: String,
     pub billing_model: BillingModel,
     /// The client's currency, which every amount of the project is in.
-    #[schema(value_type = String, example = "EUR")]
     pub currency: Currency,
     pub stage: Stage,
     pub budget: Budget,
@@ -55,20 +55,15 @@ pub struct Project {
     /// People assigned to the project (members and contractors see only these projects).
     pub team: Vec<String>,
     /// Total fee for fixed-fee projects, in the client's currency.
-    #[schema(value_type = Option<String>)]
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub fixed_fee: Option<Decimal>,
-    #[schema(value_type = Option<String>)]
     pub starts_on: Option<Date>,
-    #[schema(value_type = Option<String>)]
     pub ends_on: Option<Date>,
     pub handoff: Option<Handoff>,
     /// The intake request this project was won from.
     pub intake_request_id: Option<String>,
     pub version: u64,
-    #[schema(value_type = String)]
     pub created_at: Timestamp,
-    #[schema(value_type = String)]
     pub updated_at: Timestamp,
 }
 
@@ -113,20 +108,17 @@ impl Record for ProjectMember {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Task {
     pub id: String,
     pub project_id: String,
     pub name: String,
     pub billable: bool,
-    #[schema(value_type = Option<String>)]
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub estimate_hours: Option<Decimal>,
     pub archived: bool,
     pub version: u64,
-    #[schema(value_type = String)]
     pub created_at: Timestamp,
-    #[schema(value_type = String)]
     pub updated_at: Timestamp,
 }
 
@@ -145,24 +137,19 @@ pub enum MilestoneStatus {
     Invoiced,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Milestone {
     pub id: String,
     pub project_id: String,
     pub name: String,
-    #[schema(value_type = Option<String>)]
     pub due_on: Option<Date>,
-    #[schema(value_type = String, example = "EUR")]
     pub currency: Currency,
     /// Amount billed when reached, in `currency`.
-    #[schema(value_type = Option<String>)]
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub amount: Option<Decimal>,
     pub status: MilestoneStatus,
     pub version: u64,
-    #[schema(value_type = String)]
     pub created_at: Timestamp,
-    #[schema(value_type = String)]
     pub updated_at: Timestamp,
 }
 

@@ -57,25 +57,21 @@ pub struct BudgetAlert {
 }
 
 /// Approved work against a project's budget, kept by the budget consumer.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProjectBurn {
     /// The project's id.
     pub id: String,
     pub minutes: u64,
     pub billable_minutes: u64,
     /// Approved billable value (time and re-billed expenses), unrounded.
-    #[schema(value_type = String)]
     #[serde(with = "rust_decimal::serde::str")]
     pub fees: Decimal,
-    #[schema(value_type = String)]
     #[serde(with = "rust_decimal::serde::str")]
     pub cost: Decimal,
-    #[schema(value_type = String, example = "EUR")]
     pub currency: Currency,
     pub alerts: Vec<BudgetAlert>,
     pub changes_applied: u64,
     pub version: u64,
-    #[schema(value_type = String)]
     pub updated_at: Timestamp,
 }
 
