@@ -138,18 +138,25 @@ fn receipt_types_are_media_types_in_json_and_in_the_api_document() {
             && refused.contains("application/pdf, image/jpeg, image/png, image/heic, image/webp"),
         "{refused}"
     );
-    let doc = serde_json::to_value(
-        <agencyops_receipts::ApiDoc as utoipa::OpenApi>::openapi(),
-    )
-    .unwrap();
+    let doc =
+        serde_json::to_value(<agencyops_receipts::ApiDoc as utoipa::OpenApi>::openapi()).unwrap();
     let schemas = &doc["components"]["schemas"];
     assert_eq!(
         schemas["ReceiptType"]["enum"],
-        serde_json::json!(["application/pdf", "image/jpeg", "image/png", "image/heic", "image/webp"])
+        serde_json::json!([
+            "application/pdf",
+            "image/jpeg",
+            "image/png",
+            "image/heic",
+            "image/webp"
+        ])
     );
     // A reference to that schema (bare or wrapped with its description).
     let field = schemas["UploadRequest"]["properties"]["content_type"].to_string();
-    assert!(field.contains("#/components/schemas/ReceiptType"), "{field}");
+    assert!(
+        field.contains("#/components/schemas/ReceiptType"),
+        "{field}"
+    );
 }
 
 #[test]

@@ -159,7 +159,12 @@ fn endless_arrays_strings_and_lines_are_cut_to_the_caps() {
     let pdf = pdf_with_content(content.as_bytes(), None);
     let lines = text_lines(&pdf);
     let kept: usize = lines.iter().map(String::len).sum();
-    assert!(kept <= MAX_TEXT_BYTES && kept > MAX_TEXT_BYTES - 1000, "{kept}");
+    assert!(
+        kept <= MAX_TEXT_BYTES && kept > MAX_TEXT_BYTES - 1000,
+        "{kept}"
+    );
     assert!(lines[0].starts_with("0 yyy") && lines[1].starts_with("1 yyy"));
-    assert!(suggestions(&pdf).merchant.is_some_and(|m| m.starts_with("0 yyy")));
+    assert!(suggestions(&pdf)
+        .merchant
+        .is_some_and(|m| m.starts_with("0 yyy")));
 }

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use agencyops_store::Table;
 #[cfg(feature = "embedded")]
 use agencyops_store::EmbeddedTable;
+use agencyops_store::Table;
 
 use crate::blob::Blob;
 use crate::clock::Clock;
