@@ -5,14 +5,47 @@
 /// The largest receipt accepted: a phone photo or a multi-page scan fits.
 pub const MAX_RECEIPT_BYTES: u64 = 10 * 1024 * 1024;
 
-/// The kinds of file a receipt may be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The kinds of file a receipt may be. In JSON it is its media type
+/// (`"application/pdf"`); reading one ignores letter case and surrounding
+/// space, so `"Image/JPEG"` is a JPEG, but nothing else is accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
 pub enum ReceiptType {
+    #[serde(rename = "application/pdf")]
     Pdf,
+    #[serde(rename = "image/jpeg")]
     Jpeg,
+    #[serde(rename = "image/png")]
     Png,
+    #[serde(rename = "image/heic")]
     Heic,
+    #[serde(rename = "image/webp")]
     Webp,
+}
+
+impl std::fmt::Display for ReceiptType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.mime())
+    }
+}
+
+/// A content type that is not one of the allowed receipt types.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:?} is not a receipt type; must be one of {list}", list = ReceiptType::allowed_list())]
+pub struct NotAReceiptType(pub String);
+
+impl std::str::FromStr for ReceiptType {
+    type Err = NotAReceiptType;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ReceiptType::from_content_type(s).ok_or_else(|| NotAReceiptType(s.to_owned()))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ReceiptType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <String as serde::Deserialize>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 impl ReceiptType {

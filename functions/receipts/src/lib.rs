@@ -50,6 +50,7 @@ pub fn routes() -> Router<Services> {
     paths(upload::request_receipt_upload, view::get_receipt),
     components(schemas(
         UploadRequest,
+        file_type::ReceiptType,
         UploadTicket,
         ReceiptView,
         agencyops_store::records::ReceiptStatus,

@@ -117,6 +117,48 @@ fn declared_types_are_the_five_allowed_ones() {
     }
 }
 
+/// In JSON a receipt type is its media type, read in any letter case; the
+/// OpenAPI document lists exactly the five, so clients see the choice.
+#[test]
+fn receipt_types_are_media_types_in_json_and_in_the_api_document() {
+    for t in ReceiptType::ALL {
+        let json = serde_json::to_value(t).unwrap();
+        assert_eq!(json, t.mime());
+        assert_eq!(serde_json::from_value::<ReceiptType>(json).unwrap(), t);
+    }
+    assert_eq!(
+        serde_json::from_str::<ReceiptType>("\" Image/JPEG \"").unwrap(),
+        ReceiptType::Jpeg
+    );
+    let refused = serde_json::from_str::<ReceiptType>("\"text/html\"")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("\"text/html\" is not a receipt type")
+            && refused.contains("application/pdf, image/jpeg, image/png, image/heic, image/webp"),
+        "{refused}"
+    );
+    let doc =
+        serde_json::to_value(<agencyops_receipts::ApiDoc as utoipa::OpenApi>::openapi()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["ReceiptType"]["enum"],
+        serde_json::json!([
+            "application/pdf",
+            "image/jpeg",
+            "image/png",
+            "image/heic",
+            "image/webp"
+        ])
+    );
+    // A reference to that schema (bare or wrapped with its description).
+    let field = schemas["UploadRequest"]["properties"]["content_type"].to_string();
+    assert!(
+        field.contains("#/components/schemas/ReceiptType"),
+        "{field}"
+    );
+}
+
 #[test]
 fn event_keys_decode_the_aws_and_the_emulator_encodings_alike() {
     // AWS keeps `/` and writes spaces as `+`.

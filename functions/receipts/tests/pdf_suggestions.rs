@@ -3,7 +3,9 @@
 
 mod support;
 
-use agencyops_receipts::pdf::{amounts, find_date, suggestions, text_lines};
+use agencyops_receipts::pdf::{
+    amounts, find_date, suggestions, text_lines, MAX_LINE_BYTES, MAX_TEXT_BYTES,
+};
 use jiff::civil::date;
 use rust_decimal::Decimal;
 use support::{cafe_receipt, pdf_with_content, receipt_pdf};
@@ -125,4 +127,44 @@ fn a_file_of_stream_markers_is_read_without_stalling() {
         pdf.extend_from_slice(b"stream\nendstream\n");
     }
     assert!(suggestions(&pdf).is_empty());
+}
+
+/// However much text a file shows, what is kept stays small: a line holds at
+/// most [`MAX_LINE_BYTES`], the whole file [`MAX_TEXT_BYTES`], the start first.
+#[test]
+fn endless_arrays_strings_and_lines_are_cut_to_the_caps() {
+    // One TJ array of 100 000 strings: one line, cut short.
+    let mut content = b"BT [".to_vec();
+    for _ in 0..100_000 {
+        content.extend_from_slice(b"(ab) ");
+    }
+    content.extend_from_slice(b"] TJ ET");
+    let lines = text_lines(&pdf_with_content(&content, None));
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].starts_with("abab") && lines[0].len() <= MAX_LINE_BYTES);
+
+    // One string of 1 MB (of two-byte characters once read).
+    let content = format!("BT (Shop {}) Tj ET", "\\351".repeat(1 << 18));
+    let lines = text_lines(&pdf_with_content(content.as_bytes(), None));
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].starts_with("Shop é") && lines[0].len() <= MAX_LINE_BYTES);
+
+    // 2000 lines of 900 bytes: 1.8 MB shown, the first 64 KB kept.
+    let row = "y".repeat(900);
+    let mut content = String::from("BT 14 TL ");
+    for i in 0..2000 {
+        content.push_str(&format!("({i} {row}) ' "));
+    }
+    content.push_str("ET");
+    let pdf = pdf_with_content(content.as_bytes(), None);
+    let lines = text_lines(&pdf);
+    let kept: usize = lines.iter().map(String::len).sum();
+    assert!(
+        kept <= MAX_TEXT_BYTES && kept > MAX_TEXT_BYTES - 1000,
+        "{kept}"
+    );
+    assert!(lines[0].starts_with("0 yyy") && lines[1].starts_with("1 yyy"));
+    assert!(suggestions(&pdf)
+        .merchant
+        .is_some_and(|m| m.starts_with("0 yyy")));
 }

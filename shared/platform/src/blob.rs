@@ -12,9 +12,11 @@ use bytes::Bytes;
 
 use crate::ports::{PortError, PortResult};
 
+#[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod s3;
 
+#[cfg(feature = "embedded")]
 pub use embedded::EmbeddedBlob;
 pub use s3::S3Blob;
 
@@ -135,11 +137,13 @@ fn percent_encode(s: &str, keep: &[u8], space_as_plus: bool) -> String {
 }
 
 /// RFC 3986 encoding for a query value or one path segment.
+#[cfg(feature = "embedded")]
 pub(crate) fn encode_component(s: &str) -> String {
     percent_encode(s, b"-_.~", false)
 }
 
 /// A key as a URL path: each segment encoded, `/` kept.
+#[cfg(feature = "embedded")]
 pub(crate) fn encode_key_path(key: &str) -> String {
     key.split('/')
         .map(encode_component)

@@ -39,7 +39,16 @@ impl Config {
     pub fn from_vars(vars: HashMap<String, String>) -> Result<Config, ConfigError> {
         let get = |k: &'static str| vars.get(k).filter(|v| !v.is_empty()).cloned();
         let table_name = get("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))?;
-        let cursor_secret = get("CURSOR_SECRET").ok_or(ConfigError::Missing("CURSOR_SECRET"))?;
+        // Only functions with list endpoints are given the shared secret. The
+        // others never sign a cursor; a random key of their own keeps anything
+        // they might sign unforgeable (and valid in that instance only).
+        let cursor_secret = get("CURSOR_SECRET").unwrap_or_else(|| {
+            format!(
+                "{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            )
+        });
         if cursor_secret.len() < 32 {
             return Err(ConfigError::Invalid(
                 "CURSOR_SECRET",
@@ -127,5 +136,13 @@ mod tests {
                 "{bad:?} was accepted"
             );
         }
+    }
+
+    #[test]
+    fn functions_without_lists_get_a_random_cursor_secret_of_their_own() {
+        let a = Config::from_vars(vars(&[("TABLE_NAME", "t")])).unwrap();
+        let b = Config::from_vars(vars(&[("TABLE_NAME", "t")])).unwrap();
+        assert!(a.cursor_secret.len() >= 32);
+        assert_ne!(a.cursor_secret, b.cursor_secret);
     }
 }

@@ -2,6 +2,7 @@
 //! ETags, cursors, config, tracing, and the Queue and Blob ports.
 
 pub mod access;
+#[cfg(feature = "dev-tokens")]
 pub mod auth;
 pub mod aws;
 pub mod blob;

@@ -9,9 +9,11 @@ use async_trait::async_trait;
 
 use crate::ports::{PortError, PortResult};
 
+#[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod sqs;
 
+#[cfg(feature = "embedded")]
 pub use embedded::{DeadLetter, EmbeddedQueue, Received};
 pub use sqs::SqsQueue;
 

@@ -2,17 +2,20 @@
 
 use std::sync::Arc;
 
-use agencyops_store::{EmbeddedTable, Table};
+#[cfg(feature = "embedded")]
+use agencyops_store::EmbeddedTable;
+use agencyops_store::Table;
 
 use crate::blob::Blob;
 use crate::caller::BootstrapAdmins;
 use crate::clock::Clock;
-use crate::config::DEFAULT_IDEMPOTENCY_TTL_SECS;
 use crate::cursor::Cursors;
-use crate::ports::PortResult;
-use crate::queue::{EmbeddedQueue, Queue};
+use crate::queue::Queue;
+#[cfg(feature = "embedded")]
+use crate::{config::DEFAULT_IDEMPOTENCY_TTL_SECS, ports::PortResult, queue::EmbeddedQueue};
 
 /// Receives before an embedded message is dead-lettered (the SQS redrive setting).
+#[cfg(feature = "embedded")]
 pub const EMBEDDED_MAX_RECEIVES: u32 = 5;
 
 #[derive(Clone)]
@@ -29,6 +32,7 @@ pub struct Services {
     pub bootstrap_admins: BootstrapAdmins,
 }
 
+#[cfg(feature = "embedded")]
 impl Services {
     /// Everything in one embedded database file, for the local host, tests and
     /// benches. The queue is returned too, so its owner can consume it.

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod dynamo;
+#[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod keys;
 pub mod record;
@@ -9,5 +10,6 @@ pub mod records;
 pub mod table;
 
 pub use dynamo::DynamoTable;
+#[cfg(feature = "embedded")]
 pub use embedded::EmbeddedTable;
 pub use table::*;

@@ -2,22 +2,69 @@
 
 use rust_decimal::Decimal;
 
+// Caps that keep a hostile PDF (a 10 MB stream of `(a)(a)(a)…`, one endless
+// string, one endless line) from making the reader hold more than a receipt
+// ever needs; what lies past them is skipped, not refused.
+
 /// Enough for any receipt; keeps a hostile PDF from making us collect much.
 const MAX_LINES: usize = 2000;
+/// All the text kept from one file: a long receipt has a few kilobytes.
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+/// One line's text: receipts print short lines; the rest is dropped.
+pub const MAX_LINE_BYTES: usize = 1024;
+/// Operands kept for one operator: a kerned `TJ` array has one string and one
+/// number per glyph of its line, so a few hundred; later ones are dropped.
+const MAX_OPERANDS: usize = 512;
+/// Longer tokens are neither an operator nor a number worth reading.
+const MAX_TOKEN_BYTES: usize = 64;
 /// How far before `stream` its dictionary (and a `/Filter`) is looked for.
 const MAX_DICT_BYTES: usize = 4096;
 
-/// The text of every uncompressed content stream, one entry per text line.
+/// The text of every uncompressed content stream, one entry per text line,
+/// within [`MAX_LINES`], [`MAX_LINE_BYTES`] each and [`MAX_TEXT_BYTES`] in all.
 pub fn text_lines(pdf: &[u8]) -> Vec<String> {
-    let mut lines = Vec::new();
+    let mut lines = Lines::default();
     for content in streams(pdf) {
-        TextReader::default().read(content, &mut lines);
-        if lines.len() >= MAX_LINES {
-            lines.truncate(MAX_LINES);
+        if lines.full() {
             break;
         }
+        TextReader::default().read(content, &mut lines);
     }
-    lines
+    lines.lines
+}
+
+/// Lines read so far, and how much text they hold.
+#[derive(Default)]
+struct Lines {
+    lines: Vec<String>,
+    bytes: usize,
+}
+
+impl Lines {
+    fn full(&self) -> bool {
+        self.lines.len() >= MAX_LINES || self.bytes >= MAX_TEXT_BYTES
+    }
+
+    /// Keeps a line, cut short where the text budget ends.
+    fn push(&mut self, mut line: String) {
+        if self.full() {
+            return;
+        }
+        truncate_at_char(&mut line, MAX_TEXT_BYTES - self.bytes);
+        self.bytes += line.len();
+        self.lines.push(line);
+    }
+}
+
+/// Cuts `s` to at most `max` bytes, at a character boundary.
+fn truncate_at_char(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut at = max;
+        while !s.is_char_boundary(at) {
+            at -= 1;
+        }
+        s.truncate(at);
+    }
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
@@ -79,9 +126,9 @@ struct TextReader {
 }
 
 impl TextReader {
-    fn read(mut self, content: &[u8], lines: &mut Vec<String>) {
+    fn read(mut self, content: &[u8], lines: &mut Lines) {
         let mut i = 0;
-        while i < content.len() && lines.len() < MAX_LINES {
+        while i < content.len() && !lines.full() {
             let b = content[i];
             match b {
                 b'%' => {
@@ -91,13 +138,13 @@ impl TextReader {
                 }
                 b'(' => {
                     let (s, next) = literal_string(content, i + 1);
-                    self.strings.push(s);
+                    self.operand_string(s);
                     i = next;
                     continue;
                 }
                 b'<' if content.get(i + 1) != Some(&b'<') => {
                     let (s, next) = hex_string(content, i + 1);
-                    self.strings.push(s);
+                    self.operand_string(s);
                     i = next;
                     continue;
                 }
@@ -108,8 +155,10 @@ impl TextReader {
                     while i < content.len() && is_regular(content[i]) {
                         i += 1;
                     }
-                    let token = String::from_utf8_lossy(&content[start..i]);
-                    self.token(&token, lines);
+                    if i - start <= MAX_TOKEN_BYTES {
+                        let token = String::from_utf8_lossy(&content[start..i]);
+                        self.token(&token, lines);
+                    }
                     continue;
                 }
                 _ => {}
@@ -119,13 +168,22 @@ impl TextReader {
         self.flush_line(lines);
     }
 
-    fn token(&mut self, token: &str, lines: &mut Vec<String>) {
+    /// A string operand, unless the operator already has all it may keep.
+    fn operand_string(&mut self, s: String) {
+        if self.strings.len() < MAX_OPERANDS {
+            self.strings.push(s);
+        }
+    }
+
+    fn token(&mut self, token: &str, lines: &mut Lines) {
         if let Ok(n) = token.parse::<Decimal>() {
             // Big kerning gaps inside a TJ array separate words.
             if self.in_array && n.abs() > Decimal::from(200) {
-                self.strings.push(" ".into());
+                self.operand_string(" ".into());
             }
-            self.numbers.push(n);
+            if self.numbers.len() < MAX_OPERANDS {
+                self.numbers.push(n);
+            }
             return;
         }
         if token.starts_with('/') {
@@ -158,7 +216,7 @@ impl TextReader {
         self.numbers.clear();
     }
 
-    fn show(&mut self, lines: &mut Vec<String>) {
+    fn show(&mut self, lines: &mut Lines) {
         let text: String = self.strings.drain(..).collect();
         self.numbers.clear();
         if text.trim().is_empty() {
@@ -171,10 +229,11 @@ impl TextReader {
             self.current.push(' ');
         }
         self.current.push_str(&text);
+        truncate_at_char(&mut self.current, MAX_LINE_BYTES);
         self.line_y = Some(self.y);
     }
 
-    fn flush_line(&mut self, lines: &mut Vec<String>) {
+    fn flush_line(&mut self, lines: &mut Lines) {
         let line = self
             .current
             .split_whitespace()
@@ -202,10 +261,11 @@ fn latin1(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// A `( ... )` string from just after the parenthesis; returns the text and
-/// the position after its closing parenthesis.
+/// A `( ... )` string from just after the parenthesis; returns the text (its
+/// first [`MAX_LINE_BYTES`] bytes: no line keeps more) and the position after
+/// its closing parenthesis.
 fn literal_string(content: &[u8], mut i: usize) -> (String, usize) {
-    let mut out = Vec::new();
+    let mut out = Capped::default();
     let mut depth = 0usize;
     while i < content.len() {
         let b = content[i];
@@ -245,13 +305,25 @@ fn literal_string(content: &[u8], mut i: usize) -> (String, usize) {
             _ => out.push(b),
         }
     }
-    (latin1(&out), i)
+    (latin1(&out.0), i)
+}
+
+/// The bytes of a string operand, up to [`MAX_LINE_BYTES`]; more are dropped.
+#[derive(Default)]
+struct Capped(Vec<u8>);
+
+impl Capped {
+    fn push(&mut self, b: u8) {
+        if self.0.len() < MAX_LINE_BYTES {
+            self.0.push(b);
+        }
+    }
 }
 
 fn hex_string(content: &[u8], mut i: usize) -> (String, usize) {
     let mut digits = Vec::new();
     while i < content.len() && content[i] != b'>' {
-        if content[i].is_ascii_hexdigit() {
+        if content[i].is_ascii_hexdigit() && digits.len() < 2 * MAX_LINE_BYTES {
             digits.push(content[i]);
         }
         i += 1;

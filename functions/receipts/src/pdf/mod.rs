@@ -9,7 +9,7 @@ mod figures;
 use agencyops_store::records::ReceiptSuggestions;
 use rust_decimal::Decimal;
 
-pub use content::text_lines;
+pub use content::{text_lines, MAX_LINE_BYTES, MAX_TEXT_BYTES};
 pub use figures::{amounts, find_date};
 
 const MAX_MERCHANT_CHARS: usize = 120;
