@@ -33,10 +33,13 @@ pub const UPLOAD_URL_TTL: Duration = Duration::from_secs(5 * 60);
 #[serde(deny_unknown_fields)]
 pub struct UploadRequest {
     /// One of application/pdf, image/jpeg, image/png, image/heic, image/webp.
-    #[schema(example = "application/pdf")]
+    #[schema(
+        pattern = r"^(application/pdf|image/jpeg|image/png|image/heic|image/webp)$",
+        example = "application/pdf"
+    )]
     pub content_type: String,
     /// The file's size in bytes, at most 10 MB.
-    #[schema(example = 183_422)]
+    #[schema(minimum = 1, maximum = 10485760, example = 183_422)]
     pub size: u64,
 }
 
