@@ -250,11 +250,12 @@ mod tests {
                 "/v1/clients",
                 PathItem::new(HttpMethod::Post, op("create_client", &[], true, true)),
             )
-            .path(
-                "/v1/clients/{id}",
-                PathItem::new(HttpMethod::Get, op("get_client", &["id"], false, false))
-                    .operation(HttpMethod::Patch, op("patch_client", &["id"], true, false)),
-            )
+            .path("/v1/clients/{id}", {
+                let mut item =
+                    PathItem::new(HttpMethod::Get, op("get_client", &["id"], false, false));
+                item.patch = Some(op("patch_client", &["id"], true, false));
+                item
+            })
             .path(
                 "/v1/clients/{id}/contacts",
                 PathItem::new(HttpMethod::Post, op("create_contact", &["id"], true, true)),
