@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: sets up what the tests need on a fresh machine (a
 # project-local Python venv with moto, cfn-lint and schemathesis), then runs every check.
-# Tests start and stop their own moto_server; if it cannot start, they fail.
+# Tests start and stop their own moto_server; if it cannot start, they fail. Last,
+# tests/fuzz.sh fuzzes the local host against its OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,3 +38,6 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+
+step "schemathesis against agencyops serve --demo (tests/fuzz.sh)"
+bash tests/fuzz.sh
