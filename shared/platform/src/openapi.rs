@@ -111,6 +111,9 @@ fn platform_statuses(
 
 fn error_title(status: &str) -> Option<&'static str> {
     let code: u16 = status.parse().ok()?;
+    if !(400..=599).contains(&code) {
+        return None;
+    }
     Some(match code {
         400 => "Invalid fields or malformed body",
         401 => "Missing or invalid credentials",
@@ -122,8 +125,7 @@ fn error_title(status: &str) -> Option<&'static str> {
         413 => "Payload too large",
         415 => "Unsupported media type",
         422 => "Idempotency-Key reused",
-        400..=599 => "Error",
-        _ => return None,
+        _ => "Error",
     })
 }
 
