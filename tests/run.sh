@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # The one test command: sets up what the tests need on a fresh machine (a
-# project-local Python venv with moto and cfn-lint), then runs every check.
-# Tests start and stop their own moto_server; if it cannot start, they fail.
+# project-local Python venv with moto, cfn-lint and schemathesis), then runs every check.
+# Tests start and stop their own moto_server; if it cannot start, they fail. Last,
+# tests/fuzz.sh fuzzes the local host against its OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MOTO_VERSION=5.2.5
 CFN_LINT_VERSION=1.58.0
+SCHEMATHESIS_VERSION=4.32.5
 
 step() { printf '\n==> %s\n' "$*"; }
 
 installed() { .venv/bin/pip show "$1" 2>/dev/null | sed -n 's/^Version: //p'; }
-if [ "$(installed moto)" != "$MOTO_VERSION" ] || [ "$(installed cfn-lint)" != "$CFN_LINT_VERSION" ]; then
-  step "creating .venv with moto[server]==$MOTO_VERSION and cfn-lint==$CFN_LINT_VERSION"
+if [ "$(installed moto)" != "$MOTO_VERSION" ] || [ "$(installed cfn-lint)" != "$CFN_LINT_VERSION" ] \
+  || [ "$(installed schemathesis)" != "$SCHEMATHESIS_VERSION" ]; then
+  step "creating .venv with moto[server]==$MOTO_VERSION, cfn-lint==$CFN_LINT_VERSION and schemathesis==$SCHEMATHESIS_VERSION"
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check \
-    "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+    "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION" "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 # Fail here, clearly, rather than in forty tests, if moto cannot run at all.
 .venv/bin/moto_server --help >/dev/null
@@ -35,3 +38,6 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+
+step "schemathesis against agencyops serve --demo (tests/fuzz.sh)"
+bash tests/fuzz.sh

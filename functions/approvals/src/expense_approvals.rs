@@ -44,6 +44,11 @@ pub struct ExpenseAction {}
 pub struct RejectExpense {
     /// Required (missing reads as empty, so the problem names the field).
     #[serde(default)]
+    #[schema(
+        required = true,
+        max_length = 2000,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub reason: String,
 }
 

@@ -24,7 +24,7 @@ pub struct SetLockDate {
     /// The last closed day, or null to re-open every period. Required, so an
     /// empty body never clears the lock by accident.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, example = "2026-10-31")]
+    #[schema(value_type = Option<String>, format = Date, required = true, example = "2026-10-31")]
     pub lock_date: Option<Option<Date>>,
 }
 

@@ -36,7 +36,7 @@ pub struct UploadRequest {
     /// (any letter case).
     pub content_type: ReceiptType,
     /// The file's size in bytes, at most 10 MB.
-    #[schema(example = 183_422)]
+    #[schema(minimum = 1, maximum = 10485760, example = 183_422)]
     pub size: u64,
 }
 

@@ -24,34 +24,41 @@ use crate::work_list::WorkFilter;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEntry {
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub project_id: String,
     #[serde(default)]
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub task_id: Option<String>,
-    #[schema(value_type = String, example = "2026-11-20")]
+    #[schema(value_type = String, format = Date, pattern = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$", example = "2026-11-20")]
     pub date: Date,
     /// Raw minutes worked, 1 to 1440; never rounded when stored.
+    #[schema(minimum = 1, maximum = 1440)]
     pub minutes: i64,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub note: String,
     /// Defaults from the project's billing model and the task.
     #[serde(default)]
     pub billable: Option<bool>,
     /// Record for someone else (admins and managers only).
     #[serde(default)]
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub person_id: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntryPatch {
-    #[schema(value_type = Option<String>, example = "2026-11-20")]
+    #[schema(value_type = Option<String>, format = Date, pattern = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$", example = "2026-11-20")]
     pub date: Option<Date>,
+    #[schema(minimum = 1, maximum = 1440)]
     pub minutes: Option<i64>,
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
     pub billable: Option<bool>,
     /// `null` removes the task.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub task_id: Option<Option<String>>,
 }
 

@@ -30,42 +30,54 @@ use crate::work_list::WorkFilter;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewExpense {
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub project_id: String,
-    #[schema(value_type = String, example = "2026-11-20")]
+    #[schema(value_type = String, format = Date, pattern = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$", example = "2026-11-20")]
     pub date: Date,
+    /// Greater than zero, in the currency's minor unit (at most 2 decimals here).
     #[serde(with = "rust_decimal::serde::str")]
-    #[schema(value_type = String, example = "42.50")]
+    #[schema(value_type = String, pattern = r"^(0|[1-9][0-9]{0,11})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,11}(\.[0-9]{1,2})?$", example = "42.50")]
     pub amount: Decimal,
     /// Must be the project's currency; defaults to it.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "EUR")]
+    #[schema(example = "EUR")]
     pub currency: Option<Currency>,
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub category: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub note: String,
     /// Defaults from the project's billing model.
     #[serde(default)]
     pub billable: Option<bool>,
     /// Added when re-billed, 0 to 1000 (%), at most 2 decimals.
     #[serde(default, with = "rust_decimal::serde::str_option")]
-    #[schema(value_type = Option<String>, example = "10")]
+    #[schema(value_type = Option<String>, pattern = r"^$|^([0-9]{1,3}(\.[0-9]{1,2})?|1000(\.0{1,2})?)$", example = "10")]
     pub markup_percent: Option<Decimal>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpensePatch {
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Date, pattern = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$")]
     pub date: Option<Date>,
     #[serde(default, with = "rust_decimal::serde::str_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^$|^(0|[1-9][0-9]{0,11})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,11}(\.[0-9]{1,2})?$")]
     pub amount: Option<Decimal>,
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub category: Option<String>,
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
     pub billable: Option<bool>,
     /// `null` removes the markup.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^([0-9]{1,3}(\.[0-9]{1,2})?|1000(\.0{1,2})?)$")]
     pub markup_percent: Option<Option<String>>,
 }
 

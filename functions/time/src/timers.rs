@@ -29,10 +29,13 @@ const MAX_RUN_SECS: i64 = MINUTES_PER_DAY as i64 * 60;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartTimer {
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub project_id: String,
     #[serde(default)]
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub task_id: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub note: String,
     /// Stop the running timer (recording its entry) and start this one at once.
     #[serde(default)]
@@ -259,7 +262,7 @@ pub async fn start(
         .into_response())
 }
 
-#[utoipa::path(post, path = "/v1/timers/stop", tag = "time", request_body(content = Option<StopTimer>),
+#[utoipa::path(post, path = "/v1/timers/stop", tag = "time", request_body(content = StopTimer, description = "Optional; no body means keep the entry"),
     responses((status = 201, body = StoppedTimer, description = "stopped: the entry was recorded"),
         (status = 200, body = StoppedTimer, description = "discarded"), (status = 403), (status = 404), (status = 409)),
     operation_id = "stop_timer")]

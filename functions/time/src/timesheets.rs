@@ -172,7 +172,7 @@ pub fn totals(week: IsoWeek, entries: &[TimeEntry]) -> Totals {
 }
 
 #[utoipa::path(get, path = "/v1/timesheets/{person_id}/{iso_week}", tag = "time",
-    params(("person_id" = String, Path, description = "a person's id, or `me`"), ("iso_week" = String, Path, example = "2026-W47")),
+    params(("person_id" = String, Path, description = "a person's id, or `me`"), ("iso_week" = String, Path, pattern = r"^(19|2[0-9])[0-9]{2}-W(0[1-9]|[1-4][0-9]|5[0-2])$", example = "2026-W47")),
     responses((status = 200, body = Timesheet), (status = 400), (status = 403), (status = 404)), operation_id = "get_timesheet")]
 pub async fn get(
     State(s): State<Services>,

@@ -19,11 +19,12 @@ pub struct WorkFilter {
     /// Whose work (`me` or an id); defaults to the caller.
     pub person_id: Option<String>,
     pub project_id: Option<String>,
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, format = Date)]
     pub from: Option<Date>,
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, format = Date)]
     pub to: Option<Date>,
     pub status: Option<WorkStatus>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -79,6 +79,21 @@ impl From<Currency> for String {
         c.code().to_owned()
     }
 }
+
+/// In the OpenAPI document the codes are an enum, so a client (or a fuzzer)
+/// sees exactly which ones are accepted.
+impl utoipa::PartialSchema for Currency {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(CURRENCIES.iter().map(|(code, _)| *code)))
+            .examples(["EUR"])
+            .into()
+    }
+}
+impl utoipa::ToSchema for Currency {}
+
 impl std::fmt::Display for Currency {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.code())
@@ -110,7 +125,6 @@ pub struct Money {
     #[schema(value_type = String, example = "1250.00")]
     #[serde(with = "crate::quantity::money")]
     pub amount: Decimal,
-    #[schema(value_type = String, example = "EUR")]
     pub currency: Currency,
 }
 

@@ -57,16 +57,31 @@ impl Stage {
 #[serde(deny_unknown_fields)]
 pub struct Budget {
     /// A decimal string, or a JSON number (read exactly).
-    #[schema(value_type = Option<String>, example = "120")]
+    #[schema(value_type = Option<String>, pattern = r"^$|^(0|[1-9][0-9]{0,5})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,5}(\.[0-9]{1,2})?$|^1000000(\.0{1,2})?$", example = "120")]
     #[serde(default, with = "crate::quantity::option")]
     pub hours: Option<Decimal>,
     /// In the client's currency.
-    #[schema(value_type = Option<String>, example = "15000.00")]
+    #[schema(value_type = Option<String>, pattern = r"^$|^(0|[1-9][0-9]{0,11})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,11}(\.[0-9]{1,2})?$", example = "15000.00")]
     #[serde(default, with = "crate::quantity::money_option")]
     pub fees: Option<Decimal>,
     /// Percentages of the budget at which an alert is raised once, e.g. [80, 100].
     #[serde(default)]
+    #[schema(schema_with = thresholds_schema)]
     pub alert_thresholds: Vec<u32>,
+}
+
+/// Each threshold 1 to 500 (%), none repeated: the rule [`Budget::problems`] checks.
+fn thresholds_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(500)),
+        )
+        .unique_items(true)
+        .build()
 }
 
 impl Budget {

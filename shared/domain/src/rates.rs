@@ -9,22 +9,26 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct RateCard {
     /// The project's default hourly rate, in the client's currency.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^$|^(1000000(\.0{1,4})?|[0-9]{1,6}(\.[0-9]{1,4})?)$")]
     #[serde(default, with = "crate::quantity::money_option")]
     pub default_rate: Option<Decimal>,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub by_person: Vec<PersonRate>,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub by_role: Vec<RoleRate>,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub by_task: Vec<TaskRate>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonRate {
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub person_id: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = r"^(1000000(\.0{1,4})?|[0-9]{1,6}(\.[0-9]{1,4})?)$")]
     #[serde(with = "crate::quantity::money")]
     pub rate: Decimal,
 }
@@ -33,8 +37,12 @@ pub struct PersonRate {
 #[serde(deny_unknown_fields)]
 pub struct RoleRate {
     /// The person's job role, e.g. "designer".
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub job_role: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = r"^(1000000(\.0{1,4})?|[0-9]{1,6}(\.[0-9]{1,4})?)$")]
     #[serde(with = "crate::quantity::money")]
     pub rate: Decimal,
 }
@@ -42,8 +50,9 @@ pub struct RoleRate {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskRate {
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub task_id: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = r"^(1000000(\.0{1,4})?|[0-9]{1,6}(\.[0-9]{1,4})?)$")]
     #[serde(with = "crate::quantity::money")]
     pub rate: Decimal,
 }

@@ -26,9 +26,19 @@ pub enum RoundingScope {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimeRounding {
+    /// One of [`ALLOWED_INCREMENTS`].
+    #[schema(schema_with = increment_schema)]
     pub increment_minutes: u32,
     pub mode: RoundingMode,
     pub scope: RoundingScope,
+}
+
+/// The allowed increments as an enum, so the OpenAPI document says which are accepted.
+fn increment_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .enum_values(Some(ALLOWED_INCREMENTS.iter().copied()))
+        .build()
 }
 
 impl Default for TimeRounding {

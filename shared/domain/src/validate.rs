@@ -56,6 +56,32 @@ pub fn time_zone(s: &str) -> Result<(), String> {
         .map_err(|_| format!("{s:?} is not an IANA time zone such as Europe/Lisbon"))
 }
 
+/// The names [`time_zone`] accepts, as an OpenAPI enum (for `schema_with`), so a
+/// client sees the exact list instead of learning it from 400s.
+pub fn time_zone_schema() -> utoipa::openapi::schema::Object {
+    let mut names: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|n| n.as_str().to_owned())
+        .collect();
+    names.sort();
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(names))
+        .examples(["Europe/Lisbon"])
+        .build()
+}
+
+/// [`time_zone_schema`] for a field that may also be `null` (left unchanged).
+pub fn time_zone_or_null_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    let mut schema = time_zone_schema();
+    schema.schema_type = SchemaType::from_iter([Type::String, Type::Null]);
+    if let Some(names) = schema.enum_values.as_mut() {
+        names.push(().into());
+    }
+    schema
+}
+
 /// An hourly rate: not negative, at most 4 decimals, below a sanity bound.
 pub fn rate(r: &Decimal) -> Result<(), String> {
     if r.is_sign_negative() {

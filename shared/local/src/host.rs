@@ -121,6 +121,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         "bearer",
         Vec::<String>::new(),
     )]);
+    agencyops_platform::openapi::document_problems(&mut doc);
+    agencyops_platform::openapi::link_creates(&mut doc);
     doc
 }
 

@@ -17,11 +17,14 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct AuditFilter {
     /// The kind of record, e.g. `project` or `time_entry`; needs `entity_id`.
+    #[param(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub entity_kind: Option<String>,
     /// The record's id; needs `entity_kind`. A timesheet week is named
     /// `{person_id}/{iso_week}`, e.g. `ana/2026-W47`.
+    #[param(pattern = r"^[A-Za-z0-9_-]{1,64}(/[A-Za-z0-9_-]{1,64})?$")]
     pub entity_id: Option<String>,
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -32,10 +32,10 @@ const READ_PAGE: usize = 500;
 #[serde(deny_unknown_fields)]
 pub struct UtilizationParams {
     /// First day, inclusive (YYYY-MM-DD).
-    #[param(example = "2026-11-16")]
+    #[param(value_type = String, format = Date, example = "2026-11-16")]
     pub from: Option<String>,
     /// Last day, inclusive; at most 366 days after `from` counted inclusively.
-    #[param(example = "2026-11-22")]
+    #[param(value_type = String, format = Date, example = "2026-11-22")]
     pub to: Option<String>,
 }
 

@@ -31,6 +31,7 @@ pub struct SubmitWeek {}
 pub struct ApproveWeek {
     /// Approve only this project's entries (a manager approves what they manage).
     #[serde(default)]
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub project_id: Option<String>,
 }
 
@@ -40,9 +41,15 @@ pub struct RejectWeek {
     /// Why, in words the person can act on.
     /// Required (missing reads as empty, so the problem names the field).
     #[serde(default)]
+    #[schema(
+        required = true,
+        max_length = 2000,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub reason: String,
     /// Reject only this project's entries.
     #[serde(default)]
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub project_id: Option<String>,
 }
 
@@ -79,7 +86,7 @@ fn request(
 }
 
 #[utoipa::path(post, path = "/v1/timesheets/{person_id}/{iso_week}/submit", tag = "approvals",
-    params(("person_id" = String, Path, description = "a person's id, or `me`"), ("iso_week" = String, Path, example = "2026-W47")), request_body(content = SubmitWeek, description = "Optional; no options yet"),
+    params(("person_id" = String, Path, description = "a person's id, or `me`"), ("iso_week" = String, Path, pattern = r"^(19|2[0-9])[0-9]{2}-W(0[1-9]|[1-4][0-9]|5[0-2])$", example = "2026-W47")), request_body(content = SubmitWeek, description = "Optional; no options yet"),
     responses((status = 200, body = WeekOutcome), (status = 400), (status = 403), (status = 404), (status = 409)),
     operation_id = "submit_timesheet")]
 pub async fn submit(
@@ -93,7 +100,7 @@ pub async fn submit(
 }
 
 #[utoipa::path(post, path = "/v1/timesheets/{person_id}/{iso_week}/approve", tag = "approvals",
-    params(("person_id" = String, Path, description = "a person's id, or `me`"), ("iso_week" = String, Path, example = "2026-W47")), request_body(content = ApproveWeek, description = "Optional"),
+    params(("person_id" = String, Path, description = "a person's id, or `me`"), ("iso_week" = String, Path, pattern = r"^(19|2[0-9])[0-9]{2}-W(0[1-9]|[1-4][0-9]|5[0-2])$", example = "2026-W47")), request_body(content = ApproveWeek, description = "Optional"),
     responses((status = 200, body = WeekOutcome), (status = 400), (status = 403), (status = 404), (status = 409)),
     operation_id = "approve_timesheet")]
 pub async fn approve(
@@ -114,7 +121,7 @@ pub async fn approve(
 }
 
 #[utoipa::path(post, path = "/v1/timesheets/{person_id}/{iso_week}/reject", tag = "approvals",
-    params(("person_id" = String, Path, description = "a person's id, or `me`"), ("iso_week" = String, Path, example = "2026-W47")), request_body = RejectWeek,
+    params(("person_id" = String, Path, description = "a person's id, or `me`"), ("iso_week" = String, Path, pattern = r"^(19|2[0-9])[0-9]{2}-W(0[1-9]|[1-4][0-9]|5[0-2])$", example = "2026-W47")), request_body = RejectWeek,
     responses((status = 200, body = WeekOutcome), (status = 400), (status = 403), (status = 404), (status = 409)),
     operation_id = "reject_timesheet")]
 pub async fn reject(

@@ -22,18 +22,25 @@ use crate::views::{self, ClientView, ContactView};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewClient {
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
-    #[schema(value_type = String, example = "EUR")]
+    #[schema(example = "EUR")]
     pub currency: Currency,
     /// Days from issue to due date; defaults to 30.
     #[serde(default)]
+    #[schema(maximum = 365)]
     pub payment_terms_days: Option<u32>,
     #[serde(default)]
+    #[schema(max_items = 3)]
     pub tax_rates: Vec<TaxRate>,
     #[serde(default)]
+    #[schema(format = Email, max_length = 254)]
     pub billing_email: Option<String>,
     #[serde(default, with = "agencyops_domain::quantity::money_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^$|^(1000000(\.0{1,4})?|[0-9]{1,6}(\.[0-9]{1,4})?)$")]
     pub default_rate: Option<Decimal>,
     #[serde(default)]
     pub rounding: Option<TimeRounding>,
@@ -44,14 +51,20 @@ pub struct NewClient {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientPatch {
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: Option<String>,
-    #[schema(value_type = Option<String>)]
     pub currency: Option<Currency>,
+    #[schema(maximum = 365)]
     pub payment_terms_days: Option<u32>,
+    #[schema(max_items = 3)]
     pub tax_rates: Option<Vec<TaxRate>>,
+    #[schema(format = Email, max_length = 254)]
     pub billing_email: Option<String>,
     #[serde(default, with = "agencyops_domain::quantity::money_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^$|^(1000000(\.0{1,4})?|[0-9]{1,6}(\.[0-9]{1,4})?)$")]
     pub default_rate: Option<Decimal>,
     pub rounding: Option<TimeRounding>,
     pub invoice_preferences: Option<InvoicePreferences>,
@@ -64,6 +77,7 @@ pub struct ClientFilter {
     /// Case-insensitive substring of the name.
     pub name: Option<String>,
     pub archived: Option<bool>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -73,12 +87,22 @@ pub struct ClientFilter {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewContact {
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
     #[serde(default)]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
     #[serde(default)]
+    #[schema(pattern = r"^[0-9 +().-]{0,40}$")]
     pub phone: Option<String>,
     #[serde(default)]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub title: Option<String>,
     /// Receives invoices and reminders.
     #[serde(default)]
@@ -88,9 +112,19 @@ pub struct NewContact {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactPatch {
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: Option<String>,
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
+    #[schema(pattern = r"^[0-9 +().-]{0,40}$")]
     pub phone: Option<String>,
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub title: Option<String>,
     pub billing: Option<bool>,
 }
@@ -100,6 +134,7 @@ pub struct ContactPatch {
 pub struct ContactFilter {
     /// Only contacts who receive invoices (true) or only those who don't (false).
     pub billing: Option<bool>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

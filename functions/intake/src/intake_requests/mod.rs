@@ -28,32 +28,43 @@ pub use accept::MAX_MILESTONES;
 pub struct NewIntakeRequest {
     /// Staff name the client; a client user's own client is used and may be omitted.
     #[serde(default)]
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub client_id: Option<String>,
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub title: String,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub brief: String,
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "2027-01-10")]
+    #[schema(value_type = Option<String>, format = Date, example = "2027-01-10")]
     pub desired_start: Option<Date>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub desired_end: Option<Date>,
     #[serde(default, with = "agencyops_domain::quantity::money_option")]
-    #[schema(value_type = Option<String>, example = "20000")]
+    #[schema(value_type = Option<String>, pattern = r"^$|^(0|[1-9][0-9]{0,11})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,11}(\.[0-9]{1,2})?$", example = "20000")]
     pub budget: Option<Decimal>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntakeRequestPatch {
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub title: Option<String>,
+    #[schema(max_length = 10000)]
     pub brief: Option<String>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub desired_start: Option<Date>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub desired_end: Option<Date>,
     #[serde(default, with = "agencyops_domain::quantity::money_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^$|^(0|[1-9][0-9]{0,11})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,11}(\.[0-9]{1,2})?$")]
     pub budget: Option<Decimal>,
 }
 
@@ -66,12 +77,17 @@ pub struct Acceptance {
     pub handoff: Handoff,
     /// Billing milestones created with the project.
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub milestones: Vec<NewMilestone>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Decline {
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub reason: String,
 }
 
@@ -87,6 +103,7 @@ pub struct Accepted {
 pub struct IntakeFilter {
     pub status: Option<IntakeStatus>,
     pub client_id: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -20,10 +20,19 @@ use crate::views::{self, PersonView};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPerson {
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     pub role: Role,
     #[serde(default)]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub job_role: Option<String>,
     #[serde(default)]
     pub cost_rate: Option<Money>,
@@ -31,26 +40,38 @@ pub struct NewPerson {
     pub default_bill_rate: Option<Money>,
     /// Defaults to 40.
     #[serde(default, with = "agencyops_domain::quantity::option")]
-    #[schema(value_type = Option<String>, example = "40")]
+    #[schema(value_type = Option<String>, pattern = r"^$|^(1[0-5][0-9]|[0-9]{1,2})(\.[0-9]{1,20})?$|^16[0-7](\.[0-9]{1,20})?$|^168(\.0{1,20})?$", example = "40")]
     pub weekly_capacity_hours: Option<Decimal>,
+    #[schema(schema_with = agencyops_domain::validate::time_zone_schema)]
     pub time_zone: String,
     /// Required for the client role: the client this person belongs to.
     #[serde(default)]
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub client_id: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PersonPatch {
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: Option<String>,
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
     pub role: Option<Role>,
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub job_role: Option<String>,
     pub cost_rate: Option<Money>,
     pub default_bill_rate: Option<Money>,
     #[serde(default, with = "agencyops_domain::quantity::option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^$|^(1[0-5][0-9]|[0-9]{1,2})(\.[0-9]{1,20})?$|^16[0-7](\.[0-9]{1,20})?$|^168(\.0{1,20})?$")]
     pub weekly_capacity_hours: Option<Decimal>,
+    #[schema(schema_with = agencyops_domain::validate::time_zone_or_null_schema)]
     pub time_zone: Option<String>,
     pub active: Option<bool>,
 }
@@ -60,6 +81,7 @@ pub struct PersonPatch {
 pub struct PeopleFilter {
     pub role: Option<Role>,
     pub active: Option<bool>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -28,10 +28,16 @@ pub use terms::{check_terms, MAX_TEAM};
 pub struct NewProject {
     /// Required here; when accepting an intake request it comes from the request.
     #[serde(default)]
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub client_id: Option<String>,
     /// Defaults to the intake request's title when accepting one.
     #[serde(default)]
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: Option<String>,
+    #[schema(value_type = BillingModel, required = true)]
     pub billing_model: Option<BillingModel>,
     /// Defaults to `active` (or `scoping` for an accepted intake request).
     #[serde(default)]
@@ -43,43 +49,51 @@ pub struct NewProject {
     #[serde(default)]
     pub rounding: Option<TimeRounding>,
     #[serde(default)]
+    #[schema(max_items = 40)]
     pub team: Vec<String>,
     #[serde(default, with = "agencyops_domain::quantity::money_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^$|^(0|[1-9][0-9]{0,11})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,11}(\.[0-9]{1,2})?$")]
     pub fixed_fee: Option<Decimal>,
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "2026-12-01")]
+    #[schema(value_type = Option<String>, format = Date, example = "2026-12-01")]
     pub starts_on: Option<Date>,
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub ends_on: Option<Date>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectPatch {
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: Option<String>,
     pub billing_model: Option<BillingModel>,
     pub stage: Option<Stage>,
     pub budget: Option<Budget>,
     pub rate_card: Option<RateCard>,
     pub rounding: Option<TimeRounding>,
+    #[schema(max_items = 40)]
     pub team: Option<Vec<String>>,
     #[serde(default, with = "agencyops_domain::quantity::money_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^$|^(0|[1-9][0-9]{0,11})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,11}(\.[0-9]{1,2})?$")]
     pub fixed_fee: Option<Decimal>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub starts_on: Option<Date>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub ends_on: Option<Date>,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectFilter {
+    #[param(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub client_id: Option<String>,
     pub stage: Option<Stage>,
     pub billing_model: Option<BillingModel>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

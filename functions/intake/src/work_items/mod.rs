@@ -22,22 +22,30 @@ use crate::views::{self, MilestoneView, TaskView};
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTask {
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
     /// Defaults from the project's billing model.
     #[serde(default)]
     pub billable: Option<bool>,
     #[serde(default, with = "agencyops_domain::quantity::option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^$|^(0|[1-9][0-9]{0,4})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,4}(\.[0-9]{1,2})?$|^100000(\.0{1,2})?$")]
     pub estimate_hours: Option<Decimal>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskPatch {
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: Option<String>,
     pub billable: Option<bool>,
     #[serde(default, with = "agencyops_domain::quantity::option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^$|^(0|[1-9][0-9]{0,4})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,4}(\.[0-9]{1,2})?$|^100000(\.0{1,2})?$")]
     pub estimate_hours: Option<Decimal>,
     pub archived: Option<bool>,
 }
@@ -45,24 +53,32 @@ pub struct TaskPatch {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMilestone {
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "2026-12-15")]
+    #[schema(value_type = Option<String>, format = Date, example = "2026-12-15")]
     pub due_on: Option<Date>,
     /// Billed when the milestone is reached, in the client's currency.
     #[serde(default, with = "agencyops_domain::quantity::money_option")]
-    #[schema(value_type = Option<String>, example = "5000.00")]
+    #[schema(value_type = Option<String>, pattern = r"^$|^(0|[1-9][0-9]{0,11})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,11}(\.[0-9]{1,2})?$", example = "5000.00")]
     pub amount: Option<Decimal>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MilestonePatch {
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: Option<String>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub due_on: Option<Date>,
     #[serde(default, with = "agencyops_domain::quantity::money_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^$|^(0|[1-9][0-9]{0,11})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,11}(\.[0-9]{1,2})?$")]
     pub amount: Option<Decimal>,
     pub status: Option<MilestoneStatus>,
 }
@@ -91,6 +107,7 @@ pub fn check_amount(p: &mut Problems, field: &str, amount: Option<Decimal>, curr
 pub struct TaskFilter {
     pub archived: Option<bool>,
     pub billable: Option<bool>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -99,6 +116,7 @@ pub struct TaskFilter {
 #[serde(deny_unknown_fields)]
 pub struct MilestoneFilter {
     pub status: Option<MilestoneStatus>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -12,9 +12,13 @@ use crate::table::Key;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaxRate {
+    #[schema(
+        max_length = 50,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
     /// A decimal string, or a JSON number (read exactly).
-    #[schema(value_type = String, example = "23")]
+    #[schema(value_type = String, pattern = r"^([0-9]{1,2}(\.[0-9]{1,3})?|100(\.0{1,3})?)$", example = "23")]
     #[serde(with = "agencyops_domain::quantity")]
     pub percent: Decimal,
 }
@@ -47,8 +51,13 @@ pub struct InvoicePreferences {
     #[serde(default)]
     pub group_time_by: TimeGrouping,
     #[serde(default)]
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub po_number: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub notes: Option<String>,
 }
 

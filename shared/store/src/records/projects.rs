@@ -17,19 +17,27 @@ use crate::table::Key;
 #[serde(deny_unknown_fields)]
 pub struct Handoff {
     #[serde(default)]
+    #[schema(max_length = 20000)]
     pub scope_summary: String,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub assumptions: Vec<String>,
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub roles: Vec<NamedRole>,
     /// Client contacts who matter for the work.
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub contact_ids: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NamedRole {
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub job_role: String,
     #[serde(default)]
     pub person_id: Option<String>,
