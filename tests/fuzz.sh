@@ -17,7 +17,9 @@ ADMIN_EXAMPLES=${FUZZ_ADMIN_EXAMPLES:-10}
 ROLE_EXAMPLES=${FUZZ_ROLE_EXAMPLES:-5}
 REPORTS=${FUZZ_REPORTS:-$TARGET/fuzz}
 
-cargo build --quiet --locked -p agencyops
+# The same build as the test run's (workspace features), so after it this is a
+# no-op; `-p agencyops` alone would resolve features anew and rebuild the SDK.
+cargo test --workspace --locked --no-run --quiet
 BIN="$TARGET/debug/agencyops"
 
 DATA=$(mktemp -d)

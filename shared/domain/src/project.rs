@@ -57,7 +57,7 @@ impl Stage {
 #[serde(deny_unknown_fields)]
 pub struct Budget {
     /// A decimal string, or a JSON number (read exactly).
-    #[schema(value_type = Option<String>, pattern = r"^$|^(0|[1-9][0-9]{0,5})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,5}(\.[0-9]{1,2})?$|^1000000(\.0{1,2})?$", example = "120")]
+    #[schema(schema_with = budget_hours_schema, example = "120")]
     #[serde(default, with = "crate::quantity::option")]
     pub hours: Option<Decimal>,
     /// In the client's currency.
@@ -127,6 +127,17 @@ impl Budget {
         }
         out
     }
+}
+
+/// Budgeted hours: above 0, at most 1,000,000, two decimals; a string or a number.
+fn budget_hours_schema() -> utoipa::openapi::schema::Object {
+    crate::quantity::schema(
+        r"^$|^(0|[1-9][0-9]{0,5})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,5}(\.[0-9]{1,2})?$|^1000000(\.0{1,2})?$",
+        (0.0, 1_000_000.0),
+        true,
+        Some(2),
+        true,
+    )
 }
 
 #[cfg(test)]

@@ -143,7 +143,68 @@ impl<'de> Visitor<'de> for Optional {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(Exact { money: self.money }).map(Some)
+        d.deserialize_any(Present { money: self.money })
+    }
+}
+
+/// The value of an optional decimal that is present: an empty string is
+/// absent, as it always was for optional decimals written as strings.
+struct Present {
+    money: bool,
+}
+
+impl<'de> Visitor<'de> for Present {
+    type Value = Option<Decimal>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        Exact { money: self.money }.expecting(f)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        if v.is_empty() {
+            Ok(None)
+        } else {
+            Exact { money: self.money }.visit_str(v).map(Some)
+        }
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Exact { money: self.money }.visit_u64(v).map(Some)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Exact { money: self.money }.visit_i64(v).map(Some)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Exact { money: self.money }.visit_f64(v).map(Some)
+    }
+}
+
+/// The OpenAPI schema of a quantity: a decimal string matching `pattern`, or a
+/// JSON number from `min` to `max` (exclusive of `min` when `positive`), with
+/// at most `decimals` places; `null` too when `nullable`.
+pub fn schema(
+    pattern: &str,
+    (min, max): (f64, f64),
+    positive: bool,
+    decimals: Option<u32>,
+    nullable: bool,
+) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let mut types = vec![Type::String, Type::Number];
+    if nullable {
+        types.push(Type::Null);
+    }
+    let b = ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter(types))
+        .pattern(Some(pattern))
+        .maximum(Some(max))
+        .multiple_of(decimals.map(|d| 10f64.powi(-(d as i32))));
+    if positive {
+        b.exclusive_minimum(Some(min)).build()
+    } else {
+        b.minimum(Some(min)).build()
     }
 }
 
@@ -188,6 +249,14 @@ mod tests {
             );
             assert_eq!(b.capacity, Some(exact));
         }
+    }
+
+    #[test]
+    fn an_empty_string_is_an_absent_optional_quantity_but_never_a_required_one() {
+        let b = read(r#"{"hours": "1", "capacity": "", "fee": ""}"#).unwrap();
+        assert_eq!((b.capacity, b.fee), (None, None));
+        assert!(read(r#"{"hours": ""}"#).is_err());
+        assert!(read(r#"{"hours": "1", "capacity": " "}"#).is_err());
     }
 
     #[test]

@@ -128,21 +128,100 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.len() > MAX_BODY {
         return Err(ApiError::PayloadTooLarge);
     }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let detail = match inner.classify() {
+    let document: Document = serde_json::from_slice(bytes).map_err(|e| ApiError::BadBody {
+        detail: match e.classify() {
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-                format!("not valid JSON: {inner}")
+                format!("not valid JSON: {e}")
             }
-            _ => inner.to_string(),
-        };
+            _ => e.to_string(),
+        },
+        field: None,
+    })?;
+    serde_path_to_error::deserialize(document.0).map_err(|e| {
+        let path = e.path().to_string();
         ApiError::BadBody {
-            detail,
+            detail: e.into_inner().to_string(),
             field: (path != "." && !path.is_empty()).then_some(path),
         }
     })
+}
+
+/// A JSON body read as its sender meant it before it is typed: a key given
+/// twice is refused (the typed reader would refuse it too), and a whole number
+/// written with a fraction (`1512.0`) is that integer, as JSON Schema counts it.
+struct Document(serde_json::Value);
+
+impl<'de> Deserialize<'de> for Document {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(DocumentVisitor).map(Document)
+    }
+}
+
+struct DocumentVisitor;
+
+/// Below 2^53 every whole f64 is exactly an integer.
+const EXACT_WHOLE: f64 = 9_007_199_254_740_992.0;
+
+impl<'de> serde::de::Visitor<'de> for DocumentVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        if v.fract() == 0.0 && v.abs() < EXACT_WHOLE {
+            return Ok(if v < 0.0 {
+                (v as i64).into()
+            } else {
+                (v as u64).into()
+            });
+        }
+        serde_json::Number::from_f64(v)
+            .map(serde_json::Value::Number)
+            .ok_or_else(|| E::custom("numbers must be finite"))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Document(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if fields.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
+            }
+            let Document(v) = map.next_value()?;
+            fields.insert(key, v);
+        }
+        Ok(serde_json::Value::Object(fields))
+    }
 }
 
 /// Query parameters; unknown or malformed ones are a 400 naming the parameter.
@@ -229,6 +308,26 @@ fn parse_etag(raw: &str) -> Option<u64> {
 mod tests {
     use super::*;
     use serde::Deserialize;
+
+    #[test]
+    fn whole_numbers_written_with_a_fraction_are_integers_and_keys_count_once() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Upload {
+            size: u64,
+            #[serde(default)]
+            share: Option<f64>,
+        }
+        let u = parse_json::<Upload>(br#"{"size": 1512.0, "share": 0.5}"#).unwrap();
+        assert_eq!((u.size, u.share), (1512, Some(0.5)));
+        assert!(parse_json::<Upload>(br#"{"size": 1512.5}"#).is_err());
+        match parse_json::<Upload>(br#"{"size": 1, "size": 2}"#) {
+            Err(ApiError::BadBody { detail, .. }) => {
+                assert!(detail.contains("duplicate"), "{detail}")
+            }
+            other => panic!("a key given twice was taken: {:?}", other.map(|u| u.size)),
+        }
+    }
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]

@@ -63,7 +63,16 @@ pub async fn list(
         r if r.sees_everything() => {
             let q = StoreQuery::new(Index::Table, keys::clients(&caller.tenant))
                 .sk(SkCondition::BeginsWith("CLIENT#".into()));
-            let page = resource::list(s, caller, q, f.limit, f.cursor.as_deref(), &(&needle, f.archived), keep).await?;
+            let page = resource::list(
+                s,
+                caller,
+                q,
+                f.limit,
+                f.cursor.as_deref(),
+                &(&needle, f.archived),
+                keep,
+            )
+            .await?;
             return Ok(views::page(page, |c| ClientView::of(caller, c)));
         }
         Role::Client => caller.client.iter().cloned().collect(),
@@ -234,9 +243,15 @@ pub async fn list_contacts(
         keys::client_partition(&caller.tenant, client_id),
     )
     .sk(SkCondition::BeginsWith("CONTACT#".into()));
-    let page = resource::list(s, caller, q, f.limit, f.cursor.as_deref(), &f.billing, |c: &Contact| {
-        f.billing.is_none_or(|b| c.billing == b)
-    })
+    let page = resource::list(
+        s,
+        caller,
+        q,
+        f.limit,
+        f.cursor.as_deref(),
+        &f.billing,
+        |c: &Contact| f.billing.is_none_or(|b| c.billing == b),
+    )
     .await?;
     Ok(views::page(page, ContactView::of))
 }

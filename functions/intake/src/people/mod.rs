@@ -40,7 +40,7 @@ pub struct NewPerson {
     pub default_bill_rate: Option<Money>,
     /// Defaults to 40.
     #[serde(default, with = "agencyops_domain::quantity::option")]
-    #[schema(value_type = Option<String>, pattern = r"^$|^(1[0-5][0-9]|[0-9]{1,2})(\.[0-9]{1,20})?$|^16[0-7](\.[0-9]{1,20})?$|^168(\.0{1,20})?$", example = "40")]
+    #[schema(schema_with = capacity_hours_schema, example = "40")]
     pub weekly_capacity_hours: Option<Decimal>,
     #[schema(schema_with = agencyops_domain::validate::time_zone_schema)]
     pub time_zone: String,
@@ -69,7 +69,7 @@ pub struct PersonPatch {
     pub cost_rate: Option<Money>,
     pub default_bill_rate: Option<Money>,
     #[serde(default, with = "agencyops_domain::quantity::option")]
-    #[schema(value_type = Option<String>, pattern = r"^$|^(1[0-5][0-9]|[0-9]{1,2})(\.[0-9]{1,20})?$|^16[0-7](\.[0-9]{1,20})?$|^168(\.0{1,20})?$")]
+    #[schema(schema_with = capacity_hours_schema)]
     pub weekly_capacity_hours: Option<Decimal>,
     #[schema(schema_with = agencyops_domain::validate::time_zone_or_null_schema)]
     pub time_zone: Option<String>,
@@ -130,4 +130,15 @@ pub async fn patch(
 ) -> ApiResult<Response> {
     let person = ops::patch(&s, &caller, &id, if_match, body).await?;
     Ok(views::respond(StatusCode::OK, &person, None))
+}
+
+/// Weekly capacity: 0 to 168 hours; a string or a number.
+fn capacity_hours_schema() -> utoipa::openapi::schema::Object {
+    agencyops_domain::quantity::schema(
+        r"^$|^(1[0-5][0-9]|[0-9]{1,2})(\.[0-9]{1,20})?$|^16[0-7](\.[0-9]{1,20})?$|^168(\.0{1,20})?$",
+        (0.0, 168.0),
+        false,
+        None,
+        true,
+    )
 }

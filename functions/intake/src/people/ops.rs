@@ -94,10 +94,11 @@ pub async fn list(
     let q = StoreQuery::new(Index::Table, keys::people(&caller.tenant))
         .sk(SkCondition::BeginsWith("PERSON#".into()));
     let filters = (f.role, f.active);
-    let page = resource::list::<Person>(s, caller, q, f.limit, f.cursor.as_deref(), &filters, |p| {
-        f.role.is_none_or(|r| p.role == r) && f.active.is_none_or(|a| p.active == a)
-    })
-    .await?;
+    let page =
+        resource::list::<Person>(s, caller, q, f.limit, f.cursor.as_deref(), &filters, |p| {
+            f.role.is_none_or(|r| p.role == r) && f.active.is_none_or(|a| p.active == a)
+        })
+        .await?;
     Ok(views::page(page, |p| PersonView::of(caller, p)))
 }
 

@@ -242,7 +242,8 @@ pub async fn list(
                 keys::person_projects(&caller.tenant, &caller.person),
             );
             let page =
-                resource::list::<ProjectMember>(s, caller, q, limit, cursor, &filters, |_| true).await?;
+                resource::list::<ProjectMember>(s, caller, q, limit, cursor, &filters, |_| true)
+                    .await?;
             let keys: Vec<_> = page
                 .items
                 .iter()

@@ -31,7 +31,7 @@ pub struct NewTask {
     #[serde(default)]
     pub billable: Option<bool>,
     #[serde(default, with = "agencyops_domain::quantity::option")]
-    #[schema(value_type = Option<String>, pattern = r"^$|^(0|[1-9][0-9]{0,4})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,4}(\.[0-9]{1,2})?$|^100000(\.0{1,2})?$")]
+    #[schema(schema_with = estimate_hours_schema)]
     pub estimate_hours: Option<Decimal>,
 }
 
@@ -45,7 +45,7 @@ pub struct TaskPatch {
     pub name: Option<String>,
     pub billable: Option<bool>,
     #[serde(default, with = "agencyops_domain::quantity::option")]
-    #[schema(value_type = Option<String>, pattern = r"^$|^(0|[1-9][0-9]{0,4})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,4}(\.[0-9]{1,2})?$|^100000(\.0{1,2})?$")]
+    #[schema(schema_with = estimate_hours_schema)]
     pub estimate_hours: Option<Decimal>,
     pub archived: Option<bool>,
 }
@@ -244,4 +244,15 @@ pub async fn patch_milestone(
     let ids = (project_id.as_str(), id.as_str());
     let m = ops::patch_milestone(&s, &caller, ids, if_match, body).await?;
     Ok(views::respond(StatusCode::OK, &m, None))
+}
+
+/// Estimated hours: above 0, at most 100,000, two decimals; a string or a number.
+fn estimate_hours_schema() -> utoipa::openapi::schema::Object {
+    agencyops_domain::quantity::schema(
+        r"^$|^(0|[1-9][0-9]{0,4})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,4}(\.[0-9]{1,2})?$|^100000(\.0{1,2})?$",
+        (0.0, 100_000.0),
+        true,
+        Some(2),
+        true,
+    )
 }

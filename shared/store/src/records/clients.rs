@@ -18,7 +18,7 @@ pub struct TaxRate {
     )]
     pub name: String,
     /// A decimal string, or a JSON number (read exactly).
-    #[schema(value_type = String, pattern = r"^([0-9]{1,2}(\.[0-9]{1,3})?|100(\.0{1,3})?)$", example = "23")]
+    #[schema(schema_with = tax_percent_schema, example = "23")]
     #[serde(with = "agencyops_domain::quantity")]
     pub percent: Decimal,
 }
@@ -109,4 +109,15 @@ impl Record for Contact {
     fn key(&self, tenant: &str) -> Key {
         keys::contact(tenant, &self.client_id, &self.id)
     }
+}
+
+/// A tax rate's percent: 0 to 100, three decimals; a string or a number.
+fn tax_percent_schema() -> utoipa::openapi::schema::Object {
+    agencyops_domain::quantity::schema(
+        r"^([0-9]{1,2}(\.[0-9]{1,3})?|100(\.0{1,3})?)$",
+        (0.0, 100.0),
+        false,
+        Some(3),
+        false,
+    )
 }

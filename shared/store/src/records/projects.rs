@@ -42,7 +42,7 @@ pub struct NamedRole {
     #[serde(default)]
     pub person_id: Option<String>,
     /// A decimal string, or a JSON number (read exactly).
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = role_hours_schema)]
     #[serde(default, with = "agencyops_domain::quantity::option")]
     pub hours: Option<Decimal>,
 }
@@ -166,4 +166,15 @@ impl Record for Milestone {
     fn key(&self, tenant: &str) -> Key {
         keys::milestone(tenant, &self.project_id, &self.id)
     }
+}
+
+/// A named role's hours: a decimal string or a number.
+fn role_hours_schema() -> utoipa::openapi::schema::Object {
+    agencyops_domain::quantity::schema(
+        r"^$|^[0-9]{1,6}(\.[0-9]{1,2})?$",
+        (0.0, 1_000_000.0),
+        false,
+        Some(2),
+        true,
+    )
 }
