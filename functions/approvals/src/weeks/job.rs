@@ -20,7 +20,7 @@ use agencyops_domain::timesheet::{week_status, IsoWeek, WeekStatus, WorkStatus};
 use agencyops_platform::events::APPROVED_QUEUE;
 use agencyops_platform::period::Period;
 use agencyops_platform::resource::{self, new_id};
-use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::audit::AuditEntry;
 use agencyops_store::record::{self, load};
 use agencyops_store::records::{Person, Project, TimeEntry, TimesheetWeek, WeekJob};
@@ -99,10 +99,11 @@ pub async fn run(s: &Services, caller: &Caller, req: WeekRequest) -> ApiResult<W
             (job.clone(), week)
         }
         Some(job) => {
-            return Err(ApiError::Conflict(format!(
+            return Err(Conflict::JobInProgress(format!(
                 "another change to this week is in progress (a {} started at {}); repeat that request to finish it first",
                 job.action, job.started_at
-            )))
+            ))
+            .into())
         }
         None if plan::already_done(req.action, req.project_id.as_deref(), &entries) => {
             if req.action != Action::Submit {
@@ -155,13 +156,12 @@ async fn start(
             .iter()
             .any(|e| plan::covers(req.action, project, e) && e.status == WorkStatus::Invoiced)
     {
-        return Err(ApiError::Locked(
-            "part of this work has been invoiced and is locked; correct it with a credit note"
-                .into(),
+        return Err(ApiError::locked(
+            "part of this work has been invoiced and is locked; correct it with a credit note",
         ));
     }
     if todo.is_empty() {
-        return Err(ApiError::Conflict(req.action.nothing_to_do().into()));
+        return Err(Conflict::NothingToDo(req.action.nothing_to_do().into()).into());
     }
     if req.action == Action::Approve {
         plan::check_makers(caller, todo.iter().copied())?;
@@ -198,11 +198,11 @@ async fn start(
     ];
     match s.table.transact(writes).await {
         Ok(()) => Ok((job, next)),
-        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::Conflict(
-            "this week changed while the request was being checked; reload and retry".into(),
+        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::changed(
+            "this week changed while the request was being checked; reload and retry",
         )),
-        Err(StoreError::ConditionFailed { index: 1, .. }) => Err(ApiError::Conflict(
-            "the lock date changed while the request was being checked; retry".into(),
+        Err(StoreError::ConditionFailed { index: 1, .. }) => Err(ApiError::changed(
+            "the lock date changed while the request was being checked; retry",
         )),
         Err(e) => Err(e.into()),
     }
@@ -258,7 +258,7 @@ async fn move_in_batches(
         match s.table.transact(writes).await {
             Ok(()) => week = next,
             Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {
-                return Err(ApiError::Conflict(format!(
+                return Err(ApiError::changed(format!(
                     "the week changed while the {} was in progress; repeat the request to resume it",
                     job.action
                 )))
@@ -349,7 +349,7 @@ async fn finish(
     match s.table.transact(writes).await {
         Ok(()) => {}
         Err(StoreError::ConditionFailed { .. }) => {
-            return Err(ApiError::Conflict(format!(
+            return Err(ApiError::changed(format!(
                 "the week changed while the {} was finishing; repeat the request",
                 job.action
             )))

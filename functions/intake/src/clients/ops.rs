@@ -5,7 +5,7 @@ use agencyops_domain::Role;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::{self, fetch, ListPage};
-use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::record::load_many;
 use agencyops_store::records::{Client, Contact};
 use agencyops_store::{keys, Condition, Index, Query as StoreQuery, SkCondition, Write};
@@ -63,7 +63,16 @@ pub async fn list(
         r if r.sees_everything() => {
             let q = StoreQuery::new(Index::Table, keys::clients(&caller.tenant))
                 .sk(SkCondition::BeginsWith("CLIENT#".into()));
-            let page = resource::list(s, caller, q, f.limit, f.cursor.as_deref(), &(&needle, f.archived), keep).await?;
+            let page = resource::list(
+                s,
+                caller,
+                q,
+                f.limit,
+                f.cursor.as_deref(),
+                &(&needle, f.archived),
+                keep,
+            )
+            .await?;
             return Ok(views::page(page, |c| ClientView::of(caller, c)));
         }
         Role::Client => caller.client.iter().cloned().collect(),
@@ -147,11 +156,7 @@ pub async fn patch(
     }
     .check()?;
     let currency_changes = body.currency.is_some_and(|c| c != current.currency);
-    let frozen = || {
-        ApiError::Conflict(
-            "the client's currency cannot change once it has projects: their rates and budgets are in it".into(),
-        )
-    };
+    let frozen = || ApiError::from(Conflict::HasProjects);
     let project_count = keys::client_project_count(&caller.tenant, id);
     if currency_changes && s.table.get(&project_count).await?.is_some() {
         return Err(frozen());
@@ -178,7 +183,7 @@ pub async fn patch(
             return Err(if s.table.get(&project_count).await?.is_some() {
                 frozen()
             } else {
-                ApiError::Conflict(why)
+                why.into()
             });
         }
         other => other?,
@@ -234,9 +239,15 @@ pub async fn list_contacts(
         keys::client_partition(&caller.tenant, client_id),
     )
     .sk(SkCondition::BeginsWith("CONTACT#".into()));
-    let page = resource::list(s, caller, q, f.limit, f.cursor.as_deref(), &f.billing, |c: &Contact| {
-        f.billing.is_none_or(|b| c.billing == b)
-    })
+    let page = resource::list(
+        s,
+        caller,
+        q,
+        f.limit,
+        f.cursor.as_deref(),
+        &f.billing,
+        |c: &Contact| f.billing.is_none_or(|b| c.billing == b),
+    )
     .await?;
     Ok(views::page(page, ContactView::of))
 }

@@ -199,8 +199,8 @@ pub async fn create(s: &Services, caller: &Caller, mut body: NewProject) -> ApiR
     resource::insert(s, caller, &project, extra)
         .await
         .map_err(|e| match e {
-            ApiError::Conflict(_) => ApiError::Conflict(
-                "the client changed meanwhile (currency or archived); reload and retry".into(),
+            ApiError::Conflict(_) => ApiError::changed(
+                "the client changed meanwhile (currency or archived); reload and retry",
             ),
             other => other,
         })?;
@@ -242,7 +242,8 @@ pub async fn list(
                 keys::person_projects(&caller.tenant, &caller.person),
             );
             let page =
-                resource::list::<ProjectMember>(s, caller, q, limit, cursor, &filters, |_| true).await?;
+                resource::list::<ProjectMember>(s, caller, q, limit, cursor, &filters, |_| true)
+                    .await?;
             let keys: Vec<_> = page
                 .items
                 .iter()
