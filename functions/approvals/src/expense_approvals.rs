@@ -14,7 +14,7 @@ use agencyops_domain::timesheet::{with_markup, WorkStatus};
 use agencyops_domain::{validate, Role};
 use agencyops_platform::access;
 use agencyops_platform::error::Problems;
-use agencyops_platform::events::{BurnChange, APPROVED_QUEUE};
+use agencyops_platform::events::{BurnChange, BurnKind, APPROVED_QUEUE};
 use agencyops_platform::extract::{IfMatch, Json, Path};
 use agencyops_platform::period::Period;
 use agencyops_platform::resource::{self, fetch};
@@ -305,7 +305,7 @@ pub fn burn_change(
     }
     let sign = |d: Decimal| if undo { -d } else { d };
     Some(BurnChange {
-        kind: if undo { "unapproved" } else { "approved" }.into(),
+        kind: BurnKind::of(undo),
         tenant: tenant.into(),
         change_id: change_id.into(),
         project_id: expense.project_id.clone(),

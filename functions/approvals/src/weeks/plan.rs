@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use agencyops_domain::timesheet::{value_of, WorkStatus};
 use agencyops_platform::access;
-use agencyops_platform::events::BurnChange;
+use agencyops_platform::events::{BurnChange, BurnKind};
 use agencyops_platform::{ApiResult, Caller};
 use agencyops_store::records::{Approval, Rejection, TimeEntry, WeekJob};
 use jiff::Timestamp;
@@ -258,7 +258,7 @@ pub fn burn_changes(tenant: &str, job: &WeekJob, entries: &[TimeEntry]) -> Optio
             let sign = |n: i64| if negate { -n } else { n };
             let dsign = |d: Decimal| if negate { -d } else { d };
             Some(BurnChange {
-                kind: if negate { "unapproved" } else { "approved" }.into(),
+                kind: BurnKind::of(negate),
                 tenant: tenant.into(),
                 change_id: format!("{}:{project}", job.id),
                 project_id: project.into(),
@@ -445,7 +445,7 @@ mod tests {
         );
         assert_eq!((p.minutes, p.billable_minutes), (90, 60));
         assert_eq!((p.fees, p.cost), (dec!(100), dec!(45)));
-        assert_eq!(p.kind, "approved");
+        assert_eq!(p.kind, BurnKind::Approved);
 
         let r = job(Action::Reject, None);
         let undone = moved(&a, &r, None, at(300));
@@ -453,7 +453,7 @@ mod tests {
         assert_eq!(changes.len(), 1);
         let u = &changes[0];
         assert_eq!((u.minutes, u.fees, u.cost), (-60, dec!(-100), dec!(-30)));
-        assert_eq!(u.kind, "unapproved");
+        assert_eq!(u.kind, BurnKind::Unapproved);
         // Rejecting merely submitted work changes no burn.
         let s = entry("s", "p", 60, WorkStatus::Submitted);
         let undone = moved(&s, &r, None, at(300));
