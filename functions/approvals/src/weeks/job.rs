@@ -81,7 +81,7 @@ pub async fn run(s: &Services, caller: &Caller, req: WeekRequest) -> ApiResult<W
     let week =
         stored.unwrap_or_else(|| TimesheetWeek::empty(&req.person_id, req.week, s.clock.now()));
     let (job, week) = match &week.job {
-        Some(job) if job.action == req.action.as_str() && job.project_id == req.project_id => {
+        Some(job) if job.action == req.action && job.project_id == req.project_id => {
             // The same request again: finish what was started, if the caller may.
             if req.action != Action::Submit {
                 let scope = plan::to_move(req.action, job.project_id.as_deref(), &entries)
@@ -173,7 +173,7 @@ async fn start(
     let now = s.clock.now();
     let job = WeekJob {
         id: new_id(),
-        action: req.action.as_str().into(),
+        action: req.action,
         project_id: req.project_id.clone(),
         actor: caller.person.clone(),
         reason: req.reason.clone(),
@@ -218,8 +218,7 @@ async fn move_in_batches(
     book: &mut RateBook,
 ) -> ApiResult<(TimesheetWeek, Vec<TimeEntry>)> {
     let (person, week_of) = (week.person_id.clone(), week.week);
-    let action = Action::parse(&job.action)
-        .ok_or_else(|| ApiError::Internal(format!("unknown week job action {}", job.action)))?;
+    let action = job.action;
     let period = Period::load(s, tenant).await?;
     loop {
         let entries = read_entries(s, tenant, &person, week_of).await?;
@@ -297,8 +296,7 @@ async fn finish(
     week: TimesheetWeek,
     entries: &[TimeEntry],
 ) -> ApiResult<WeekOutcome> {
-    let action = Action::parse(&job.action)
-        .ok_or_else(|| ApiError::Internal(format!("unknown week job action {}", job.action)))?;
+    let action = job.action;
     let moved = plan::moved_by(job, entries);
     let moved_ids: Vec<String> = moved.iter().map(|e| e.id.clone()).collect();
     let makers = plan::makers(&job.actor, &moved);
@@ -359,7 +357,7 @@ async fn finish(
     Ok(WeekOutcome {
         person_id: done.person_id.clone(),
         week: done.week,
-        action: job.action.clone(),
+        action: job.action.as_str().into(),
         project_id: job.project_id.clone(),
         status: after,
         moved: moved_ids.len(),
