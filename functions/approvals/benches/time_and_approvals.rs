@@ -5,7 +5,7 @@
 use agencyops_apitest::bench::{measure, report};
 use agencyops_apitest::{studio, App, As};
 use agencyops_domain::Currency;
-use agencyops_platform::events::BurnChange;
+use agencyops_platform::events::{BurnChange, BurnKind};
 use jiff::civil::{date, Date};
 use jiff::Span;
 use rust_decimal::Decimal;
@@ -112,7 +112,7 @@ async fn main() {
             300,
             |i| {
                 let change = BurnChange {
-                    kind: "approved".into(),
+                    kind: BurnKind::Approved,
                     tenant: "bench".into(),
                     change_id: format!("bench-{i}"),
                     project_id: s.project.clone(),

@@ -127,12 +127,6 @@ pub async fn apply(services: &Services, change: &BurnChange) -> Result<Outcome, 
 
 fn check(change: &BurnChange) -> Result<(), BudgetError> {
     let ok_id = |s: &str| agencyops_platform::caller::valid_id(s);
-    if change.kind != "approved" && change.kind != "unapproved" {
-        return Err(BudgetError::Malformed(format!(
-            "unknown type {}",
-            change.kind
-        )));
-    }
     if !ok_id(&change.tenant) || !ok_id(&change.project_id) {
         return Err(BudgetError::Malformed("tenant or project id".into()));
     }

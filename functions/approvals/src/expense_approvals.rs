@@ -14,11 +14,11 @@ use agencyops_domain::timesheet::{with_markup, WorkStatus};
 use agencyops_domain::{validate, Role};
 use agencyops_platform::access;
 use agencyops_platform::error::Problems;
-use agencyops_platform::events::{BurnChange, APPROVED_QUEUE};
+use agencyops_platform::events::{BurnChange, BurnKind, APPROVED_QUEUE};
 use agencyops_platform::extract::{IfMatch, Json, Path};
 use agencyops_platform::period::Period;
 use agencyops_platform::resource::{self, fetch};
-use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::keys;
 use agencyops_store::records::{Approval, Expense, ExpenseApproval, Project, Rejection};
 use axum::extract::State;
@@ -75,7 +75,7 @@ fn respond(caller: &Caller, expense: Expense) -> Response {
 }
 
 fn locked(status: WorkStatus) -> ApiError {
-    ApiError::Locked(format!(
+    ApiError::locked(format!(
         "this expense cannot change: {}",
         status.locked_reason().unwrap_or("it is closed")
     ))
@@ -97,9 +97,10 @@ pub async fn submit(
     match current.status {
         WorkStatus::Draft | WorkStatus::Rejected => {}
         WorkStatus::Submitted => {
-            return Err(ApiError::Conflict(
+            return Err(Conflict::AlreadySubmitted(
                 "this expense is already submitted and waits for approval".into(),
-            ))
+            )
+            .into())
         }
         other => return Err(locked(other)),
     }
@@ -139,10 +140,11 @@ pub async fn approve(
             return Ok(respond(&caller, current));
         }
         WorkStatus::Draft | WorkStatus::Rejected => {
-            return Err(ApiError::Conflict(
+            return Err(Conflict::NotSubmitted(
                 "this expense has not been submitted; it must be submitted before it is approved"
                     .into(),
-            ))
+            )
+            .into())
         }
         WorkStatus::Invoiced => return Err(locked(WorkStatus::Invoiced)),
     }
@@ -212,9 +214,10 @@ pub async fn reject(
             return Ok(respond(&caller, current));
         }
         WorkStatus::Draft => {
-            return Err(ApiError::Conflict(
+            return Err(Conflict::NothingToDo(
                 "nothing to reject: this expense has not been submitted".into(),
-            ))
+            )
+            .into())
         }
         WorkStatus::Invoiced => return Err(locked(WorkStatus::Invoiced)),
     }
@@ -302,7 +305,7 @@ pub fn burn_change(
     }
     let sign = |d: Decimal| if undo { -d } else { d };
     Some(BurnChange {
-        kind: if undo { "unapproved" } else { "approved" }.into(),
+        kind: BurnKind::of(undo),
         tenant: tenant.into(),
         change_id: change_id.into(),
         project_id: expense.project_id.clone(),

@@ -105,8 +105,8 @@ pub async fn set(
         Err(StoreError::ConditionFailed { index: 0, .. }) if if_match.0.is_some() => {
             Err(ApiError::PreconditionFailed)
         }
-        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::Conflict(
-            "the lock date changed while it was being set; reload and retry".into(),
+        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::changed(
+            "the lock date changed while it was being set; reload and retry",
         )),
         Err(e) => Err(e.into()),
     }

@@ -5,7 +5,7 @@ use agencyops_apitest::{studio, App};
 use agencyops_approvals::budget::{apply, handle_body, Outcome};
 use agencyops_domain::budget::Measure;
 use agencyops_domain::Currency;
-use agencyops_platform::events::BurnChange;
+use agencyops_platform::events::{BurnChange, BurnKind};
 use agencyops_store::record::load;
 use agencyops_store::records::ProjectBurn;
 use agencyops_store::{keys, Index, Query};
@@ -14,12 +14,7 @@ use rust_decimal_macros::dec;
 
 fn change(tenant: &str, project: &str, id: &str, minutes: i64, fees: Decimal) -> BurnChange {
     BurnChange {
-        kind: if minutes < 0 {
-            "unapproved"
-        } else {
-            "approved"
-        }
-        .into(),
+        kind: BurnKind::of(minutes < 0),
         tenant: tenant.into(),
         change_id: id.into(),
         project_id: project.into(),

@@ -11,7 +11,7 @@ use agencyops_approvals::budget::handle_sqs;
 use agencyops_domain::Currency;
 use agencyops_platform::clock::SystemClock;
 use agencyops_platform::cursor::Cursors;
-use agencyops_platform::events::{BurnChange, APPROVED_QUEUE};
+use agencyops_platform::events::{BurnChange, BurnKind, APPROVED_QUEUE};
 use agencyops_platform::queue::SqsQueue;
 use agencyops_platform::Services;
 use agencyops_store::record::{create, load};
@@ -58,7 +58,7 @@ async fn duplicates_count_once_and_a_poison_message_ends_in_the_dead_letter_queu
         .unwrap();
 
     let good = BurnChange {
-        kind: "approved".into(),
+        kind: BurnKind::Approved,
         tenant: "acme".into(),
         change_id: "job1:p1".into(),
         project_id: "p1".into(),

@@ -145,7 +145,7 @@ async fn rejecting_an_approved_expense_takes_it_back_out_of_the_burn() {
     let changes = burn_changes(&app).await;
     assert_eq!(changes.len(), 1);
     assert_eq!((changes[0].fees, changes[0].cost), (dec!(-110), dec!(-100)));
-    assert_eq!(changes[0].kind, "unapproved");
+    assert_eq!(changes[0].kind.as_str(), "unapproved");
     // Named after the approval it undoes, whatever happens to the expense later.
     let approved_as = stored
         .rejection

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use agencyops_domain::rates::RateSource;
 use agencyops_domain::timesheet::WorkStatus;
+use agencyops_platform::events::BurnKind;
 use rust_decimal_macros::dec;
 use serde_json::json;
 use support::*;
@@ -55,7 +56,7 @@ async fn an_approved_week_snapshots_rates_enters_wip_and_is_announced() {
     let p = by_project[&s.project];
     assert_eq!((p.minutes, p.billable_minutes), (90, 90));
     assert_eq!((p.fees, p.cost), (dec!(150), dec!(45)));
-    assert_eq!(p.kind, "approved");
+    assert_eq!(p.kind, BurnKind::Approved);
     assert_eq!(p.tenant, "acme");
     let side = by_project[&s.side_project];
     assert_eq!((side.minutes, side.fees), (45, dec!(67.5)));
@@ -205,7 +206,7 @@ async fn rejecting_sends_work_back_and_takes_approved_work_out_of_wip() {
     assert_eq!(unbilled_count(&app, "acme").await, 0);
     let undone = burn_changes(&app).await;
     assert_eq!(undone.len(), 1, "only approved work changes the burn");
-    assert_eq!(undone[0].kind, "unapproved");
+    assert_eq!(undone[0].kind, BurnKind::Unapproved);
     assert_eq!(undone[0].project_id, s.project);
     assert_eq!((undone[0].minutes, undone[0].fees), (-60, dec!(-100)));
     assert_ne!(undone[0].change_id, approved[0].change_id);

@@ -90,7 +90,7 @@ pub async fn request_receipt_upload(
     let expense = expense_for(&s, &caller, &expense_id, Intent::Attach).await?;
     let kind = check(&body)?;
     takes_receipts(expense.status)
-        .map_err(|why| ApiError::Locked(format!("this expense takes no receipt: {why}")))?;
+        .map_err(|why| ApiError::locked(format!("this expense takes no receipt: {why}")))?;
 
     let upload = uuid::Uuid::new_v4().simple().to_string();
     let key = keys::receipt_object(&caller.tenant, &expense.id, &upload);

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use agencyops_domain::timesheet::{IsoWeek, WorkStatus, MINUTES_PER_DAY};
 use agencyops_platform::period::Period;
 use agencyops_platform::resource::{self, audit};
-use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::record::{self, Record};
 use agencyops_store::records::{DayTotal, EntryRef, EntrySource, TimeEntry, TimesheetWeek};
 use agencyops_store::{keys, Condition, Item, Key, StoreError, Write};
@@ -108,7 +108,7 @@ impl Step {
             Step::Entry => "the time entry changed while it was being saved; reload and retry",
             Step::Other(msg) => msg,
         };
-        ApiError::Conflict(msg.into())
+        ApiError::changed(msg)
     }
 }
 
@@ -183,10 +183,11 @@ fn guard_week(week: IsoWeek, key: Key, stored: Option<TimesheetWeek>) -> ApiResu
     let condition = match stored {
         Some(w) => {
             if let Some(job) = &w.job {
-                return Err(ApiError::Conflict(format!(
+                return Err(Conflict::JobInProgress(format!(
                     "a {} of week {week} is in progress; try again when it has finished",
                     job.action
-                )));
+                ))
+                .into());
             }
             Condition::VersionIs(w.version)
         }

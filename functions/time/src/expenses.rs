@@ -342,11 +342,11 @@ pub async fn delete(
         Err(StoreError::ConditionFailed { index: 0, .. }) if if_match.0.is_some() => {
             Err(ApiError::PreconditionFailed)
         }
-        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::Conflict(
-            "the expense changed while it was being deleted; reload and retry".into(),
+        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::changed(
+            "the expense changed while it was being deleted; reload and retry",
         )),
-        Err(StoreError::ConditionFailed { .. }) => Err(ApiError::Conflict(
-            "the lock date changed while deleting; reload and retry".into(),
+        Err(StoreError::ConditionFailed { .. }) => Err(ApiError::changed(
+            "the lock date changed while deleting; reload and retry",
         )),
         Err(e) => Err(e.into()),
     }

@@ -6,7 +6,7 @@ use agencyops_domain::Role;
 use agencyops_platform::access::on_team;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
-use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::keys;
 use agencyops_store::record::load;
 use agencyops_store::records::{Person, Project, Task};
@@ -98,9 +98,7 @@ pub fn open_project(project: Project) -> ApiResult<Project> {
     if project.stage.accepts_time() {
         Ok(project)
     } else {
-        Err(ApiError::Conflict(
-            "the project is closed; reopen it before changing work on it".into(),
-        ))
+        Err(Conflict::ProjectClosed.into())
     }
 }
 
@@ -201,7 +199,7 @@ pub fn require_changeable(
 pub fn require_editable(kind: &str, status: WorkStatus) -> ApiResult<()> {
     match status.locked_reason() {
         None => Ok(()),
-        Some(why) => Err(ApiError::Locked(format!(
+        Some(why) => Err(ApiError::locked(format!(
             "this {kind} cannot change: {why}"
         ))),
     }

@@ -6,7 +6,7 @@ use agencyops_domain::timesheet::MINUTES_PER_DAY;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::{Json, OptionalJson};
 use agencyops_platform::resource::audit;
-use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::record::{self, load, Record};
 use agencyops_store::records::{EntrySource, Person, Project, Task, TimeEntry, Timer};
 use agencyops_store::{keys, Condition, StoreError, Write};
@@ -146,7 +146,7 @@ async fn running(s: &Services, caller: &Caller) -> ApiResult<Option<Timer>> {
 /// while the timer ran records nothing (they may discard the timer).
 async fn entry_of(s: &Services, caller: &Caller, timer: &Timer) -> ApiResult<(TimeEntry, Project)> {
     let now = s.clock.now();
-    let minutes = recorded_minutes(timer.started_at, now).map_err(ApiError::Conflict)?;
+    let minutes = recorded_minutes(timer.started_at, now).map_err(Conflict::TimerTooLong)?;
     let project =
         policy::project_for_work(s, caller, &timer.project_id, &Worker::caller(caller)).await?;
     let task = match &timer.task_id {
@@ -174,12 +174,13 @@ async fn entry_of(s: &Services, caller: &Caller, timer: &Timer) -> ApiResult<(Ti
 /// entries, not a bad field of this (field-less) request.
 fn day_full_is_conflict(e: ApiError) -> ApiError {
     match e {
-        ApiError::Validation(errs) => ApiError::Conflict(
+        ApiError::Validation(errs) => Conflict::DayFull(
             errs.into_iter()
                 .map(|e| e.message)
                 .collect::<Vec<_>>()
                 .join("; "),
-        ),
+        )
+        .into(),
         other => other,
     }
 }
@@ -213,7 +214,6 @@ pub async fn start(
         version: 1,
         updated_at: now,
     };
-    let already = "a timer is already running; stop it first, or start with \"switch\": true";
     let previous = running(&s, &caller).await?;
     let stopped = match previous {
         None => {
@@ -223,13 +223,13 @@ pub async fn start(
             ];
             match s.table.transact(writes).await {
                 Err(StoreError::ConditionFailed { index: 0, .. }) => {
-                    return Err(ApiError::Conflict(already.into()))
+                    return Err(Conflict::TimerRunning.into())
                 }
                 other => other?,
             }
             None
         }
-        Some(_) if !body.switch => return Err(ApiError::Conflict(already.into())),
+        Some(_) if !body.switch => return Err(Conflict::TimerRunning.into()),
         Some(old) => {
             // One transaction: the old timer's entry and the new timer, which
             // replaces the old one under its version.
@@ -287,7 +287,7 @@ pub async fn stop(
             audit(&s, &caller, "discard", Some(&timer), None, &timer.id)?,
         ];
         match s.table.transact(writes).await {
-            Err(StoreError::ConditionFailed { .. }) => return Err(ApiError::Conflict(gone.into())),
+            Err(StoreError::ConditionFailed { .. }) => return Err(ApiError::changed(gone)),
             other => other?,
         }
         let res = StoppedTimer {

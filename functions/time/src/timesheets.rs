@@ -119,7 +119,7 @@ impl From<WeekJob> for JobView {
     fn from(j: WeekJob) -> Self {
         JobView {
             id: j.id,
-            action: j.action,
+            action: j.action.as_str().into(),
             project_id: j.project_id,
             actor: j.actor,
             started_at: j.started_at,

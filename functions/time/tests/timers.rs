@@ -108,6 +108,10 @@ async fn a_second_start_is_refused_unless_it_switches() {
         .await
         .expect(409);
     assert!(detail(&res).contains("switch"), "{}", res.body);
+    assert_eq!(
+        res.problem_type(),
+        "https://agencyops.dev/problems/timer-running"
+    );
     assert!(entries_of(&app, &s.member).await.is_empty());
 
     let res = start_timer(

@@ -197,9 +197,75 @@ pub fn capacity_hours(weekly: Decimal, from: Date, to: Date) -> Decimal {
     (weekly * Decimal::from(workdays) / Decimal::from(5)).round_dp(2)
 }
 
+/// An action on a whole timesheet week. Stored on the week's pending job as the
+/// lowercase strings jobs have always carried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WeekAction {
+    Submit,
+    Approve,
+    Reject,
+}
+
+impl WeekAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WeekAction::Submit => "submit",
+            WeekAction::Approve => "approve",
+            WeekAction::Reject => "reject",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<WeekAction> {
+        match s {
+            "submit" => Some(WeekAction::Submit),
+            "approve" => Some(WeekAction::Approve),
+            "reject" => Some(WeekAction::Reject),
+            _ => None,
+        }
+    }
+
+    /// The states an entry leaves when this action moves it.
+    pub fn moves_from(self, status: WorkStatus) -> bool {
+        use WorkStatus::*;
+        match self {
+            WeekAction::Submit => matches!(status, Draft | Rejected),
+            WeekAction::Approve => status == Submitted,
+            // Approved work not yet invoiced is sent back (un-approved) too.
+            WeekAction::Reject => matches!(status, Submitted | Approved),
+        }
+    }
+
+    /// What "nothing to do" means, for the 409.
+    pub fn nothing_to_do(self) -> &'static str {
+        match self {
+            WeekAction::Submit => "nothing to submit: the week has no draft or rejected entries",
+            WeekAction::Approve => "nothing to approve: no submitted entries in scope",
+            WeekAction::Reject => "nothing to reject: no submitted or approved entries in scope",
+        }
+    }
+}
+
+impl std::fmt::Display for WeekAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Jobs stored before the action was an enum must still be read.
+    #[test]
+    fn stored_week_actions_keep_their_strings() {
+        for a in [WeekAction::Submit, WeekAction::Approve, WeekAction::Reject] {
+            let text = format!("\"{}\"", a.as_str());
+            assert_eq!(serde_json::to_string(&a).ok(), Some(text.clone()));
+            assert_eq!(serde_json::from_str::<WeekAction>(&text).ok(), Some(a));
+        }
+        assert!(serde_json::from_str::<WeekAction>("\"Submit\"").is_err());
+    }
     use jiff::civil::date;
     use rust_decimal_macros::dec;
 

@@ -39,11 +39,10 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0} not found")]
     NotFound(&'static str),
-    #[error("{0}")]
-    Conflict(String),
-    /// The work is closed to changes: approved, invoiced, or in a locked period.
-    #[error("{0}")]
-    Locked(String),
+    /// 409: the request is valid but the resource's state refuses it; the reason
+    /// picks the problem `type`, so clients branch on it rather than on prose.
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
     #[error("the resource changed since it was read (If-Match did not match)")]
     PreconditionFailed,
     #[error("this Idempotency-Key was used for a different request")]
@@ -62,9 +61,92 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// Why a valid request conflicts with the state of what it acts on. Each reason
+/// is its own problem `type` (slug and title in [`Conflict::parts`]) and carries
+/// the detail shown to the caller.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    /// The work is closed to changes: approved, invoiced, or in a locked period.
+    #[error("{0}")]
+    Locked(String),
+    /// Another writer changed what this request read (no If-Match was sent, so
+    /// it is not a 412); reloading and retrying resolves it.
+    #[error("{0}")]
+    Changed(String),
+    /// The action has nothing left to act on. Keeps the generic `conflict` type,
+    /// which clients already match for it.
+    #[error("{0}")]
+    NothingToDo(String),
+    #[error("this {0} already exists")]
+    AlreadyExists(&'static str),
+    #[error("{0}")]
+    AlreadySubmitted(String),
+    #[error("{0}")]
+    NotSubmitted(String),
+    /// An intake request was accepted or declined already.
+    #[error("{0}")]
+    AlreadyDecided(String),
+    /// Invoiced things change only through a credit note.
+    #[error("{0}")]
+    AlreadyInvoiced(String),
+    #[error("someone with this email already exists in your agency")]
+    EmailTaken,
+    #[error("the client's currency cannot change once it has projects: their rates and budgets are in it")]
+    HasProjects,
+    #[error("the project is closed; reopen it before changing work on it")]
+    ProjectClosed,
+    #[error("a timer is already running; stop it first, or start with \"switch\": true")]
+    TimerRunning,
+    /// A timer ran past a day, so its minutes cannot be one entry.
+    #[error("{0}")]
+    TimerTooLong(String),
+    /// The day cannot take more time: it would pass 24 hours.
+    #[error("{0}")]
+    DayFull(String),
+    /// A week action is still pending on the week; repeating it finishes it.
+    #[error("{0}")]
+    JobInProgress(String),
+    /// Storage refused the object (e.g. its key collides with another's).
+    #[error("{0}")]
+    StorageRefused(String),
+}
+
+impl Conflict {
+    /// Stable problem type slug and title.
+    pub fn parts(&self) -> (&'static str, &'static str) {
+        use Conflict::*;
+        match self {
+            Locked(_) => ("locked", "Locked"),
+            Changed(_) => ("changed-concurrently", "Changed concurrently"),
+            NothingToDo(_) => ("conflict", "Conflict"),
+            AlreadyExists(_) => ("already-exists", "Already exists"),
+            AlreadySubmitted(_) => ("already-submitted", "Already submitted"),
+            NotSubmitted(_) => ("not-submitted", "Not submitted"),
+            AlreadyDecided(_) => ("already-decided", "Already decided"),
+            AlreadyInvoiced(_) => ("already-invoiced", "Already invoiced"),
+            EmailTaken => ("email-taken", "Email taken"),
+            HasProjects => ("has-projects", "Client has projects"),
+            ProjectClosed => ("project-closed", "Project closed"),
+            TimerRunning => ("timer-running", "Timer running"),
+            TimerTooLong(_) => ("timer-too-long", "Timer ran too long"),
+            DayFull(_) => ("day-full", "Day full"),
+            JobInProgress(_) => ("job-in-progress", "Change in progress"),
+            StorageRefused(_) => ("storage-refused", "Storage refused"),
+        }
+    }
+}
+
 impl ApiError {
     pub fn forbidden(why: impl Into<String>) -> Self {
         ApiError::Forbidden(why.into())
+    }
+    /// 409 because the work is closed to changes.
+    pub fn locked(why: impl Into<String>) -> Self {
+        Conflict::Locked(why.into()).into()
+    }
+    /// 409 because someone else changed it meanwhile.
+    pub fn changed(why: impl Into<String>) -> Self {
+        Conflict::Changed(why.into()).into()
     }
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Validation(vec![FieldError::new(field, message)])
@@ -88,8 +170,10 @@ impl ApiError {
             ),
             Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
-            Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
-            Locked(_) => (StatusCode::CONFLICT, "locked", "Locked"),
+            Conflict(reason) => {
+                let (slug, title) = reason.parts();
+                (StatusCode::CONFLICT, slug, title)
+            }
             PreconditionFailed => (
                 StatusCode::PRECONDITION_FAILED,
                 "stale-version",
@@ -185,7 +269,7 @@ impl From<StoreError> for ApiError {
             // Operations that expect a condition to fail map it themselves; one that
             // reaches here lost a race with another writer.
             StoreError::ConditionFailed { .. } | StoreError::Conflict => {
-                ApiError::Conflict("the resource was changed concurrently; retry".into())
+                Conflict::Changed("the resource was changed concurrently; retry".into()).into()
             }
             StoreError::ItemTooLarge(_) => ApiError::PayloadTooLarge,
             // Only a cursor supplies a start key from outside.
@@ -234,5 +318,92 @@ impl Problems {
         } else {
             Err(ApiError::Validation(self.0))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn problem(e: ApiError) -> (u16, serde_json::Value) {
+        let res = e.into_response();
+        let status = res.status().as_u16();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
+        (status, serde_json::from_slice(&body).unwrap_or_default())
+    }
+
+    /// Every conflict reason, its problem type and status: clients match these,
+    /// so a change here is a breaking API change.
+    #[tokio::test]
+    async fn each_conflict_reason_has_its_own_stable_type() {
+        let s = || "why".to_owned();
+        let cases = [
+            (Conflict::Locked(s()), "locked"),
+            (Conflict::Changed(s()), "changed-concurrently"),
+            (Conflict::NothingToDo(s()), "conflict"),
+            (Conflict::AlreadyExists("client"), "already-exists"),
+            (Conflict::AlreadySubmitted(s()), "already-submitted"),
+            (Conflict::NotSubmitted(s()), "not-submitted"),
+            (Conflict::AlreadyDecided(s()), "already-decided"),
+            (Conflict::AlreadyInvoiced(s()), "already-invoiced"),
+            (Conflict::EmailTaken, "email-taken"),
+            (Conflict::HasProjects, "has-projects"),
+            (Conflict::ProjectClosed, "project-closed"),
+            (Conflict::TimerRunning, "timer-running"),
+            (Conflict::TimerTooLong(s()), "timer-too-long"),
+            (Conflict::DayFull(s()), "day-full"),
+            (Conflict::JobInProgress(s()), "job-in-progress"),
+            (Conflict::StorageRefused(s()), "storage-refused"),
+        ];
+        for (reason, slug) in cases {
+            let detail = reason.to_string();
+            let (status, body) = problem(reason.into()).await;
+            assert_eq!(status, 409, "{slug}");
+            assert_eq!(body["type"], format!("{PROBLEM_BASE}{slug}"));
+            assert_eq!(body["status"], 409);
+            assert_eq!(body["detail"], detail, "{slug}");
+        }
+        let (_, body) = problem(Conflict::AlreadyExists("client").into()).await;
+        assert_eq!(body["detail"], "this client already exists");
+    }
+
+    #[tokio::test]
+    async fn other_errors_keep_their_status_and_type() {
+        let cases = [
+            (ApiError::field("a", "b"), 400, "validation"),
+            (ApiError::BadRequest("x".into()), 400, "bad-request"),
+            (ApiError::Unauthenticated, 401, "unauthenticated"),
+            (ApiError::forbidden("x"), 403, "forbidden"),
+            (ApiError::NotFound("client"), 404, "not-found"),
+            (ApiError::PreconditionFailed, 412, "stale-version"),
+            (ApiError::IdempotencyMismatch, 422, "idempotency-key-reuse"),
+            (
+                ApiError::IdempotencyInProgress,
+                409,
+                "idempotency-in-progress",
+            ),
+            (ApiError::MethodNotAllowed, 405, "method-not-allowed"),
+            (ApiError::PayloadTooLarge, 413, "payload-too-large"),
+            (
+                ApiError::UnsupportedMediaType,
+                415,
+                "unsupported-media-type",
+            ),
+            (ApiError::Internal("boom".into()), 500, "internal"),
+        ];
+        for (e, want, slug) in cases {
+            let (status, body) = problem(e).await;
+            assert_eq!(status, want, "{slug}");
+            assert_eq!(body["type"], format!("{PROBLEM_BASE}{slug}"));
+        }
+    }
+
+    #[test]
+    fn a_lost_race_in_the_store_is_a_concurrent_change() {
+        let e = ApiError::from(StoreError::Conflict);
+        assert!(matches!(e, ApiError::Conflict(Conflict::Changed(_))));
+        assert_eq!(e.status(), StatusCode::CONFLICT);
     }
 }

@@ -8,15 +8,42 @@ use serde::{Deserialize, Serialize};
 /// Logical queue of approval changes, consumed by the budget consumer.
 pub const APPROVED_QUEUE: &str = "approved";
 
+/// Which way a burn change moves the project's approved work. Serialised as the
+/// strings queued messages have always carried, so messages in flight still read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BurnKind {
+    Approved,
+    Unapproved,
+}
+
+impl BurnKind {
+    /// The string a queued message carries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BurnKind::Approved => "approved",
+            BurnKind::Unapproved => "unapproved",
+        }
+    }
+
+    /// Approval adds; an undo (un-approval) subtracts.
+    pub fn of(undo: bool) -> Self {
+        if undo {
+            BurnKind::Unapproved
+        } else {
+            BurnKind::Approved
+        }
+    }
+}
+
 /// A change to a project's approved work: approval adds, un-approval (a reject
 /// of approved work) subtracts. Sent after the change is committed; the consumer
 /// applies each `change_id` at most once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BurnChange {
-    /// "approved" or "unapproved".
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: BurnKind,
     pub tenant: String,
     pub change_id: String,
     pub project_id: String,
@@ -35,5 +62,31 @@ impl BurnChange {
     pub fn to_body(&self) -> String {
         // A struct of strings and numbers always serialises.
         serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Messages queued before the kind was an enum must still be read.
+    #[test]
+    fn queued_messages_keep_their_type_strings() {
+        for (text, kind) in [
+            ("approved", BurnKind::Approved),
+            ("unapproved", BurnKind::Unapproved),
+        ] {
+            let body = format!(
+                r#"{{"type":"{text}","tenant":"acme","change_id":"c1","project_id":"p1",
+                "minutes":60,"billable_minutes":60,"fees":"100.00","cost":"40","currency":"EUR"}}"#
+            );
+            let change: BurnChange = serde_json::from_str(&body).expect("an old message reads");
+            assert_eq!(change.kind, kind);
+            assert_eq!(kind.as_str(), text);
+            assert!(change.to_body().contains(&format!(r#""type":"{text}""#)));
+        }
+        let unknown = r#"{"type":"invoiced","tenant":"acme","change_id":"c1","project_id":"p1",
+            "minutes":60,"billable_minutes":60,"fees":"1","cost":"1","currency":"EUR"}"#;
+        assert!(serde_json::from_str::<BurnChange>(unknown).is_err());
     }
 }

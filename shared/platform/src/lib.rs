@@ -25,5 +25,5 @@ pub mod services;
 pub mod telemetry;
 
 pub use caller::Caller;
-pub use error::{ApiError, ApiResult};
+pub use error::{ApiError, ApiResult, Conflict};
 pub use services::Services;

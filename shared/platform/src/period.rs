@@ -32,7 +32,7 @@ impl Period {
     /// Refuses work dated in the closed period.
     pub fn check(&self, date: Date) -> ApiResult<()> {
         match self.lock.lock_date {
-            Some(lock) if is_locked(date, Some(lock)) => Err(ApiError::Locked(format!(
+            Some(lock) if is_locked(date, Some(lock)) => Err(ApiError::locked(format!(
                 "{date} is on or before the lock date {lock}; that period is closed"
             ))),
             _ => Ok(()),

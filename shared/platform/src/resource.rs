@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::caller::Caller;
 use crate::cursor::ListScope;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Conflict};
 use crate::extract::{etag, IfMatch};
 use crate::services::Services;
 
@@ -80,10 +80,9 @@ pub async fn insert<R: Record>(
     writes.extend(extra);
     match services.table.transact(writes).await {
         Ok(()) => Ok(()),
-        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::Conflict(format!(
-            "this {} already exists",
-            R::KIND
-        ))),
+        Err(StoreError::ConditionFailed { index: 0, .. }) => {
+            Err(Conflict::AlreadyExists(R::KIND).into())
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -141,7 +140,7 @@ where
         Err(StoreError::ConditionFailed { index: 0, .. }) if if_match.0.is_some() => {
             Err(ApiError::PreconditionFailed)
         }
-        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::Conflict(format!(
+        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::changed(format!(
             "the {} changed while it was being updated; reload and retry",
             R::KIND
         ))),

@@ -20,7 +20,7 @@ use agencyops_domain::timesheet::{week_status, IsoWeek, WeekStatus, WorkStatus};
 use agencyops_platform::events::APPROVED_QUEUE;
 use agencyops_platform::period::Period;
 use agencyops_platform::resource::{self, new_id};
-use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::audit::AuditEntry;
 use agencyops_store::record::{self, load};
 use agencyops_store::records::{Person, Project, TimeEntry, TimesheetWeek, WeekJob};
@@ -81,7 +81,7 @@ pub async fn run(s: &Services, caller: &Caller, req: WeekRequest) -> ApiResult<W
     let week =
         stored.unwrap_or_else(|| TimesheetWeek::empty(&req.person_id, req.week, s.clock.now()));
     let (job, week) = match &week.job {
-        Some(job) if job.action == req.action.as_str() && job.project_id == req.project_id => {
+        Some(job) if job.action == req.action && job.project_id == req.project_id => {
             // The same request again: finish what was started, if the caller may.
             if req.action != Action::Submit {
                 let scope = plan::to_move(req.action, job.project_id.as_deref(), &entries)
@@ -99,10 +99,11 @@ pub async fn run(s: &Services, caller: &Caller, req: WeekRequest) -> ApiResult<W
             (job.clone(), week)
         }
         Some(job) => {
-            return Err(ApiError::Conflict(format!(
+            return Err(Conflict::JobInProgress(format!(
                 "another change to this week is in progress (a {} started at {}); repeat that request to finish it first",
                 job.action, job.started_at
-            )))
+            ))
+            .into())
         }
         None if plan::already_done(req.action, req.project_id.as_deref(), &entries) => {
             if req.action != Action::Submit {
@@ -155,13 +156,12 @@ async fn start(
             .iter()
             .any(|e| plan::covers(req.action, project, e) && e.status == WorkStatus::Invoiced)
     {
-        return Err(ApiError::Locked(
-            "part of this work has been invoiced and is locked; correct it with a credit note"
-                .into(),
+        return Err(ApiError::locked(
+            "part of this work has been invoiced and is locked; correct it with a credit note",
         ));
     }
     if todo.is_empty() {
-        return Err(ApiError::Conflict(req.action.nothing_to_do().into()));
+        return Err(Conflict::NothingToDo(req.action.nothing_to_do().into()).into());
     }
     if req.action == Action::Approve {
         plan::check_makers(caller, todo.iter().copied())?;
@@ -173,7 +173,7 @@ async fn start(
     let now = s.clock.now();
     let job = WeekJob {
         id: new_id(),
-        action: req.action.as_str().into(),
+        action: req.action,
         project_id: req.project_id.clone(),
         actor: caller.person.clone(),
         reason: req.reason.clone(),
@@ -198,11 +198,11 @@ async fn start(
     ];
     match s.table.transact(writes).await {
         Ok(()) => Ok((job, next)),
-        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::Conflict(
-            "this week changed while the request was being checked; reload and retry".into(),
+        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::changed(
+            "this week changed while the request was being checked; reload and retry",
         )),
-        Err(StoreError::ConditionFailed { index: 1, .. }) => Err(ApiError::Conflict(
-            "the lock date changed while the request was being checked; retry".into(),
+        Err(StoreError::ConditionFailed { index: 1, .. }) => Err(ApiError::changed(
+            "the lock date changed while the request was being checked; retry",
         )),
         Err(e) => Err(e.into()),
     }
@@ -218,8 +218,7 @@ async fn move_in_batches(
     book: &mut RateBook,
 ) -> ApiResult<(TimesheetWeek, Vec<TimeEntry>)> {
     let (person, week_of) = (week.person_id.clone(), week.week);
-    let action = Action::parse(&job.action)
-        .ok_or_else(|| ApiError::Internal(format!("unknown week job action {}", job.action)))?;
+    let action = job.action;
     let period = Period::load(s, tenant).await?;
     loop {
         let entries = read_entries(s, tenant, &person, week_of).await?;
@@ -258,7 +257,7 @@ async fn move_in_batches(
         match s.table.transact(writes).await {
             Ok(()) => week = next,
             Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {
-                return Err(ApiError::Conflict(format!(
+                return Err(ApiError::changed(format!(
                     "the week changed while the {} was in progress; repeat the request to resume it",
                     job.action
                 )))
@@ -297,8 +296,7 @@ async fn finish(
     week: TimesheetWeek,
     entries: &[TimeEntry],
 ) -> ApiResult<WeekOutcome> {
-    let action = Action::parse(&job.action)
-        .ok_or_else(|| ApiError::Internal(format!("unknown week job action {}", job.action)))?;
+    let action = job.action;
     let moved = plan::moved_by(job, entries);
     let moved_ids: Vec<String> = moved.iter().map(|e| e.id.clone()).collect();
     let makers = plan::makers(&job.actor, &moved);
@@ -349,7 +347,7 @@ async fn finish(
     match s.table.transact(writes).await {
         Ok(()) => {}
         Err(StoreError::ConditionFailed { .. }) => {
-            return Err(ApiError::Conflict(format!(
+            return Err(ApiError::changed(format!(
                 "the week changed while the {} was finishing; repeat the request",
                 job.action
             )))
@@ -359,7 +357,7 @@ async fn finish(
     Ok(WeekOutcome {
         person_id: done.person_id.clone(),
         week: done.week,
-        action: job.action.clone(),
+        action: job.action.as_str().into(),
         project_id: job.project_id.clone(),
         status: after,
         moved: moved_ids.len(),

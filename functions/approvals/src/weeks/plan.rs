@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use agencyops_domain::timesheet::{value_of, WorkStatus};
 use agencyops_platform::access;
-use agencyops_platform::events::BurnChange;
+use agencyops_platform::events::{BurnChange, BurnKind};
 use agencyops_platform::{ApiResult, Caller};
 use agencyops_store::records::{Approval, Rejection, TimeEntry, WeekJob};
 use jiff::Timestamp;
@@ -16,51 +16,8 @@ use rust_decimal::Decimal;
 /// transaction's 100 writes.
 pub const BATCH: usize = 90;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    Submit,
-    Approve,
-    Reject,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Submit => "submit",
-            Action::Approve => "approve",
-            Action::Reject => "reject",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Action> {
-        match s {
-            "submit" => Some(Action::Submit),
-            "approve" => Some(Action::Approve),
-            "reject" => Some(Action::Reject),
-            _ => None,
-        }
-    }
-
-    /// The states an entry leaves when this action moves it.
-    pub fn moves_from(self, status: WorkStatus) -> bool {
-        use WorkStatus::*;
-        match self {
-            Action::Submit => matches!(status, Draft | Rejected),
-            Action::Approve => status == Submitted,
-            // Approved work not yet invoiced is sent back (un-approved) too.
-            Action::Reject => matches!(status, Submitted | Approved),
-        }
-    }
-
-    /// What "nothing to do" means, for the 409.
-    pub fn nothing_to_do(self) -> &'static str {
-        match self {
-            Action::Submit => "nothing to submit: the week has no draft or rejected entries",
-            Action::Approve => "nothing to approve: no submitted entries in scope",
-            Action::Reject => "nothing to reject: no submitted or approved entries in scope",
-        }
-    }
-}
+/// The week action, shared with the stored job so the two cannot disagree.
+pub use agencyops_domain::timesheet::WeekAction as Action;
 
 /// Whether the action (limited to `project`, when named) covers the entry at all,
 /// whatever its state. Submitting always covers the whole week.
@@ -144,13 +101,13 @@ pub fn moved(
     now: Timestamp,
 ) -> TimeEntry {
     let mut next = entry.clone();
-    match Action::parse(&job.action) {
-        Some(Action::Submit) => next.status = WorkStatus::Submitted,
-        Some(Action::Approve) => {
+    match job.action {
+        Action::Submit => next.status = WorkStatus::Submitted,
+        Action::Approve => {
             next.status = WorkStatus::Approved;
             next.approval = approval;
         }
-        Some(Action::Reject) => {
+        Action::Reject => {
             next.status = WorkStatus::Rejected;
             next.rejection = Some(Rejection {
                 rejected_by: job.actor.clone(),
@@ -161,7 +118,6 @@ pub fn moved(
                 unapproved: next.approval.take(),
             });
         }
-        None => {}
     }
     next.version = entry.version + 1;
     next.updated_at = now;
@@ -175,19 +131,16 @@ pub fn moved_by<'a>(job: &'a WeekJob, entries: &'a [TimeEntry]) -> Vec<&'a TimeE
     let mine = |id: &Option<String>| id.as_deref() == Some(job.id.as_str());
     entries
         .iter()
-        .filter(|e| match Action::parse(&job.action) {
-            Some(Action::Approve) => {
+        .filter(|e| match job.action {
+            Action::Approve => {
                 e.status == WorkStatus::Approved
                     && e.approval.as_ref().is_some_and(|a| mine(&a.job_id))
             }
-            Some(Action::Reject) => {
+            Action::Reject => {
                 e.status == WorkStatus::Rejected
                     && e.rejection.as_ref().is_some_and(|r| mine(&r.job_id))
             }
-            Some(Action::Submit) => {
-                e.status == WorkStatus::Submitted && e.updated_at >= job.started_at
-            }
-            None => false,
+            Action::Submit => e.status == WorkStatus::Submitted && e.updated_at >= job.started_at,
         })
         .collect()
 }
@@ -239,7 +192,7 @@ impl Sum {
 /// job announces exactly the same changes again and the consumer ignores repeats.
 /// None only on arithmetic overflow.
 pub fn burn_changes(tenant: &str, job: &WeekJob, entries: &[TimeEntry]) -> Option<Vec<BurnChange>> {
-    let action = Action::parse(&job.action)?;
+    let action = job.action;
     let mut sums: BTreeMap<&str, Sum> = BTreeMap::new();
     for e in moved_by(job, entries) {
         let approval = match action {
@@ -258,7 +211,7 @@ pub fn burn_changes(tenant: &str, job: &WeekJob, entries: &[TimeEntry]) -> Optio
             let sign = |n: i64| if negate { -n } else { n };
             let dsign = |d: Decimal| if negate { -d } else { d };
             Some(BurnChange {
-                kind: if negate { "unapproved" } else { "approved" }.into(),
+                kind: BurnKind::of(negate),
                 tenant: tenant.into(),
                 change_id: format!("{}:{project}", job.id),
                 project_id: project.into(),
@@ -310,7 +263,7 @@ mod tests {
     fn job(action: Action, project: Option<&str>) -> WeekJob {
         WeekJob {
             id: "job1".into(),
-            action: action.as_str().into(),
+            action,
             project_id: project.map(str::to_owned),
             actor: "boss".into(),
             reason: Some("wrong task".into()),
@@ -445,7 +398,7 @@ mod tests {
         );
         assert_eq!((p.minutes, p.billable_minutes), (90, 60));
         assert_eq!((p.fees, p.cost), (dec!(100), dec!(45)));
-        assert_eq!(p.kind, "approved");
+        assert_eq!(p.kind, BurnKind::Approved);
 
         let r = job(Action::Reject, None);
         let undone = moved(&a, &r, None, at(300));
@@ -453,7 +406,7 @@ mod tests {
         assert_eq!(changes.len(), 1);
         let u = &changes[0];
         assert_eq!((u.minutes, u.fees, u.cost), (-60, dec!(-100), dec!(-30)));
-        assert_eq!(u.kind, "unapproved");
+        assert_eq!(u.kind, BurnKind::Unapproved);
         // Rejecting merely submitted work changes no burn.
         let s = entry("s", "p", 60, WorkStatus::Submitted);
         let undone = moved(&s, &r, None, at(300));

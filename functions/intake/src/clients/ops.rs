@@ -5,7 +5,7 @@ use agencyops_domain::Role;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::{self, fetch, ListPage};
-use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::record::load_many;
 use agencyops_store::records::{Client, Contact};
 use agencyops_store::{keys, Condition, Index, Query as StoreQuery, SkCondition, Write};
@@ -156,11 +156,7 @@ pub async fn patch(
     }
     .check()?;
     let currency_changes = body.currency.is_some_and(|c| c != current.currency);
-    let frozen = || {
-        ApiError::Conflict(
-            "the client's currency cannot change once it has projects: their rates and budgets are in it".into(),
-        )
-    };
+    let frozen = || ApiError::from(Conflict::HasProjects);
     let project_count = keys::client_project_count(&caller.tenant, id);
     if currency_changes && s.table.get(&project_count).await?.is_some() {
         return Err(frozen());
@@ -187,7 +183,7 @@ pub async fn patch(
             return Err(if s.table.get(&project_count).await?.is_some() {
                 frozen()
             } else {
-                ApiError::Conflict(why)
+                why.into()
             });
         }
         other => other?,

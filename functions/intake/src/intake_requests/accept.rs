@@ -128,7 +128,7 @@ pub async fn accept(
     .await
     .map_err(|e| match e {
         ApiError::Conflict(_) => {
-            ApiError::Conflict("the request was decided or changed meanwhile; reload it".into())
+            ApiError::changed("the request was decided or changed meanwhile; reload it")
         }
         other => other,
     })?;

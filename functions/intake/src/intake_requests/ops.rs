@@ -4,7 +4,7 @@ use agencyops_domain::{validate, Currency, Role};
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::{self, fetch, ListPage};
-use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::records::{IntakeRequest, IntakeStatus};
 use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition, Write};
 use jiff::civil::Date;
@@ -61,10 +61,12 @@ pub async fn visible_request(s: &Services, caller: &Caller, id: &str) -> ApiResu
 pub fn must_be_open(r: &IntakeRequest) -> ApiResult<()> {
     match r.status {
         IntakeStatus::Open => Ok(()),
-        IntakeStatus::Accepted => Err(ApiError::Conflict(
-            "this request was already accepted".into(),
-        )),
-        IntakeStatus::Declined => Err(ApiError::Conflict("this request was declined".into())),
+        IntakeStatus::Accepted => {
+            Err(Conflict::AlreadyDecided("this request was already accepted".into()).into())
+        }
+        IntakeStatus::Declined => {
+            Err(Conflict::AlreadyDecided("this request was declined".into()).into())
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use agencyops_domain::Role;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::{self, fetch, ListPage};
-use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::record as rec;
 use agencyops_store::records::{Client, Person};
 use agencyops_store::{keys, Condition, Index, Query as StoreQuery, SkCondition, Write};
@@ -25,9 +25,7 @@ fn email_lock(tenant: &str, email: &str) -> agencyops_store::Item {
 /// A clear 409 for the common case; the conditional write still guards the race.
 async fn ensure_email_free(s: &Services, tenant: &str, email: &str) -> ApiResult<()> {
     if s.table.get(&keys::email(tenant, email)).await?.is_some() {
-        return Err(ApiError::Conflict(
-            "someone with this email already exists in your agency".into(),
-        ));
+        return Err(Conflict::EmailTaken.into());
     }
     Ok(())
 }

@@ -199,8 +199,8 @@ pub async fn create(s: &Services, caller: &Caller, mut body: NewProject) -> ApiR
     resource::insert(s, caller, &project, extra)
         .await
         .map_err(|e| match e {
-            ApiError::Conflict(_) => ApiError::Conflict(
-                "the client changed meanwhile (currency or archived); reload and retry".into(),
+            ApiError::Conflict(_) => ApiError::changed(
+                "the client changed meanwhile (currency or archived); reload and retry",
             ),
             other => other,
         })?;

@@ -5,7 +5,7 @@ use agencyops_domain::validate;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::{self, fetch, ListPage};
-use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::record::Record;
 use agencyops_store::records::{Milestone, MilestoneStatus, Project, Task};
 use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition, Write};
@@ -199,9 +199,10 @@ pub async fn patch_milestone(
     let project = managed_project(s, caller, project_id).await?;
     let current = fetch::<Milestone>(s, &keys::milestone(&caller.tenant, project_id, id)).await?;
     if current.status == MilestoneStatus::Invoiced {
-        return Err(ApiError::Conflict(
+        return Err(Conflict::AlreadyInvoiced(
             "an invoiced milestone cannot change; issue a credit note instead".into(),
-        ));
+        )
+        .into());
     }
     if body.status == Some(MilestoneStatus::Invoiced) {
         return Err(ApiError::field(

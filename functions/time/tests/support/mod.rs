@@ -5,7 +5,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub use agencyops_apitest::{studio, who, App, As, Res, Studio};
-use agencyops_domain::timesheet::WorkStatus;
+use agencyops_domain::timesheet::{WeekAction, WorkStatus};
 use agencyops_store::record::{self, load};
 use agencyops_store::records::{EntryRef, Expense, LockDate, TimeEntry, TimesheetWeek, WeekJob};
 use agencyops_store::{keys, Write};
@@ -95,7 +95,7 @@ pub async fn start_week_job(app: &App, tenant: &str, person: &str, week: &str) {
     w.submitted_at = Some(app.clock_now());
     w.job = Some(WeekJob {
         id: "job1".into(),
-        action: "submit".into(),
+        action: WeekAction::Submit,
         project_id: None,
         actor: person.into(),
         reason: None,

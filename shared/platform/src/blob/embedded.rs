@@ -40,7 +40,7 @@ use super::{
     Blob, BlobMeta, PresignedRequest, DOWNLOAD_DISPOSITION,
 };
 use crate::clock::{Clock, SystemClock};
-use crate::error::ApiError;
+use crate::error::{ApiError, Conflict};
 use crate::ports::{PortError, PortResult};
 use crate::queue::{EmbeddedQueue, Queue};
 
@@ -445,7 +445,7 @@ async fn put_checked(
         return Err(forbidden(format!("the body must be exactly {len} bytes")));
     }
     let etag = blob.store(&key, bytes, &ct).await.map_err(|e| match e {
-        PortError::Refused(why) => ApiError::Conflict(why),
+        PortError::Refused(why) => Conflict::StorageRefused(why).into(),
         other => ApiError::Internal(other.to_string()),
     })?;
     let mut res = StatusCode::OK.into_response();

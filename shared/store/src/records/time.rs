@@ -2,7 +2,7 @@
 //! the time and approvals functions, read by invoicing and reports.
 
 use agencyops_domain::rates::RateSource;
-use agencyops_domain::timesheet::{IsoWeek, WorkStatus};
+use agencyops_domain::timesheet::{IsoWeek, WeekAction, WorkStatus};
 use agencyops_domain::Currency;
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -221,8 +221,7 @@ impl Record for Timer {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WeekJob {
     pub id: String,
-    /// "submit", "approve" or "reject".
-    pub action: String,
+    pub action: WeekAction,
     pub project_id: Option<String>,
     pub actor: String,
     pub reason: Option<String>,
