@@ -22,7 +22,7 @@ pub fn require_may_submit(caller: &Caller, owner: &str) -> ApiResult<()> {
 
 /// Approving or rejecting someone's work, before looking at which projects.
 pub fn require_may_decide(caller: &Caller, owner: &str) -> ApiResult<()> {
-    caller.require(&[Role::Admin, Role::Finance, Role::Manager])?;
+    access::require_takes_work_decisions(caller)?;
     if caller.person == owner && caller.role != Role::Admin {
         return Err(ApiError::forbidden(
             "nobody approves or rejects their own work; ask another approver",

@@ -11,7 +11,7 @@
 //! arrives) still re-announces the very same undo.
 
 use agencyops_domain::timesheet::{with_markup, WorkStatus};
-use agencyops_domain::{validate, Role};
+use agencyops_domain::validate;
 use agencyops_platform::access;
 use agencyops_platform::error::Problems;
 use agencyops_platform::events::{BurnChange, BurnKind, APPROVED_QUEUE};
@@ -125,7 +125,7 @@ pub async fn approve(
     if_match: IfMatch,
     OptionalJson(_body): OptionalJson<ExpenseAction>,
 ) -> ApiResult<Response> {
-    caller.require(&[Role::Admin, Role::Finance, Role::Manager])?;
+    access::require_takes_work_decisions(&caller)?;
     let current = load(&s, &caller, &id).await?;
     require_decides(&s, &caller, &current).await?;
     let project = fetch::<Project>(&s, &keys::project(&caller.tenant, &current.project_id)).await?;
@@ -195,7 +195,7 @@ pub async fn reject(
     let mut p = Problems::new();
     p.check("reason", validate::name(&body.reason, MAX_REASON));
     p.finish()?;
-    caller.require(&[Role::Admin, Role::Finance, Role::Manager])?;
+    access::require_takes_work_decisions(&caller)?;
     let current = load(&s, &caller, &id).await?;
     require_decides(&s, &caller, &current).await?;
     let project = fetch::<Project>(&s, &keys::project(&caller.tenant, &current.project_id)).await?;

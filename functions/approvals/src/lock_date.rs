@@ -4,6 +4,7 @@
 //! books already reported on, so only an admin may do it.
 
 use agencyops_domain::Role;
+use agencyops_platform::access;
 use agencyops_platform::extract::{nullable, IfMatch, Json};
 use agencyops_platform::period::Period;
 use agencyops_platform::resource;
@@ -35,13 +36,7 @@ async fn current(s: &Services, tenant: &str) -> ApiResult<LockDate> {
 #[utoipa::path(get, path = "/v1/settings/lock-date", tag = "approvals",
     responses((status = 200, body = LockDate), (status = 403)), operation_id = "get_lock_date")]
 pub async fn get(State(s): State<Services>, caller: Caller) -> ApiResult<Response> {
-    caller.require(&[
-        Role::Admin,
-        Role::Finance,
-        Role::Manager,
-        Role::Member,
-        Role::Contractor,
-    ])?;
+    access::require_reads_lock_date(&caller)?;
     let lock = current(&s, &caller.tenant).await?;
     Ok(resource::respond(StatusCode::OK, &lock, None))
 }
@@ -69,7 +64,7 @@ pub async fn set(
             "is required: a date, or null to clear the lock",
         )
     })?;
-    caller.require(&[Role::Admin, Role::Finance])?;
+    access::require_moves_lock_date(&caller)?;
     let before = current(&s, &caller.tenant).await?;
     if let IfMatch(Some(v)) = if_match {
         if v != before.version {

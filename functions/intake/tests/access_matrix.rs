@@ -734,3 +734,55 @@ async fn members_contractors_and_client_users_never_see_a_rate_cost_or_money_val
         own.body
     );
 }
+
+/// `limit` means the same for everyone: members, contractors and client users
+/// get one short page of what they may see, yet an out-of-range `limit` is the
+/// same 400 naming the field that staff get, and an in-range one still answers.
+#[tokio::test]
+async fn every_role_has_its_list_limit_checked() {
+    let app = App::new();
+    let a = agency(&app, "acme").await;
+    let contractor = who("acme", "tom", "contractor");
+    let lists: [(&As, &str); 5] = [
+        (&a.member, "/v1/clients"),
+        (&contractor, "/v1/clients"),
+        (&a.client_user, "/v1/clients"),
+        (&a.member, "/v1/people"),
+        (&contractor, "/v1/people"),
+    ];
+    for (caller, path) in lists {
+        for limit in ["0", "201"] {
+            let res = app.get(caller, &format!("{path}?limit={limit}")).await;
+            assert_eq!(
+                res.status,
+                StatusCode::BAD_REQUEST,
+                "{path}?limit={limit}: {}",
+                res.body
+            );
+            assert_eq!(
+                res.body["errors"][0]["field"], "query.limit",
+                "{}",
+                res.body
+            );
+        }
+        for limit in ["1", "200"] {
+            let res = app.get(caller, &format!("{path}?limit={limit}")).await;
+            assert_eq!(
+                res.status,
+                StatusCode::OK,
+                "{path}?limit={limit}: {}",
+                res.body
+            );
+        }
+    }
+    let mine = app.get(&a.member, "/v1/clients?limit=1").await;
+    assert_eq!(
+        mine.body["items"][0]["id"],
+        a.client.as_str(),
+        "{}",
+        mine.body
+    );
+    // Client users are still refused the directory, whatever the limit.
+    let res = app.get(&a.client_user, "/v1/people?limit=0").await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+}

@@ -529,7 +529,7 @@ async fn every_change_leaves_an_audit_record_with_before_and_after() {
     )
     .await;
     let q = Query::new(Index::Gsi1, keys::audit_entity("acme", "client", &id))
-        .sk(SkCondition::BeginsWith("AT#".into()));
+        .sk(SkCondition::BeginsWith(keys::audit_prefix()));
     let entries = app.table.query(&q).await.expect("audit query").items;
     let actions: Vec<&str> = entries
         .iter()

@@ -226,7 +226,7 @@ async fn an_acceptance_audits_every_record_it_creates() {
     for m in milestones.body["items"].as_array().into_iter().flatten() {
         let id = m["id"].as_str().unwrap_or_default();
         let q = Query::new(Index::Gsi1, keys::audit_entity("acme", "milestone", id))
-            .sk(SkCondition::BeginsWith("AT#".into()));
+            .sk(SkCondition::BeginsWith(keys::audit_prefix()));
         let entries = app.table.query(&q).await.expect("audit").items;
         assert_eq!(entries.len(), 1, "milestone {id}");
         let at = entries[0]["at"].as_str().unwrap_or_default();
@@ -240,7 +240,7 @@ async fn an_acceptance_audits_every_record_it_creates() {
         Index::Gsi1,
         keys::audit_entity("acme", "intake_request", &a.request),
     )
-    .sk(SkCondition::BeginsWith("AT#".into()));
+    .sk(SkCondition::BeginsWith(keys::audit_prefix()));
     let actions: Vec<String> = app
         .table
         .query(&q)

@@ -2,6 +2,7 @@
 //! while it is still a draft (or was sent back).
 
 use agencyops_domain::timesheet::{WorkStatus, MINUTES_PER_DAY};
+use agencyops_platform::access;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::{nullable, IfMatch, Json, Path, Query};
 use agencyops_platform::resource::ListPage;
@@ -179,7 +180,7 @@ pub async fn list(
 ) -> ApiResult<axum::Json<ListPage<EntryView>>> {
     let tenant = caller.tenant.as_str();
     if let (Some(project), None) = (f.project_id.as_deref(), f.person_id.as_deref()) {
-        if caller.role.sees_everything() {
+        if access::sees_all_work(&caller) {
             // Staff who run the agency see a project's time across its people.
             let page = f.project_page(&s, &caller, project).await?;
             return Ok(axum::Json(ListPage {

@@ -3,6 +3,7 @@
 
 use agencyops_domain::timesheet::WorkStatus;
 use agencyops_domain::Role;
+use agencyops_platform::access;
 use agencyops_platform::access::on_team;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
@@ -28,7 +29,7 @@ pub async fn visible_person(s: &Services, caller: &Caller, person: &str) -> ApiR
     if person == "me" || person == caller.person {
         return Ok(caller.person.clone());
     }
-    if !caller.role.sees_everything() || agencyops_domain::validate::id(person).is_err() {
+    if !access::sees_all_work(caller) || agencyops_domain::validate::id(person).is_err() {
         return Err(ApiError::NotFound("person"));
     }
     load::<Person>(&*s.table, &keys::person(&caller.tenant, person))
@@ -61,9 +62,7 @@ pub async fn worker(s: &Services, caller: &Caller, person_id: Option<&str>) -> A
         Some(id) if id == caller.person => return Ok(Worker::caller(caller)),
         Some(id) => id,
     };
-    caller.require(&[Role::Admin, Role::Manager]).map_err(|_| {
-        ApiError::forbidden("only admins and managers record time for someone else")
-    })?;
+    access::require_records_for_others(caller)?;
     let person = load::<Person>(&*s.table, &keys::person(&caller.tenant, id))
         .await?
         .filter(|p| p.active && p.role != Role::Client)

@@ -3,7 +3,7 @@
 //! Built per caller from the stored entry: rates, costs and values only for the
 //! staff who run the agency (`access::sees_rates`), whoever asks.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use agencyops_domain::rates::RateSource;
 use agencyops_domain::rounding::{entry_billed_minutes, TimeRounding};
@@ -11,9 +11,10 @@ use agencyops_domain::timesheet::WorkStatus;
 use agencyops_domain::Currency;
 use agencyops_platform::access::sees_rates;
 use agencyops_platform::extract::etag;
+use agencyops_platform::loaders::projects_with_clients;
 use agencyops_platform::{ApiResult, Caller, Services};
 use agencyops_store::keys;
-use agencyops_store::record::{load, load_many};
+use agencyops_store::record::load;
 use agencyops_store::records::{Approval, Client, EntrySource, Project, Rejection, TimeEntry};
 use axum::http::header::{ETAG, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
@@ -220,31 +221,13 @@ pub async fn views(
 ) -> ApiResult<Vec<EntryView>> {
     let tenant = caller.tenant.as_str();
     let audience = Audience::of(caller);
-    let ids: BTreeSet<&str> = entries.iter().map(|e| e.project_id.as_str()).collect();
-    let keys: Vec<_> = ids.iter().map(|id| keys::project(tenant, id)).collect();
-    let projects = load_many::<Project>(&*s.table, &keys).await?;
-    let client_ids: BTreeSet<&str> = projects
-        .iter()
-        .filter(|p| p.rounding.is_none())
-        .map(|p| p.client_id.as_str())
-        .collect();
-    let keys: Vec<_> = client_ids
-        .iter()
-        .map(|id| keys::client(tenant, id))
-        .collect();
-    let client_rounding: HashMap<String, Option<TimeRounding>> =
-        load_many::<Client>(&*s.table, &keys)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c.rounding))
-            .collect();
-    let policies: HashMap<&str, Option<TimeRounding>> = projects
-        .iter()
-        .map(|p| {
-            let policy = p
-                .rounding
-                .or_else(|| client_rounding.get(&p.client_id).copied().flatten());
-            (p.id.as_str(), policy)
+    let ids = entries.iter().map(|e| e.project_id.as_str());
+    let policies: HashMap<String, Option<TimeRounding>> = projects_with_clients(s, tenant, ids)
+        .await?
+        .into_iter()
+        .map(|(p, client)| {
+            let policy = p.rounding.or_else(|| client.and_then(|c| c.rounding));
+            (p.id, policy)
         })
         .collect();
     Ok(entries

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use crate::{ApiError, ApiResult, Caller, Services};
 use agencyops_domain::Role;
-use agencyops_store::record::{load, load_many};
+use agencyops_store::record::{all_up_to, load, load_many};
 use agencyops_store::records::{Client, Project, ProjectMember};
 use agencyops_store::{keys, Index, Query};
 
@@ -51,21 +51,18 @@ pub async fn visible_project(services: &Services, caller: &Caller, id: &str) -> 
 
 /// Ids of the projects the caller is on.
 pub async fn my_project_ids(services: &Services, caller: &Caller) -> ApiResult<Vec<String>> {
-    let mut q = Query::new(
+    let q = Query::new(
         Index::Gsi1,
         keys::person_projects(&caller.tenant, &caller.person),
     )
     .limit(200);
-    let mut ids = Vec::new();
-    loop {
-        let (members, next) =
-            agencyops_store::record::page::<ProjectMember>(&*services.table, &q).await?;
-        ids.extend(members.into_iter().map(|m| m.project_id));
-        match next {
-            Some(n) if ids.len() < MAX_MEMBERSHIPS => q.start_after = Some(n),
-            _ => return Ok(ids),
-        }
-    }
+    Ok(
+        all_up_to::<ProjectMember>(&*services.table, &q, MAX_MEMBERSHIPS)
+            .await?
+            .into_iter()
+            .map(|m| m.project_id)
+            .collect(),
+    )
 }
 
 /// Client ids a member or contractor reaches through their projects.
@@ -103,7 +100,7 @@ pub async fn visible_client(services: &Services, caller: &Caller, id: &str) -> A
 /// budgets, milestone amounts, people's cost and bill rates) are the agency's
 /// business: only the staff who see its books read them.
 pub fn sees_money(caller: &Caller) -> bool {
-    caller.role.sees_everything()
+    sees_all_work(caller)
 }
 
 /// An intake request's budget is what the client hopes to spend: the client
@@ -116,6 +113,61 @@ pub fn sees_request_budget(caller: &Caller) -> bool {
 /// Admin and manager set up clients, projects and their parts.
 pub fn require_manages_work(caller: &Caller) -> ApiResult<()> {
     caller.require(&[Role::Admin, Role::Manager])
+}
+
+/// The staff who run the agency: they see all work and its money.
+const RUNS_THE_AGENCY: &[Role] = &[Role::Admin, Role::Finance, Role::Manager];
+
+/// Whether the caller sees everyone's work, every client and project (the
+/// staff who run the agency); others see only what they are part of.
+pub fn sees_all_work(caller: &Caller) -> bool {
+    caller.role.sees_everything()
+}
+
+/// Approving or rejecting time and expenses is for the staff who run the
+/// agency (which work each may decide is checked beside it).
+pub fn require_takes_work_decisions(caller: &Caller) -> ApiResult<()> {
+    caller.require(RUNS_THE_AGENCY)
+}
+
+/// Budgets and reports are read by the staff who run the agency.
+pub fn require_reads_reports(caller: &Caller) -> ApiResult<()> {
+    caller.require(RUNS_THE_AGENCY)
+}
+
+/// The audit trail is for admins only.
+pub fn require_reads_audit(caller: &Caller) -> ApiResult<()> {
+    caller.require(&[Role::Admin])
+}
+
+/// Everyone who records or decides work reads the lock date; client users,
+/// who do neither, do not.
+pub fn require_reads_lock_date(caller: &Caller) -> ApiResult<()> {
+    caller.require(&[
+        Role::Admin,
+        Role::Finance,
+        Role::Manager,
+        Role::Member,
+        Role::Contractor,
+    ])
+}
+
+/// Admin and finance move the lock date (which way each may is decided beside it).
+pub fn require_moves_lock_date(caller: &Caller) -> ApiResult<()> {
+    caller.require(&[Role::Admin, Role::Finance])
+}
+
+/// An open intake request is changed by the staff who take work in and by
+/// the client user who asked (reaching the request is decided by intake).
+pub fn require_changes_intake_request(caller: &Caller) -> ApiResult<()> {
+    caller.require(&[Role::Admin, Role::Manager, Role::Client])
+}
+
+/// Only admins and managers record time for someone else.
+pub fn require_records_for_others(caller: &Caller) -> ApiResult<()> {
+    caller
+        .require(&[Role::Admin, Role::Manager])
+        .map_err(|_| ApiError::forbidden("only admins and managers record time for someone else"))
 }
 
 /// Client users see their client's projects, never people's time or expenses.

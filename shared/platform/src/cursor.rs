@@ -147,7 +147,9 @@ mod tests {
     }
 
     fn clients() -> Query {
-        Query::new(Index::Table, "T#acme#CLIENTS").sk(SkCondition::BeginsWith("CLIENT#".into()))
+        Query::new(Index::Table, "T#acme#CLIENTS").sk(SkCondition::BeginsWith(
+            agencyops_store::keys::clients_prefix(),
+        ))
     }
 
     fn scope(q: &Query, filters: &impl Serialize) -> ListScope {
@@ -174,13 +176,15 @@ mod tests {
                 &(Some("north"), None::<bool>),
             ),
             scope(
-                &Query::new(Index::Gsi1, "T#acme#CLIENTS")
-                    .sk(SkCondition::BeginsWith("CLIENT#".into())),
+                &Query::new(Index::Gsi1, "T#acme#CLIENTS").sk(SkCondition::BeginsWith(
+                    agencyops_store::keys::clients_prefix(),
+                )),
                 &(Some("north"), None::<bool>),
             ),
             scope(
-                &Query::new(Index::Table, "T#acme#PEOPLE")
-                    .sk(SkCondition::BeginsWith("CLIENT#".into())),
+                &Query::new(Index::Table, "T#acme#PEOPLE").sk(SkCondition::BeginsWith(
+                    agencyops_store::keys::clients_prefix(),
+                )),
                 &(Some("north"), None::<bool>),
             ),
         ] {

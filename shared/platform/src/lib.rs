@@ -16,6 +16,7 @@ pub mod extract;
 pub mod http;
 pub mod idempotency;
 pub mod lambda;
+pub mod loaders;
 pub mod openapi;
 pub mod period;
 pub mod ports;

@@ -39,11 +39,13 @@ fn person(id: &str, role: &str) -> Person {
 }
 
 fn people(tenant: &str) -> Query {
-    Query::new(Index::Table, keys::people(tenant)).sk(SkCondition::BeginsWith("PERSON#".into()))
+    Query::new(Index::Table, keys::people(tenant))
+        .sk(SkCondition::BeginsWith(keys::people_prefix()))
 }
 
 fn clients(tenant: &str) -> Query {
-    Query::new(Index::Table, keys::clients(tenant)).sk(SkCondition::BeginsWith("CLIENT#".into()))
+    Query::new(Index::Table, keys::clients(tenant))
+        .sk(SkCondition::BeginsWith(keys::clients_prefix()))
 }
 
 /// `GET /v1/people?role=…&limit=2&cursor=…` as the people list runs it.

@@ -172,6 +172,38 @@ pub fn child_prefix(kind: Kind) -> String {
     format!("{}#", kind.as_str())
 }
 
+// SK prefixes that select one kind in a partition shared with others, so a
+// query never spells a key by hand.
+
+/// Every person in [`people`].
+pub fn people_prefix() -> String {
+    child_prefix(Kind::Person)
+}
+/// Every client in [`clients`].
+pub fn clients_prefix() -> String {
+    child_prefix(Kind::Client)
+}
+/// A client's contacts in its [`client_partition`] (beside its project count).
+pub fn contacts_prefix() -> String {
+    child_prefix(Kind::Contact)
+}
+/// A project's tasks in its [`project_partition`].
+pub fn tasks_prefix() -> String {
+    child_prefix(Kind::Task)
+}
+/// A project's milestones in its [`project_partition`].
+pub fn milestones_prefix() -> String {
+    child_prefix(Kind::Milestone)
+}
+/// Every intake request in [`intake_requests`].
+pub fn intake_requests_prefix() -> String {
+    child_prefix(Kind::IntakeRequest)
+}
+/// Every audit record in [`audit_log`] or an [`audit_entity`] trail.
+pub fn audit_prefix() -> String {
+    "AT#".to_owned()
+}
+
 pub fn idempotency(tenant: &str, key_hash: &str) -> Key {
     Key::new(format!("{}#IDEM#{key_hash}", t(tenant)), "IDEM")
 }
@@ -184,7 +216,7 @@ pub fn audit_entity(tenant: &str, kind: &str, id: &str) -> String {
 }
 /// Sorts audit records by time; the id breaks ties.
 pub fn audit_sort(at_rfc3339: &str, id: &str) -> String {
-    format!("AT#{at_rfc3339}#{id}")
+    format!("{}{at_rfc3339}#{id}", audit_prefix())
 }
 
 pub fn person_time(tenant: &str, person: &str) -> String {
@@ -367,6 +399,42 @@ mod tests {
         ] {
             assert_eq!(parse_receipt_object(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn each_prefix_selects_its_own_kind() {
+        let (t, pid, cid) = ("acme", "p", "c");
+        for (prefix, key, other) in [
+            (people_prefix(), person(t, "1"), None),
+            (clients_prefix(), client(t, "1"), None),
+            (
+                contacts_prefix(),
+                contact(t, cid, "1"),
+                Some(client_project_count(t, cid)),
+            ),
+            (
+                tasks_prefix(),
+                task(t, pid, "1"),
+                Some(milestone(t, pid, "1")),
+            ),
+            (
+                milestones_prefix(),
+                milestone(t, pid, "1"),
+                Some(task(t, pid, "1")),
+            ),
+            (intake_requests_prefix(), intake_request(t, "1"), None),
+        ] {
+            assert!(key.sk.starts_with(&prefix), "{key} under {prefix}");
+            if let Some(other) = other {
+                assert_eq!(other.pk, key.pk);
+                assert!(!other.sk.starts_with(&prefix), "{other} under {prefix}");
+            }
+        }
+        for other in [member(t, pid, "u"), project_burn(t, pid), project(t, pid)] {
+            assert!(!other.sk.starts_with(&tasks_prefix()), "{other}");
+            assert!(!other.sk.starts_with(&milestones_prefix()), "{other}");
+        }
+        assert!(audit_sort("2026-11-20T10:00:00Z", "1").starts_with(&audit_prefix()));
     }
 
     #[test]

@@ -118,14 +118,46 @@ pub async fn page<R: Record>(
 
 /// Every record of kind `R` the query finds, page after page.
 pub async fn all<R: Record>(table: &dyn Table, query: &Query) -> StoreResult<Vec<R>> {
+    all_up_to::<R>(table, query, usize::MAX).await
+}
+
+/// Records of kind `R` page after page, reading no further page once `cap` of
+/// them are in hand (a page already read is kept whole), so a caller bounds
+/// what one request may read.
+pub async fn all_up_to<R: Record>(
+    table: &dyn Table,
+    query: &Query,
+    cap: usize,
+) -> StoreResult<Vec<R>> {
+    walk(table, query, cap, is::<R>)
+        .await?
+        .into_iter()
+        .map(from_item)
+        .collect()
+}
+
+/// Every item the query finds, page after page, whatever its kind (for
+/// indexes that hold several kinds a reader tells apart itself).
+pub async fn all_items(table: &dyn Table, query: &Query) -> StoreResult<Vec<Item>> {
+    walk(table, query, usize::MAX, |_| true).await
+}
+
+/// The one page loop: follows `next` until the query ends or `cap` wanted
+/// items are read.
+async fn walk(
+    table: &dyn Table,
+    query: &Query,
+    cap: usize,
+    wanted: fn(&Item) -> bool,
+) -> StoreResult<Vec<Item>> {
     let mut q = query.clone();
     let mut out = Vec::new();
     loop {
-        let (records, next) = page::<R>(table, &q).await?;
-        out.extend(records);
-        match next {
-            Some(n) => q.start_after = Some(n),
-            None => return Ok(out),
+        let page = table.query(&q).await?;
+        out.extend(page.items.into_iter().filter(wanted));
+        match page.next {
+            Some(n) if out.len() < cap => q.start_after = Some(n),
+            _ => return Ok(out),
         }
     }
 }

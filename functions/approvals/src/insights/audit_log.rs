@@ -2,7 +2,7 @@
 //! record. Audit entries are not records (they are never updated), so they are
 //! read as raw items (see `AuditEntry::read`).
 
-use agencyops_domain::Role;
+use agencyops_platform::access;
 use agencyops_platform::caller::valid_id;
 use agencyops_platform::cursor::ListScope;
 use agencyops_platform::extract::Query;
@@ -81,7 +81,7 @@ pub async fn list_audit(
     caller: Caller,
     Query(f): Query<AuditFilter>,
 ) -> ApiResult<axum::Json<ListPage<AuditEntry>>> {
-    caller.require(&[Role::Admin])?;
+    access::require_reads_audit(&caller)?;
     let limit = resource::page_limit(f.limit)?;
     let mut query = audit_query(&caller.tenant, &f)?;
     // Bound like `resource::list`'s cursors; the entity filter is in the query.

@@ -6,6 +6,7 @@
 use agencyops_domain::budget::percent_used;
 use agencyops_domain::timesheet::hours;
 use agencyops_domain::{Currency, MoneyRounding};
+use agencyops_platform::access;
 use agencyops_platform::access::visible_project;
 use agencyops_platform::extract::Path;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
@@ -18,7 +19,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Amount, REPORT_READERS, ROUNDING};
+use super::{Amount, ROUNDING};
 
 /// Hours against the hours budget. All approved hours count, billable or not:
 /// the budget is the time the agency planned to spend.
@@ -148,7 +149,7 @@ pub async fn get_project_budget(
 ) -> ApiResult<axum::Json<ProjectBudget>> {
     // Seeing the project comes first: one the caller cannot see is not found.
     let project = visible_project(&s, &caller, &id).await?;
-    caller.require(REPORT_READERS)?;
+    access::require_reads_reports(&caller)?;
     let burn = load::<ProjectBurn>(&*s.table, &keys::project_burn(&caller.tenant, &id)).await?;
     if let Some(b) = &burn {
         if b.currency != project.currency {

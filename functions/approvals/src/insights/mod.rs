@@ -8,16 +8,13 @@ pub mod budget_view;
 pub mod utilization;
 pub mod wip;
 
-use agencyops_domain::{Currency, Money, MoneyRounding, Role};
+use agencyops_domain::{Currency, Money, MoneyRounding};
 use agencyops_platform::Services;
 use axum::routing::get;
 use axum::Router;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
-
-/// The staff who run the agency read its budgets and reports.
-pub const REPORT_READERS: &[Role] = &[Role::Admin, Role::Finance, Role::Manager];
 
 /// Reports round money to the currency's minor unit by this rule, and name it.
 pub const ROUNDING: MoneyRounding = MoneyRounding::HalfUp;

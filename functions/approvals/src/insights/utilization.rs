@@ -7,10 +7,11 @@
 use agencyops_domain::budget::percent_used;
 use agencyops_domain::timesheet::{capacity_hours, hours, WorkStatus};
 use agencyops_domain::{validate, Role};
+use agencyops_platform::access;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::Query;
 use agencyops_platform::{ApiResult, Caller, Services};
-use agencyops_store::record::{all, page};
+use agencyops_store::record::all;
 use agencyops_store::records::{Person, TimeEntry};
 use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition};
 use axum::extract::State;
@@ -19,8 +20,6 @@ use jiff::ToSpan;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-use super::REPORT_READERS;
 
 /// Longest period one report covers (a leap year).
 pub const MAX_DAYS: i32 = 366;
@@ -208,20 +207,14 @@ async fn tally_of(
     to: Date,
 ) -> ApiResult<Tally> {
     let (lo, hi) = keys::entry_range(&from.to_string(), &to.to_string());
-    let mut q = StoreQuery::new(Index::Table, keys::person_time(tenant, person))
+    let q = StoreQuery::new(Index::Table, keys::person_time(tenant, person))
         .sk(SkCondition::Between(lo, hi))
         .limit(READ_PAGE);
     let mut tally = Tally::default();
-    loop {
-        let (entries, next) = page::<TimeEntry>(&*s.table, &q).await?;
-        for e in &entries {
-            tally.add(e);
-        }
-        match next {
-            Some(n) => q.start_after = Some(n),
-            None => return Ok(tally),
-        }
+    for e in &all::<TimeEntry>(&*s.table, &q).await? {
+        tally.add(e);
     }
+    Ok(tally)
 }
 
 #[utoipa::path(get, path = "/v1/reports/utilization", tag = "reports", params(UtilizationParams),
@@ -231,7 +224,7 @@ pub async fn utilization_report(
     caller: Caller,
     Query(params): Query<UtilizationParams>,
 ) -> ApiResult<axum::Json<UtilizationReport>> {
-    caller.require(REPORT_READERS)?;
+    access::require_reads_reports(&caller)?;
     let (from, to) = period(&params)?;
     let mut rows = Vec::new();
     for person in all_people(&s, &caller.tenant).await? {

@@ -4,9 +4,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use agencyops_domain::timesheet::IsoWeek;
+use agencyops_platform::loaders::projects_with_clients;
 use agencyops_platform::{ApiError, ApiResult, Services};
-use agencyops_store::keys;
-use agencyops_store::record::{self, load_many};
+use agencyops_store::record;
 use agencyops_store::records::{Approval, Client, Person, Project, TimeEntry, WeekJob};
 
 use crate::snapshot::{approval_for, Approver, Terms};
@@ -39,19 +39,11 @@ impl RateBook {
         let wanted: BTreeSet<&str> = projects
             .filter(|p| !self.projects.contains_key(*p))
             .collect();
-        let keys: Vec<_> = wanted.iter().map(|p| keys::project(tenant, p)).collect();
-        for p in load_many::<Project>(&*s.table, &keys).await? {
+        for (p, client) in projects_with_clients(s, tenant, wanted).await? {
+            if let Some(c) = client {
+                self.clients.insert(c.id.clone(), c);
+            }
             self.projects.insert(p.id.clone(), p);
-        }
-        let clients: BTreeSet<&str> = self
-            .projects
-            .values()
-            .map(|p| p.client_id.as_str())
-            .filter(|c| !self.clients.contains_key(*c))
-            .collect();
-        let keys: Vec<_> = clients.iter().map(|c| keys::client(tenant, c)).collect();
-        for c in load_many::<Client>(&*s.table, &keys).await? {
-            self.clients.insert(c.id.clone(), c);
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! may see of them.
 
 use agencyops_domain::Role;
+use agencyops_platform::access;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::{self, fetch, ListPage};
@@ -60,9 +61,9 @@ pub async fn list(
             && f.archived.is_none_or(|a| c.archived == a)
     };
     let ids: Vec<String> = match caller.role {
-        r if r.sees_everything() => {
+        _ if access::sees_all_work(caller) => {
             let q = StoreQuery::new(Index::Table, keys::clients(&caller.tenant))
-                .sk(SkCondition::BeginsWith("CLIENT#".into()));
+                .sk(SkCondition::BeginsWith(keys::clients_prefix()));
             let page = resource::list(
                 s,
                 caller,
@@ -79,7 +80,9 @@ pub async fn list(
         _ => my_client_ids(s, caller).await?.into_iter().collect(),
     };
     // Members and client users reach a handful of clients (through their
-    // projects, or their own): all of them in one page, no cursor.
+    // projects, or their own): all of them in one page, no cursor. Their
+    // `limit` is still checked like every list's, so the contract is one.
+    resource::page_limit(f.limit)?;
     let keys: Vec<_> = ids
         .iter()
         .map(|id| keys::client(&caller.tenant, id))
@@ -238,7 +241,7 @@ pub async fn list_contacts(
         Index::Table,
         keys::client_partition(&caller.tenant, client_id),
     )
-    .sk(SkCondition::BeginsWith("CONTACT#".into()));
+    .sk(SkCondition::BeginsWith(keys::contacts_prefix()));
     let page = resource::list(
         s,
         caller,

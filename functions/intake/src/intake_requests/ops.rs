@@ -1,6 +1,7 @@
 //! Operations on intake requests other than accepting one (see `accept`).
 
 use agencyops_domain::{validate, Currency, Role};
+use agencyops_platform::access;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::{self, fetch, ListPage};
@@ -143,7 +144,7 @@ pub async fn list(
                 StoreQuery::new(Index::Gsi2, keys::client_intake_requests(&caller.tenant, c))
             }
             None => StoreQuery::new(Index::Table, keys::intake_requests(&caller.tenant))
-                .sk(SkCondition::BeginsWith("REQUEST#".into())),
+                .sk(SkCondition::BeginsWith(keys::intake_requests_prefix())),
         },
         Role::Client => {
             let own = caller.client.clone().ok_or(ApiError::Unauthenticated)?;
@@ -177,7 +178,7 @@ pub async fn patch(
     body: IntakeRequestPatch,
 ) -> ApiResult<IntakeRequestView> {
     let current = visible_request(s, caller, id).await?;
-    caller.require(&[Role::Admin, Role::Manager, Role::Client])?;
+    access::require_changes_intake_request(caller)?;
     must_be_open(&current)?;
     let mut p = Problems::new();
     // The request's budget is in the currency it was made in.

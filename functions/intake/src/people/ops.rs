@@ -2,6 +2,7 @@
 //! returning what the caller may see of them.
 
 use agencyops_domain::Role;
+use agencyops_platform::access;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::{self, fetch, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
@@ -75,11 +76,13 @@ pub async fn list(
     f: PeopleFilter,
 ) -> ApiResult<ListPage<PersonView>> {
     match caller.role {
-        r if r.sees_everything() => {}
+        _ if access::sees_all_work(caller) => {}
         Role::Member | Role::Contractor => {
             // Members see themselves; the directory with rates is for managers.
             // Nobody stored (a token without a person record) is an empty list;
-            // a failed read is an error, not "nobody".
+            // a failed read is an error, not "nobody". Their `limit` is
+            // still checked like every list's, so the contract is one.
+            resource::page_limit(f.limit)?;
             let me = rec::load::<Person>(&*s.table, &keys::person(&caller.tenant, &caller.person))
                 .await?;
             return Ok(ListPage {
@@ -90,7 +93,7 @@ pub async fn list(
         _ => return Err(ApiError::forbidden("client users cannot list people")),
     }
     let q = StoreQuery::new(Index::Table, keys::people(&caller.tenant))
-        .sk(SkCondition::BeginsWith("PERSON#".into()));
+        .sk(SkCondition::BeginsWith(keys::people_prefix()));
     let filters = (f.role, f.active);
     let page =
         resource::list::<Person>(s, caller, q, f.limit, f.cursor.as_deref(), &filters, |p| {
@@ -102,7 +105,7 @@ pub async fn list(
 
 async fn visible_person(s: &Services, caller: &Caller, id: &str) -> ApiResult<Person> {
     match caller.role {
-        r if r.sees_everything() => {}
+        _ if access::sees_all_work(caller) => {}
         Role::Member | Role::Contractor if id == caller.person => {}
         Role::Member | Role::Contractor => return Err(ApiError::NotFound("person")),
         _ => return Err(ApiError::forbidden("client users cannot read people")),

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use agencyops_domain::project::{BillingModel, Stage};
 use agencyops_domain::{validate, Role};
+use agencyops_platform::access;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::{self, ListPage};
@@ -223,7 +224,7 @@ pub async fn list(
     let (limit, cursor) = (f.limit, f.cursor.as_deref());
     let filters = (f.stage, f.billing_model, &f.client_id);
     let page = match caller.role {
-        r if r.sees_everything() => {
+        _ if access::sees_all_work(caller) => {
             let q = match &f.client_id {
                 Some(c) => StoreQuery::new(Index::Gsi2, keys::client_projects(&caller.tenant, c)),
                 None => StoreQuery::new(Index::Gsi1, keys::projects(&caller.tenant)),

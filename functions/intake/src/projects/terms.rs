@@ -135,7 +135,7 @@ async fn task_ids(s: &Services, caller: &Caller, project_id: &str) -> ApiResult<
         Index::Table,
         keys::project_partition(&caller.tenant, project_id),
     )
-    .sk(SkCondition::BeginsWith("TASK#".into()))
+    .sk(SkCondition::BeginsWith(keys::tasks_prefix()))
     .limit(500);
     Ok(rec::all::<Task>(&*s.table, &q)
         .await?

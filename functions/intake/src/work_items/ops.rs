@@ -91,7 +91,7 @@ pub async fn list_tasks(
         s,
         caller,
         project_id,
-        "TASK#",
+        &keys::tasks_prefix(),
         pg,
         &(f.archived, f.billable),
         keep,
@@ -174,7 +174,16 @@ pub async fn list_milestones(
 ) -> ApiResult<ListPage<MilestoneView>> {
     let keep = |m: &Milestone| f.status.is_none_or(|st| m.status == st);
     let pg = (f.limit, f.cursor.as_deref());
-    let page = list_children(s, caller, project_id, "MILESTONE#", pg, &f.status, keep).await?;
+    let page = list_children(
+        s,
+        caller,
+        project_id,
+        &keys::milestones_prefix(),
+        pg,
+        &f.status,
+        keep,
+    )
+    .await?;
     Ok(views::page(page, |m| MilestoneView::of(caller, m)))
 }
 

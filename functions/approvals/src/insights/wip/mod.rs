@@ -14,10 +14,12 @@ use std::collections::{BTreeSet, HashMap};
 
 use agencyops_domain::timesheet::IsoWeek;
 use agencyops_domain::Currency;
+use agencyops_platform::access;
 use agencyops_platform::extract::Query;
+use agencyops_platform::loaders::projects_with_clients;
 use agencyops_platform::{ApiResult, Caller, Services};
-use agencyops_store::record::{from_item, is, load_many};
-use agencyops_store::records::{Client, Expense, Project, TimeEntry, TimesheetWeek};
+use agencyops_store::record::{all_items, from_item, is, load_many};
+use agencyops_store::records::{Expense, TimeEntry, TimesheetWeek};
 use agencyops_store::{keys, Index, Item, Query as StoreQuery};
 use axum::extract::State;
 use jiff::civil::Date;
@@ -25,7 +27,6 @@ use jiff::tz::TimeZone;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use super::REPORT_READERS;
 pub use group::{report, ClientWip, ProjectInfo, ProjectWip, WipFigures, WipReport};
 
 /// Items read per query page.
@@ -84,18 +85,12 @@ impl Work {
 
 /// Every item in the tenant's unbilled index.
 async fn unbilled_work(s: &Services, tenant: &str) -> ApiResult<Vec<Work>> {
-    let mut q = StoreQuery::new(Index::Gsi2, keys::unbilled(tenant)).limit(READ_PAGE);
+    let q = StoreQuery::new(Index::Gsi2, keys::unbilled(tenant)).limit(READ_PAGE);
     let mut work = Vec::new();
-    loop {
-        let page = s.table.query(&q).await?;
-        for item in page.items {
-            work.extend(Work::of_item(item)?);
-        }
-        match page.next {
-            Some(n) => q.start_after = Some(n),
-            None => return Ok(work),
-        }
+    for item in all_items(&*s.table, &q).await? {
+        work.extend(Work::of_item(item)?);
     }
+    Ok(work)
 }
 
 /// The work without the time of weeks whose approval or rejection is still
@@ -130,28 +125,13 @@ async fn project_info(
     tenant: &str,
     work: &[Work],
 ) -> ApiResult<HashMap<String, ProjectInfo>> {
-    let mut ids: Vec<&str> = work.iter().map(|w| w.project_id.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let keys: Vec<_> = ids.iter().map(|id| keys::project(tenant, id)).collect();
-    let projects = load_many::<Project>(&*s.table, &keys).await?;
-    let mut client_ids: Vec<&str> = projects.iter().map(|p| p.client_id.as_str()).collect();
-    client_ids.sort_unstable();
-    client_ids.dedup();
-    let keys: Vec<_> = client_ids
-        .iter()
-        .map(|id| keys::client(tenant, id))
-        .collect();
-    let names: HashMap<String, String> = load_many::<Client>(&*s.table, &keys)
+    let ids = work.iter().map(|w| w.project_id.as_str());
+    Ok(projects_with_clients(s, tenant, ids)
         .await?
         .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
-    Ok(projects
-        .into_iter()
-        .map(|p| {
+        .map(|(p, client)| {
             let info = ProjectInfo {
-                client_name: names.get(&p.client_id).cloned(),
+                client_name: client.map(|c| c.name),
                 name: p.name,
                 client_id: p.client_id,
             };
@@ -172,7 +152,7 @@ pub async fn wip_report(
     caller: Caller,
     Query(_params): Query<WipParams>,
 ) -> ApiResult<axum::Json<WipReport>> {
-    caller.require(REPORT_READERS)?;
+    access::require_reads_reports(&caller)?;
     let work = unbilled_work(&s, &caller.tenant).await?;
     let work = settled(&s, &caller.tenant, work).await?;
     let info = project_info(&s, &caller.tenant, &work).await?;
