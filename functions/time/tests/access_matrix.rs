@@ -273,28 +273,7 @@ const MONEY: &[&str] = &[
 
 /// Every path in `v` that names a rate, cost or value.
 fn money_in(v: &Value) -> Vec<String> {
-    fn walk(v: &Value, at: &str, out: &mut Vec<String>) {
-        match v {
-            Value::Object(m) => {
-                for (k, x) in m {
-                    let here = format!("{at}.{k}");
-                    if MONEY.contains(&k.as_str()) {
-                        out.push(here.clone());
-                    }
-                    walk(x, &here, out);
-                }
-            }
-            Value::Array(xs) => {
-                for (i, x) in xs.iter().enumerate() {
-                    walk(x, &format!("{at}[{i}]"), out);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(v, "$", &mut out);
-    out
+    agencyops_apitest::paths_named(v, MONEY)
 }
 
 fn snapshot() -> agencyops_store::records::Approval {

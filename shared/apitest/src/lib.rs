@@ -270,3 +270,30 @@ pub fn operation_ids(doc: &utoipa::openapi::OpenApi) -> Vec<String> {
         })
         .collect()
 }
+
+/// Every path in `v` (as `$.a[0].b`) whose key is one of `names`, however deep:
+/// what a response-shape assertion reports when a field shows where it must not.
+pub fn paths_named(v: &serde_json::Value, names: &[&str]) -> Vec<String> {
+    fn walk(v: &serde_json::Value, at: &str, names: &[&str], out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    let here = format!("{at}.{k}");
+                    if names.contains(&k.as_str()) {
+                        out.push(here.clone());
+                    }
+                    walk(x, &here, names, out);
+                }
+            }
+            serde_json::Value::Array(xs) => {
+                for (i, x) in xs.iter().enumerate() {
+                    walk(x, &format!("{at}[{i}]"), names, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, "$", names, &mut out);
+    out
+}
