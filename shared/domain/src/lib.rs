@@ -1,6 +1,7 @@
 //! Pure agency rules: no I/O, no HTTP, no storage formats.
 
 pub mod budget;
+pub mod invoice;
 pub mod money;
 pub mod project;
 pub mod quantity;

@@ -1,0 +1,3 @@
+//! Lambda entry for the invoice-builder queue.
+
+fn main() {}

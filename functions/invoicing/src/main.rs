@@ -1,0 +1,3 @@
+//! Lambda entry for the invoicing API: build clients once, then serve.
+
+fn main() {}
