@@ -1,3 +1,11 @@
 //! Lambda entry for the invoicing API: build clients once, then serve.
 
-fn main() {}
+use agencyops_platform::{config::Config, lambda};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    agencyops_platform::telemetry::init(agencyops_invoicing::FUNCTION);
+    let config = Config::from_env()?;
+    let services = lambda::services(&config).await;
+    lambda_http::run(agencyops_invoicing::router(services)).await
+}

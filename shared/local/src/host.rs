@@ -57,7 +57,8 @@ impl Host {
         let routes = agencyops_intake::routes()
             .merge(agencyops_time::routes())
             .merge(agencyops_approvals::routes())
-            .merge(agencyops_receipts::routes());
+            .merge(agencyops_receipts::routes())
+            .merge(agencyops_invoicing::routes());
         let api = agencyops_platform::http::finish(routes, self.services.clone(), "local")
             .layer(from_fn_with_state(self.tokens.clone(), require_dev_token));
         Router::new()
@@ -105,6 +106,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(agencyops_time::ApiDoc::openapi());
     doc.merge(agencyops_approvals::openapi());
     doc.merge(agencyops_receipts::ApiDoc::openapi());
+    doc.merge(agencyops_invoicing::ApiDoc::openapi());
     doc.info.title = "AgencyOps".into();
     doc.info.license = None;
     let components = doc.components.get_or_insert_with(Default::default);
@@ -146,8 +148,16 @@ impl Host {
                     .map_err(|e| e.to_string())
             })
         });
+        let services = self.services.clone();
+        let builder: Handler = Arc::new(move |body| {
+            let services = services.clone();
+            Box::pin(
+                async move { agencyops_invoicing::handle_build_message(&services, &body).await },
+            )
+        });
         Consumers::new(self.queue.clone())
             .on(agencyops_platform::events::APPROVED_QUEUE, budget)
+            .on(agencyops_invoicing::BUILDER_QUEUE, builder)
             .on(
                 agencyops_platform::blob::embedded::BLOB_EVENTS_QUEUE,
                 receipts,

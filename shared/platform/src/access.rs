@@ -257,6 +257,69 @@ pub async fn require_records_for(
     }
 }
 
+/// Admin and finance bill: issue, void, write off, take payments, credit,
+/// change settings and export. Managers only draft (see [`require_drafts_invoices`]).
+pub fn require_bills(caller: &Caller) -> ApiResult<()> {
+    caller.require(&[Role::Admin, Role::Finance]).map_err(|_| {
+        ApiError::forbidden("only admins and finance issue, void, credit and take payments")
+    })
+}
+
+/// Drafting an invoice is for the staff who run the agency; a manager only
+/// for projects they are on (checked by [`require_drafts_for_projects`]).
+pub fn require_drafts_invoices(caller: &Caller) -> ApiResult<()> {
+    caller.require(RUNS_THE_AGENCY)
+}
+
+/// A manager drafts (or changes a draft) only over projects they are on, and
+/// must name them; admin and finance draft over any.
+pub async fn require_drafts_for_projects(
+    services: &Services,
+    caller: &Caller,
+    project_ids: &[String],
+) -> ApiResult<()> {
+    if caller.role != Role::Manager {
+        return Ok(());
+    }
+    if project_ids.is_empty() {
+        return Err(ApiError::forbidden(
+            "managers draft invoices only for projects they are on: name them in project_ids",
+        ));
+    }
+    for id in project_ids {
+        if !is_member(services, caller, id).await? {
+            return Err(ApiError::forbidden(
+                "managers draft invoices only for projects they are on",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Invoices are read by the staff who run the agency and by client users
+/// (their own client's, once issued); members and contractors see none.
+pub fn require_reads_invoices(caller: &Caller) -> ApiResult<()> {
+    caller
+        .require(&[Role::Admin, Role::Finance, Role::Manager, Role::Client])
+        .map_err(|_| ApiError::forbidden("members and contractors do not see invoices"))
+}
+
+/// Whether the caller may see an invoice of `client_id` that is (or is not) a
+/// draft: staff see every invoice; a client user only their own client's
+/// issued ones, never a draft. Anything else reads as "not found".
+pub fn sees_invoice(caller: &Caller, client_id: &str, is_draft: bool) -> bool {
+    match caller.role {
+        r if r.sees_everything() => true,
+        Role::Client => !is_draft && caller.client.as_deref() == Some(client_id),
+        _ => false,
+    }
+}
+
+/// Internal notes, costs and margins on invoices are for staff only.
+pub fn sees_invoice_internals(caller: &Caller) -> bool {
+    caller.role.sees_everything()
+}
+
 #[cfg(test)]
 mod maker_checker_tests {
     use super::*;

@@ -109,6 +109,18 @@ pub enum Conflict {
     /// Storage refused the object (e.g. its key collides with another's).
     #[error("{0}")]
     StorageRefused(String),
+    /// Only a draft invoice changes; an issued one changes by credit note.
+    #[error("{0}")]
+    NotADraft(String),
+    /// A large draft is still claiming its work; it cannot be issued or edited yet.
+    #[error("the draft is still being built from its work; try again when its status is draft")]
+    StillBuilding,
+    /// A payment or credit above what is still owed.
+    #[error("{0}")]
+    ExceedsBalance(String),
+    /// The invoice is not in a state that takes this (e.g. a payment on a draft or a void invoice).
+    #[error("{0}")]
+    InvoiceClosed(String),
 }
 
 impl Conflict {
@@ -132,6 +144,10 @@ impl Conflict {
             DayFull(_) => ("day-full", "Day full"),
             JobInProgress(_) => ("job-in-progress", "Change in progress"),
             StorageRefused(_) => ("storage-refused", "Storage refused"),
+            NotADraft(_) => ("not-a-draft", "Not a draft"),
+            StillBuilding => ("still-building", "Still building"),
+            ExceedsBalance(_) => ("exceeds-balance", "Exceeds the balance due"),
+            InvoiceClosed(_) => ("invoice-closed", "Invoice closed"),
         }
     }
 }

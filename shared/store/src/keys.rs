@@ -26,6 +26,12 @@
 //! | project burn | `T#t#PROJECT#p` | `BURN` | | |
 //! | burn change applied | `T#t#PROJECT#p` | `APPLIED#change` | | |
 //! | receipt file on an expense | `T#t#RECEIPTHASH#sha256` | `EXPENSE#x` | | |
+//! | invoice | `T#t#INVOICE#i` | `META` | `T#t#INVOICES` / `INVOICE#i` | `T#t#CLIENT#c#INVOICES` / `INVOICE#i` |
+//! | work an invoice claimed (a batch) | `T#t#INVOICE#i` | `CLAIM#000001` | | |
+//! | payment on an invoice | `T#t#INVOICE#i` | `PAYMENT#id` | | |
+//! | credit note on an invoice | `T#t#INVOICE#i` | `CREDIT#id` | `T#t#CREDITNOTES` / `CREDIT#id` | |
+//! | invoicing settings | `T#t#SETTINGS` | `INVOICING` | | |
+//! | number counter of a series | `T#t#COUNTER` | `INVOICE#2026`, `CREDIT#2026` | | |
 //!
 //! Blob (S3) keys are built here too: a receipt upload is
 //! `receipts/{tenant}/{expense}/{upload}` and a refused file moves to
@@ -51,6 +57,13 @@
 //!   "enters WIP" are the same write and can never disagree.
 //! - the expenses carrying the same receipt file: query `T#t#RECEIPTHASH#sha256`
 //!   (the receipt itself lives on the expense item).
+//!
+//! - an invoice with its claims, payments and credit notes: one query on
+//!   `T#t#INVOICE#i` (its items sort `CLAIM#`, `CREDIT#`, `META`, `PAYMENT#`);
+//! - all invoices, newest first: GSI1 `T#t#INVOICES` backward (ids are UUIDv7, so
+//!   they sort by creation); one client's (the client role): GSI2 `T#t#CLIENT#c#INVOICES`.
+//! - the next number of a series: the counter item, read then written under
+//!   the value it had, in the issuing transaction, so numbers have no gaps.
 //!
 //! Known ceiling: a tenant's audit trail is one partition (about 1,000 writes/s in
 //! DynamoDB). Far above an agency's rate of change; shard `T#t#AUDIT` by day if a
@@ -333,6 +346,76 @@ pub fn attached_object(receipt_key: &str, sha256: &str) -> String {
     format!("{ATTACHED_PREFIX}{rest}/{sha256}")
 }
 
+pub fn invoice_partition(tenant: &str, invoice: &str) -> String {
+    format!("{}#INVOICE#{invoice}", t(tenant))
+}
+pub fn invoice(tenant: &str, id: &str) -> Key {
+    Key::new(invoice_partition(tenant, id), "META")
+}
+pub fn invoices(tenant: &str) -> String {
+    format!("{}#INVOICES", t(tenant))
+}
+pub fn client_invoices(tenant: &str, client: &str) -> String {
+    format!("{}#INVOICES", client_partition(tenant, client))
+}
+pub fn invoice_sort(id: &str) -> String {
+    format!("INVOICE#{id}")
+}
+/// The `seq`-th batch of work an invoice claimed; zero-padded so batches sort.
+pub fn invoice_claim(tenant: &str, invoice: &str, seq: u32) -> Key {
+    Key::new(
+        invoice_partition(tenant, invoice),
+        format!("{}{seq:06}", claims_prefix()),
+    )
+}
+/// Every claim batch in an [`invoice_partition`].
+pub fn claims_prefix() -> String {
+    "CLAIM#".to_owned()
+}
+pub fn payment(tenant: &str, invoice: &str, id: &str) -> Key {
+    Key::new(
+        invoice_partition(tenant, invoice),
+        format!("{}{id}", payments_prefix()),
+    )
+}
+/// Every payment in an [`invoice_partition`].
+pub fn payments_prefix() -> String {
+    "PAYMENT#".to_owned()
+}
+pub fn credit_note(tenant: &str, invoice: &str, id: &str) -> Key {
+    Key::new(
+        invoice_partition(tenant, invoice),
+        format!("{}{id}", credit_notes_prefix()),
+    )
+}
+/// Every credit note in an [`invoice_partition`].
+pub fn credit_notes_prefix() -> String {
+    "CREDIT#".to_owned()
+}
+pub fn credit_notes(tenant: &str) -> String {
+    format!("{}#CREDITNOTES", t(tenant))
+}
+pub fn credit_note_sort(id: &str) -> String {
+    format!("{}{id}", credit_notes_prefix())
+}
+pub fn invoicing_settings(tenant: &str) -> Key {
+    Key::new(format!("{}#SETTINGS", t(tenant)), "INVOICING")
+}
+/// The counter of invoice numbers in `series` (a year, or `ALL`).
+pub fn invoice_counter(tenant: &str, series: &str) -> Key {
+    counter(tenant, &format!("INVOICE#{series}"))
+}
+/// The counter of credit-note numbers in `series`.
+pub fn credit_note_counter(tenant: &str, series: &str) -> Key {
+    counter(tenant, &format!("CREDIT#{series}"))
+}
+
+/// Blob key of an issued invoice's (or credit note's) document: named by its
+/// number, so what was sent is kept as sent.
+pub fn invoice_document_object(tenant: &str, invoice: &str, file: &str) -> String {
+    format!("invoices/{tenant}/{invoice}/{file}")
+}
+
 pub fn counter(tenant: &str, name: &str) -> Key {
     Key::new(format!("{}#COUNTER", t(tenant)), name.to_owned())
 }
@@ -365,6 +448,13 @@ mod tests {
             project_burn("acme", "p"),
             burn_applied("acme", "p", "c"),
             receipt_hash("acme", "ab12", "x"),
+            invoice("acme", "i"),
+            invoice_claim("acme", "i", 1),
+            payment("acme", "i", "p"),
+            credit_note("acme", "i", "c"),
+            invoicing_settings("acme"),
+            invoice_counter("acme", "2026"),
+            credit_note_counter("acme", "2026"),
         ];
         for k in keys {
             assert!(k.pk.starts_with("T#acme#"), "{k}");
@@ -379,6 +469,9 @@ mod tests {
             project_time("acme", "p"),
             person_expenses("acme", "u"),
             unbilled("acme"),
+            invoices("acme"),
+            client_invoices("acme", "c"),
+            credit_notes("acme"),
         ] {
             assert!(pk.starts_with("T#acme#"), "{pk}");
         }

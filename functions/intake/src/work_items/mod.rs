@@ -132,6 +132,7 @@ pub fn new_milestone(s: &Services, project: &Project, body: NewMilestone) -> Mil
         currency: project.currency,
         amount: body.amount,
         status: MilestoneStatus::Planned,
+        invoice_id: None,
         version: 1,
         created_at: now,
         updated_at: now,

@@ -1,3 +1,22 @@
-//! Lambda entry for the invoice-builder queue.
+//! Lambda entry for the invoice-builder queue: build clients once, then
+//! finish large drafts, reporting failed messages individually.
 
-fn main() {}
+use agencyops_platform::{config::Config, lambda};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    agencyops_platform::telemetry::init("invoice-builder");
+    let config = Config::from_env()?;
+    let services = lambda::services(&config).await;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let services = services.clone();
+        async move {
+            Ok::<SqsBatchResponse, Error>(
+                agencyops_invoicing::handle_builder_sqs(&services, event.payload).await,
+            )
+        }
+    }))
+    .await
+}

@@ -4,6 +4,7 @@
 mod clients;
 mod expenses;
 mod intake;
+mod invoices;
 mod people;
 mod projects;
 mod receipts;
@@ -13,6 +14,7 @@ mod time;
 pub use clients::*;
 pub use expenses::*;
 pub use intake::*;
+pub use invoices::*;
 pub use people::*;
 pub use projects::*;
 pub use receipts::*;

@@ -156,6 +156,9 @@ pub struct Milestone {
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub amount: Option<Decimal>,
     pub status: MilestoneStatus,
+    /// The invoice that bills it, once invoiced.
+    #[serde(default)]
+    pub invoice_id: Option<String>,
     pub version: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

@@ -1,0 +1,274 @@
+//! HTTP handlers: each parses the request, calls one operation and shapes the
+//! response. Decisions live in the operations.
+
+use agencyops_platform::extract::{etag, IfMatch, Json, OptionalJson, Path, Query};
+use agencyops_platform::resource::ListPage;
+use agencyops_platform::{ApiResult, Caller, Services};
+use axum::extract::State;
+use axum::http::header::{ETAG, LOCATION};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::credit_notes::{self, NewCreditNote};
+use crate::drafts::create::{self, Created};
+use crate::drafts::edit::{self, InvoicePatch};
+use crate::drafts::request::NewInvoice;
+use crate::lifecycle;
+use crate::payments::{self, NewPayment};
+use crate::reads::{self, InvoiceFilter};
+use crate::settings::{self, InvoicingSettingsBody};
+use crate::view::{self, CreditNoteView, InvoiceSummary, InvoiceView};
+
+/// An invoice as a response, with its ETag (and Location when just created).
+fn respond(status: StatusCode, v: InvoiceView, location: bool) -> Response {
+    let (version, id) = (v.version, v.id.clone());
+    let mut res = (status, axum::Json(v)).into_response();
+    if let Ok(tag) = HeaderValue::from_str(&etag(version)) {
+        res.headers_mut().insert(ETAG, tag);
+    }
+    if location {
+        if let Ok(l) = HeaderValue::from_str(&format!("/v1/invoices/{id}")) {
+            res.headers_mut().insert(LOCATION, l);
+        }
+    }
+    res
+}
+
+async fn current(s: &Services, caller: &Caller, id: &str) -> ApiResult<InvoiceView> {
+    reads::get(s, caller, id).await
+}
+
+#[utoipa::path(post, path = "/v1/invoices", tag = "invoicing", request_body = NewInvoice,
+    responses(
+        (status = 201, body = InvoiceView, description = "The draft, its work claimed"),
+        (status = 202, body = InvoiceView, description = "A large draft, `building` until the invoice builder has claimed its work"),
+        (status = 400), (status = 403), (status = 404), (status = 409)),
+    operation_id = "create_invoice")]
+pub async fn create_invoice(
+    State(s): State<Services>,
+    caller: Caller,
+    Json(body): Json<NewInvoice>,
+) -> ApiResult<Response> {
+    let (status, id) = match create::create(&s, &caller, body).await? {
+        Created::Draft(inv) => (StatusCode::CREATED, inv.id),
+        Created::Building(inv) => (StatusCode::ACCEPTED, inv.id),
+    };
+    Ok(respond(status, current(&s, &caller, &id).await?, true))
+}
+
+#[utoipa::path(get, path = "/v1/invoices", tag = "invoicing", params(InvoiceFilter),
+    responses((status = 200, body = ListPage<InvoiceSummary>), (status = 400), (status = 403)),
+    operation_id = "list_invoices")]
+pub async fn list_invoices(
+    State(s): State<Services>,
+    caller: Caller,
+    Query(f): Query<InvoiceFilter>,
+) -> ApiResult<axum::Json<ListPage<InvoiceSummary>>> {
+    Ok(axum::Json(reads::list(&s, &caller, f).await?))
+}
+
+#[utoipa::path(get, path = "/v1/invoices/{id}", tag = "invoicing", params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$")),
+    responses((status = 200, body = InvoiceView), (status = 403), (status = 404)),
+    operation_id = "get_invoice")]
+pub async fn get_invoice(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    Ok(respond(
+        StatusCode::OK,
+        current(&s, &caller, &id).await?,
+        false,
+    ))
+}
+
+#[utoipa::path(patch, path = "/v1/invoices/{id}", tag = "invoicing", request_body = InvoicePatch,
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$"), ("If-Match" = Option<String>, Header, description = "the ETag last read")),
+    responses((status = 200, body = InvoiceView), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)),
+    operation_id = "update_invoice")]
+pub async fn update_invoice(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    if_match: IfMatch,
+    Json(body): Json<InvoicePatch>,
+) -> ApiResult<Response> {
+    let inv = edit::patch(&s, &caller, &id, if_match, body).await?;
+    Ok(respond(
+        StatusCode::OK,
+        current(&s, &caller, &inv.id).await?,
+        false,
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/invoices/{id}", tag = "invoicing", params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$")),
+    responses((status = 204, description = "Deleted; its work is back in WIP"), (status = 403), (status = 404), (status = 409)),
+    operation_id = "delete_invoice")]
+pub async fn delete_invoice(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    lifecycle::delete_draft(&s, &caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueInvoice {}
+
+#[utoipa::path(post, path = "/v1/invoices/{id}/issue", tag = "invoicing", params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$")),
+    request_body(content = IssueInvoice, description = "Optional; no options yet"),
+    responses((status = 200, body = InvoiceView), (status = 400), (status = 403), (status = 404), (status = 409)),
+    operation_id = "issue_invoice")]
+pub async fn issue_invoice(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    OptionalJson(_b): OptionalJson<IssueInvoice>,
+) -> ApiResult<Response> {
+    let inv = lifecycle::issue(&s, &caller, &id).await?;
+    Ok(respond(
+        StatusCode::OK,
+        current(&s, &caller, &inv.id).await?,
+        false,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoidInvoice {
+    /// Hand the invoice's work back to WIP (default), or keep it billed here.
+    #[serde(default = "yes")]
+    pub release_work: bool,
+}
+
+impl Default for VoidInvoice {
+    fn default() -> Self {
+        VoidInvoice { release_work: true }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[utoipa::path(post, path = "/v1/invoices/{id}/void", tag = "invoicing", params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$")),
+    request_body(content = VoidInvoice, description = "Optional"),
+    responses((status = 200, body = InvoiceView), (status = 400), (status = 403), (status = 404), (status = 409)),
+    operation_id = "void_invoice")]
+pub async fn void_invoice(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    OptionalJson(b): OptionalJson<VoidInvoice>,
+) -> ApiResult<Response> {
+    let inv = lifecycle::void(&s, &caller, &id, b.release_work).await?;
+    Ok(respond(
+        StatusCode::OK,
+        current(&s, &caller, &inv.id).await?,
+        false,
+    ))
+}
+
+#[utoipa::path(post, path = "/v1/invoices/{id}/write-off", tag = "invoicing", params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$")),
+    request_body(content = IssueInvoice, description = "Optional; no options yet"),
+    responses((status = 200, body = InvoiceView, description = "Uncollectible; the balance is reported as written off"), (status = 400), (status = 403), (status = 404), (status = 409)),
+    operation_id = "write_off_invoice")]
+pub async fn write_off_invoice(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    OptionalJson(_b): OptionalJson<IssueInvoice>,
+) -> ApiResult<Response> {
+    let inv = lifecycle::write_off(&s, &caller, &id).await?;
+    Ok(respond(
+        StatusCode::OK,
+        current(&s, &caller, &inv.id).await?,
+        false,
+    ))
+}
+
+#[utoipa::path(post, path = "/v1/invoices/{id}/payments", tag = "invoicing", request_body = NewPayment,
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$")),
+    responses((status = 201, body = InvoiceView, description = "The invoice with the payment"), (status = 400), (status = 403), (status = 404), (status = 409)),
+    operation_id = "record_payment")]
+pub async fn record_payment(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<NewPayment>,
+) -> ApiResult<Response> {
+    let (inv, _) = payments::record_payment(&s, &caller, &id, body).await?;
+    Ok(respond(
+        StatusCode::CREATED,
+        current(&s, &caller, &inv.id).await?,
+        false,
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/invoices/{id}/payments/{payment_id}", tag = "invoicing",
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$"), ("payment_id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$")),
+    responses((status = 200, body = InvoiceView, description = "The invoice with the payment reversed"), (status = 403), (status = 404), (status = 409)),
+    operation_id = "reverse_payment")]
+pub async fn reverse_payment(
+    State(s): State<Services>,
+    caller: Caller,
+    Path((id, pid)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let inv = payments::reverse_payment(&s, &caller, &id, &pid).await?;
+    Ok(respond(
+        StatusCode::OK,
+        current(&s, &caller, &inv.id).await?,
+        false,
+    ))
+}
+
+#[utoipa::path(post, path = "/v1/invoices/{id}/credit-notes", tag = "invoicing", request_body = NewCreditNote,
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$")),
+    responses((status = 201, body = CreditNoteView), (status = 400), (status = 403), (status = 404), (status = 409)),
+    operation_id = "create_credit_note")]
+pub async fn create_credit_note(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<NewCreditNote>,
+) -> ApiResult<(StatusCode, axum::Json<CreditNoteView>)> {
+    let (_, note) = credit_notes::create(&s, &caller, &id, body).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(view::credit_note_view(&note)),
+    ))
+}
+
+fn settings_response(s: &agencyops_store::records::InvoicingSettings) -> Response {
+    let mut res = axum::Json(InvoicingSettingsBody::from(s)).into_response();
+    if let Ok(tag) = HeaderValue::from_str(&etag(s.version)) {
+        res.headers_mut().insert(ETAG, tag);
+    }
+    res
+}
+
+#[utoipa::path(get, path = "/v1/settings/invoicing", tag = "invoicing",
+    responses((status = 200, body = InvoicingSettingsBody), (status = 403)),
+    operation_id = "get_invoicing_settings")]
+pub async fn get_settings(State(s): State<Services>, caller: Caller) -> ApiResult<Response> {
+    Ok(settings_response(&settings::get(&s, &caller).await?))
+}
+
+#[utoipa::path(put, path = "/v1/settings/invoicing", tag = "invoicing", request_body = InvoicingSettingsBody,
+    params(("If-Match" = Option<String>, Header, description = "the ETag last read")),
+    responses((status = 200, body = InvoicingSettingsBody), (status = 400), (status = 403), (status = 409), (status = 412)),
+    operation_id = "put_invoicing_settings")]
+pub async fn put_settings(
+    State(s): State<Services>,
+    caller: Caller,
+    if_match: IfMatch,
+    Json(body): Json<InvoicingSettingsBody>,
+) -> ApiResult<Response> {
+    Ok(settings_response(
+        &settings::put(&s, &caller, if_match, body).await?,
+    ))
+}

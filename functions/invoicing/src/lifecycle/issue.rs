@@ -1,0 +1,99 @@
+//! `POST /v1/invoices/{id}/issue`: the draft gets the next number of the
+//! tenant's series and its due date, and its document is kept as issued.
+//! One batch read (invoice, settings, the likely counters) and one
+//! transaction (invoice under its version, counter under its value, audit).
+
+use std::collections::HashMap;
+
+use agencyops_domain::invoice::InvoiceStatus;
+use agencyops_platform::resource::audit;
+use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_store::record::{from_item, is};
+use agencyops_store::records::{Invoice, InvoicingSettings, NumberCounter};
+use agencyops_store::{keys, record, Item, Key, StoreError};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
+use crate::numbers::{self, ATTEMPTS};
+
+fn take<R: agencyops_store::record::Record>(
+    found: &mut HashMap<Key, Item>,
+    key: &Key,
+) -> ApiResult<Option<R>> {
+    match found.remove(key) {
+        Some(i) if is::<R>(&i) => Ok(Some(from_item(i)?)),
+        _ => Ok(None),
+    }
+}
+
+pub async fn issue(s: &Services, caller: &Caller, id: &str) -> ApiResult<Invoice> {
+    access::require_bills(caller)?;
+    let tenant = caller.tenant.as_str();
+    let inv_key = keys::invoice(tenant, id);
+    let settings_key = keys::invoicing_settings(tenant);
+    let today = s.clock.now().to_zoned(TimeZone::UTC).date();
+    for _ in 0..ATTEMPTS {
+        // The counter's series depends on the issue date and the pattern; read
+        // both candidates for the usual date (a yearly and an all-time series).
+        let year = format!("{:04}", today.year());
+        let guesses = [
+            keys::invoice_counter(tenant, &year),
+            keys::invoice_counter(tenant, "ALL"),
+        ];
+        let mut wanted = vec![inv_key.clone(), settings_key.clone()];
+        wanted.extend(guesses.iter().cloned());
+        let mut found: HashMap<Key, Item> = s
+            .table
+            .batch_get(&wanted)
+            .await?
+            .into_iter()
+            .filter_map(|i| Some((Key::of(&i)?, i)))
+            .collect();
+        let inv: Invoice = take(&mut found, &inv_key)?.ok_or(ApiError::NotFound("invoice"))?;
+        match inv.status {
+            InvoiceStatus::Draft => {}
+            InvoiceStatus::Building => return Err(Conflict::StillBuilding.into()),
+            // Issuing twice is the same issue.
+            _ if inv.number.is_some() => return Ok(inv),
+            _ => return Err(Conflict::NotADraft("only a draft can be issued".into()).into()),
+        }
+        let settings: InvoicingSettings = take(&mut found, &settings_key)?
+            .unwrap_or_else(|| InvoicingSettings::defaults(s.clock.now()));
+        let pattern = numbers::pattern(&settings.number_pattern, "number_pattern")?;
+        let date: Date = inv.issue_date.unwrap_or(today);
+        let counter_key = keys::invoice_counter(tenant, &pattern.series(date));
+        let counter: Option<NumberCounter> = if guesses.contains(&counter_key) {
+            take(&mut found, &counter_key)?
+        } else {
+            record::load(&*s.table, &counter_key).await?
+        };
+        let now = s.clock.now();
+        let drawn = numbers::draw(tenant, &counter_key, counter, &pattern, date, now)?;
+        let mut next = inv.clone();
+        next.status = InvoiceStatus::Issued;
+        next.number = Some(drawn.number.clone());
+        next.issue_date = Some(date);
+        if !inv.due_date_fixed {
+            next.due_date = date
+                .checked_add(jiff::Span::new().days(i64::from(inv.payment_terms_days)))
+                .ok();
+        }
+        next.issued_at = Some(now);
+        next.version = inv.version + 1;
+        next.updated_at = now;
+        let writes = vec![
+            record::replace(tenant, &next, inv.version)?,
+            drawn.write,
+            audit(s, caller, "issue", Some(&inv), Some(&next), &inv.id)?,
+        ];
+        match s.table.transact(writes).await {
+            Ok(()) => return Ok(next),
+            // Someone took this number, or changed the invoice: read again.
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::changed(
+        "many invoices were being issued at once; retry",
+    ))
+}

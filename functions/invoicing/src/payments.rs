@@ -1,0 +1,211 @@
+//! Payments: `POST /v1/invoices/{id}/payments` records money received and
+//! moves the balance by exactly its amount; a payment above the balance is
+//! refused. `DELETE …/payments/{pid}` (admin, finance) reverses one, audited.
+//! One read and one transaction each: the payment, the invoice under its
+//! version (so a payment racing a void or another payment loses cleanly), audit.
+
+use agencyops_domain::invoice::{InvoiceStatus, PaymentState};
+use agencyops_platform::error::Problems;
+use agencyops_platform::resource::{self, audit};
+use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_store::record::{self, load};
+use agencyops_store::records::{Invoice, Payment};
+use agencyops_store::{keys, StoreError};
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    BankTransfer,
+    Card,
+    Cash,
+    Check,
+    DirectDebit,
+    Other,
+}
+
+impl PaymentMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::BankTransfer => "bank_transfer",
+            PaymentMethod::Card => "card",
+            PaymentMethod::Cash => "cash",
+            PaymentMethod::Check => "check",
+            PaymentMethod::DirectDebit => "direct_debit",
+            PaymentMethod::Other => "other",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPayment {
+    /// In the invoice's currency, as a string.
+    #[serde(with = "agencyops_domain::quantity::money")]
+    #[schema(value_type = String, pattern = r"^(0|[1-9][0-9]{0,11})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,11}(\.[0-9]{1,2})?$", example = "500.00")]
+    pub amount: Decimal,
+    #[schema(value_type = String, format = Date, example = "2026-12-01")]
+    pub date: Date,
+    pub method: PaymentMethod,
+    #[serde(default)]
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub reference: Option<String>,
+}
+
+fn figures(inv: &Invoice) -> PaymentState {
+    PaymentState {
+        total: inv.total,
+        paid: inv.amount_paid,
+        credited: inv.amount_credited,
+    }
+}
+
+async fn fetch(s: &Services, tenant: &str, id: &str) -> ApiResult<Invoice> {
+    load::<Invoice>(&*s.table, &keys::invoice(tenant, id))
+        .await?
+        .ok_or(ApiError::NotFound("invoice"))
+}
+
+pub async fn record_payment(
+    s: &Services,
+    caller: &Caller,
+    id: &str,
+    body: NewPayment,
+) -> ApiResult<(Invoice, Payment)> {
+    access::require_bills(caller)?;
+    let tenant = caller.tenant.as_str();
+    let inv = fetch(s, tenant, id).await?;
+    let mut p = Problems::new();
+    p.check(
+        "amount",
+        agencyops_domain::validate::amount(&body.amount, inv.currency.minor_units()),
+    );
+    if let Some(r) = &body.reference {
+        p.check("reference", agencyops_domain::validate::name(r, 200));
+    }
+    p.finish()?;
+    if !inv.status.is_open() {
+        return Err(
+            Conflict::InvoiceClosed(format!("a {} invoice takes no payments", inv.status)).into(),
+        );
+    }
+    let balance = inv.balance_due();
+    if body.amount > balance {
+        return Err(Conflict::ExceedsBalance(format!(
+            "the payment of {} {} is more than the balance due of {balance} {}",
+            body.amount, inv.currency, inv.currency
+        ))
+        .into());
+    }
+    let now = s.clock.now();
+    let payment = Payment {
+        id: resource::new_id(),
+        invoice_id: inv.id.clone(),
+        amount: body.amount,
+        currency: inv.currency,
+        date: body.date,
+        method: body.method.as_str().into(),
+        reference: body.reference.map(|r| r.trim().to_owned()),
+        recorded_by: caller.person.clone(),
+        reversed_at: None,
+        reversed_by: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut next = inv.clone();
+    next.amount_paid += payment.amount;
+    next.status = PaymentState {
+        paid: next.amount_paid,
+        ..figures(&inv)
+    }
+    .status();
+    next.version = inv.version + 1;
+    next.updated_at = now;
+    let writes = vec![
+        record::create(tenant, &payment)?,
+        record::replace(tenant, &next, inv.version)?,
+        audit(
+            s,
+            caller,
+            "record_payment",
+            Some(&inv),
+            Some(&next),
+            &inv.id,
+        )?,
+    ];
+    match s.table.transact(writes).await {
+        Ok(()) => Ok((next, payment)),
+        Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {
+            Err(ApiError::changed("the invoice changed while the payment was recorded (another payment, a credit or a void); reload and retry"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn reverse_payment(
+    s: &Services,
+    caller: &Caller,
+    id: &str,
+    payment_id: &str,
+) -> ApiResult<Invoice> {
+    access::require_bills(caller)?;
+    let tenant = caller.tenant.as_str();
+    let inv = fetch(s, tenant, id).await?;
+    let payment = load::<Payment>(&*s.table, &keys::payment(tenant, id, payment_id))
+        .await?
+        .ok_or(ApiError::NotFound("payment"))?;
+    if payment.reversed_at.is_some() {
+        return Ok(inv);
+    }
+    if matches!(
+        inv.status,
+        InvoiceStatus::Void | InvoiceStatus::Uncollectible
+    ) {
+        return Err(Conflict::InvoiceClosed(format!(
+            "a {} invoice's payments stay as they are",
+            inv.status
+        ))
+        .into());
+    }
+    let now = s.clock.now();
+    let mut reversed = payment.clone();
+    reversed.reversed_at = Some(now);
+    reversed.reversed_by = Some(caller.person.clone());
+    reversed.version = payment.version + 1;
+    reversed.updated_at = now;
+    let mut next = inv.clone();
+    next.amount_paid -= payment.amount;
+    next.status = PaymentState {
+        paid: next.amount_paid,
+        ..figures(&inv)
+    }
+    .status();
+    next.version = inv.version + 1;
+    next.updated_at = now;
+    let writes = vec![
+        record::replace(tenant, &reversed, payment.version)?,
+        record::replace(tenant, &next, inv.version)?,
+        audit(
+            s,
+            caller,
+            "reverse_payment",
+            Some(&inv),
+            Some(&next),
+            &inv.id,
+        )?,
+    ];
+    match s.table.transact(writes).await {
+        Ok(()) => Ok(next),
+        Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => Err(ApiError::changed(
+            "the invoice changed meanwhile; reload and retry",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
