@@ -52,7 +52,12 @@ pub async fn issue(s: &Services, caller: &Caller, id: &str) -> ApiResult<Invoice
         let inv: Invoice = take(&mut found, &inv_key)?.ok_or(ApiError::NotFound("invoice"))?;
         match inv.status {
             InvoiceStatus::Draft => {}
-            InvoiceStatus::Building => return Err(Conflict::StillBuilding.into()),
+            InvoiceStatus::Building => {
+                // Asked again, in case the builder's message was lost with a
+                // crash between writing the draft and announcing it.
+                crate::drafts::build::announce(s, tenant, &inv.id).await?;
+                return Err(Conflict::StillBuilding.into());
+            }
             // Issuing twice is the same issue.
             _ if inv.number.is_some() => return Ok(inv),
             _ => return Err(Conflict::NotADraft("only a draft can be issued".into()).into()),
