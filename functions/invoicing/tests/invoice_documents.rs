@@ -369,6 +369,33 @@ fn long_descriptions_and_non_latin_text_wrap_and_stay_extractable() {
     assert!(text.contains("Zahlbar ohne Abzug."));
 }
 
+#[test]
+fn a_description_taller_than_a_page_continues_on_the_next_page() {
+    let text: String = (0..400).map(|i| format!("part-{i:03} ")).collect();
+    let doc = build(
+        "INV-2026-0045",
+        vec![
+            spec(text.trim(), dec!(1), dec!(10), &["S20"]),
+            spec("Follow-up call", dec!(1), dec!(20), &["S20"]),
+        ],
+        None,
+        MoneyRounding::HalfUp,
+    );
+    let bytes = pdf::render(&doc).unwrap();
+    let pages = pdf_extract::extract_text_from_mem_by_pages(&bytes).unwrap();
+    assert!(pages.len() >= 2);
+    let all = pages.concat();
+    for i in 0..400 {
+        assert!(all.contains(&format!("part-{i:03}")), "part-{i:03} missing");
+    }
+    assert!(all.contains("Follow-up call"));
+    let after = &all[all.find("part-399").unwrap()..];
+    assert!(
+        after.contains("Total (EUR) 36.00"),
+        "the total follows: {after}"
+    );
+}
+
 // ---------------------------------------------------------------- HTML
 
 #[test]
@@ -947,6 +974,8 @@ fn ubl_text_is_escaped_and_reads_back_exactly() {
     let mut doc = sample();
     doc.lines[0].description = "Design <b>& \"build\"</b> ]]> 'x'".into();
     doc.buyer.name = "Müller & Söhne <KG>".into();
+    // A control character pasted into a note has no XML form: it is dropped.
+    doc.lines[1].description = "Develop\u{1}ment\u{b}".into();
     let xml = ubl::render(&doc).unwrap();
     let tree = roxmltree::Document::parse(&xml).unwrap();
     let root = tree.root_element();
@@ -959,6 +988,11 @@ fn ubl_text_is_escaped_and_reads_back_exactly() {
     assert_eq!(
         text_of(kid(customer, "PartyName").unwrap(), "Name").unwrap(),
         "Müller & Söhne <KG>"
+    );
+    let second = kids(root, "InvoiceLine").nth(1).unwrap();
+    assert_eq!(
+        text_of(kid(second, "Item").unwrap(), "Name").unwrap(),
+        "Development"
     );
 }
 

@@ -70,6 +70,36 @@ enum Op {
     },
 }
 
+/// Where a column's text goes: from its left edge, or up to its right edge.
+#[derive(Clone, Copy)]
+enum At {
+    Left(f32),
+    Right(f32),
+}
+
+/// One column of a table row, already wrapped.
+struct Column {
+    at: At,
+    lines: Vec<String>,
+}
+
+impl Column {
+    fn left(x: f32, lines: Vec<String>) -> Column {
+        Column {
+            at: At::Left(x),
+            lines,
+        }
+    }
+
+    /// A right-aligned figure: one line, never wrapped.
+    fn right(x: f32, text: String) -> Column {
+        Column {
+            at: At::Right(x),
+            lines: vec![text],
+        }
+    }
+}
+
 /// One face: what krilla embeds, and what we measure text with.
 struct Face {
     pdf: Font,
@@ -103,22 +133,29 @@ impl Fonts {
         }
     }
 
-    fn width(&self, text: &str, size: f32, style: Style) -> f32 {
+    /// The advance width of each character, in points at `size`.
+    fn widths(&self, size: f32, style: Style) -> impl Fn(char) -> f32 + '_ {
         let face = &self.face(style).metrics;
         let charmap = face.charmap();
         let metrics = face.glyph_metrics(Size::new(size), LocationRef::default());
-        text.chars()
-            .map(|c| {
-                metrics
-                    .advance_width(charmap.map(c).unwrap_or_default())
-                    .unwrap_or(size * 0.6)
-            })
-            .sum()
+        move |c| {
+            metrics
+                .advance_width(charmap.map(c).unwrap_or_default())
+                .unwrap_or(size * 0.6)
+        }
+    }
+
+    fn width(&self, text: &str, size: f32, style: Style) -> f32 {
+        let w = self.widths(size, style);
+        text.chars().map(w).sum()
     }
 
     /// Breaks `text` into lines no wider than `width`: at spaces, inside a
     /// word only when the word alone is too wide, and at every newline.
+    /// Widths are summed as it goes, so a long text costs linear time.
     fn wrap(&self, text: &str, width: f32, size: f32, style: Style) -> Vec<String> {
+        let w = self.widths(size, style);
+        let space = w(' ');
         let mut out = Vec::new();
         for paragraph in text.split('\n') {
             let clean: String = paragraph
@@ -126,26 +163,32 @@ impl Fonts {
                 .map(|c| if c.is_control() { ' ' } else { c })
                 .collect();
             let mut line = String::new();
+            let mut line_w = 0.0;
             for word in clean.split_whitespace() {
-                let candidate = if line.is_empty() {
-                    word.to_owned()
-                } else {
-                    format!("{line} {word}")
-                };
-                if self.width(&candidate, size, style) <= width {
-                    line = candidate;
+                let word_w: f32 = word.chars().map(&w).sum();
+                if line.is_empty() && word_w <= width {
+                    line.push_str(word);
+                    line_w = word_w;
+                    continue;
+                }
+                if !line.is_empty() && line_w + space + word_w <= width {
+                    line.push(' ');
+                    line.push_str(word);
+                    line_w += space + word_w;
                     continue;
                 }
                 if !line.is_empty() {
                     out.push(std::mem::take(&mut line));
+                    line_w = 0.0;
                 }
                 for ch in word.chars() {
-                    line.push(ch);
-                    if line.chars().count() > 1 && self.width(&line, size, style) > width {
-                        line.pop();
+                    let ch_w = w(ch);
+                    if !line.is_empty() && line_w + ch_w > width {
                         out.push(std::mem::take(&mut line));
-                        line.push(ch);
+                        line_w = 0.0;
                     }
+                    line.push(ch);
+                    line_w += ch_w;
                 }
             }
             out.push(line);
@@ -160,6 +203,20 @@ impl Fonts {
 
 fn line_height(size: f32) -> f32 {
     size * 1.4
+}
+
+/// Text whose first line's top is at `top`.
+fn push_text(ops: &mut Vec<Op>, x: f32, top: f32, size: f32, style: Style, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    ops.push(Op::Text {
+        x,
+        y: top + size,
+        size,
+        style,
+        text: text.to_owned(),
+    });
 }
 
 /// Lays the document out top to bottom, opening a new page when the next
@@ -194,16 +251,7 @@ impl<'a> Layout<'a> {
     }
 
     fn text_at(&mut self, x: f32, top: f32, size: f32, style: Style, text: &str) {
-        if text.is_empty() {
-            return;
-        }
-        self.ops().push(Op::Text {
-            x,
-            y: top + size,
-            size,
-            style,
-            text: text.to_owned(),
-        });
+        push_text(self.ops(), x, top, size, style, text);
     }
 
     fn text_right(&mut self, right: f32, top: f32, size: f32, style: Style, text: &str) {
@@ -362,41 +410,53 @@ impl<'a> Layout<'a> {
         self.in_table = false;
     }
 
+    /// Draws side-by-side columns of wrapped text row by row. A block that
+    /// fits on a page is kept together; a taller one (a very long
+    /// description) continues on the next page instead of running off this one.
+    fn columns(&mut self, size: f32, pad: f32, cols: Vec<Column>) {
+        let rows = cols.iter().map(|c| c.lines.len()).max().unwrap_or(0);
+        let lh = line_height(size);
+        let height = rows as f32 * lh + pad;
+        if height < BOTTOM - MARGIN - 40.0 {
+            self.need(height);
+        } else {
+            self.need(lh + pad);
+        }
+        self.y += pad;
+        // Place the rows first, then write each column's text in one run, so
+        // a wrapped description reads on in order when the text is copied.
+        let mut placed = Vec::with_capacity(rows);
+        for _ in 0..rows {
+            if self.y + lh > BOTTOM {
+                self.new_page();
+            }
+            placed.push((self.pages.len() - 1, self.y));
+            self.y += lh;
+        }
+        for c in &cols {
+            for (text, (page, top)) in c.lines.iter().zip(&placed) {
+                let x = match c.at {
+                    At::Left(x) => x,
+                    At::Right(x) => x - self.fonts.width(text, size, Style::Regular),
+                };
+                if let Some(ops) = self.pages.get_mut(*page) {
+                    push_text(ops, x, *top, size, Style::Regular, text);
+                }
+            }
+        }
+    }
+
     fn line(&mut self, line: &DocumentLine, currency: agencyops_domain::Currency) {
-        let desc = self
-            .fonts
-            .wrap(&line.description, DESC_W, BODY, Style::Regular);
-        let taxes = self
-            .fonts
-            .wrap(&line.tax_codes.join(", "), TAX_W, BODY, Style::Regular);
-        let rows = desc.len().max(taxes.len());
-        self.need(rows as f32 * line_height(BODY) + 4.0);
-        let top = self.y + 2.0;
-        for (i, l) in desc.iter().enumerate() {
-            self.text_at(
-                COL_DESC,
-                top + i as f32 * line_height(BODY),
-                BODY,
-                Style::Regular,
-                l,
-            );
-        }
-        for (i, l) in taxes.iter().enumerate() {
-            self.text_at(
-                COL_TAX,
-                top + i as f32 * line_height(BODY),
-                BODY,
-                Style::Regular,
-                l,
-            );
-        }
-        let qty = quantity_with_unit(line.quantity, line.unit);
-        self.text_right(COL_QTY_RIGHT, top, BODY, Style::Regular, &qty);
-        let price = money(line.unit_price, currency);
-        self.text_right(COL_PRICE_RIGHT, top, BODY, Style::Regular, &price);
-        let amount = money(line.amount, currency);
-        self.text_right(RIGHT, top, BODY, Style::Regular, &amount);
-        self.y = top + rows as f32 * line_height(BODY);
+        let wrap =
+            |text: &str, width: f32, size: f32| self.fonts.wrap(text, width, size, Style::Regular);
+        let cols = vec![
+            Column::left(COL_DESC, wrap(&line.description, DESC_W, BODY)),
+            Column::right(COL_QTY_RIGHT, quantity_with_unit(line.quantity, line.unit)),
+            Column::right(COL_PRICE_RIGHT, money(line.unit_price, currency)),
+            Column::left(COL_TAX, wrap(&line.tax_codes.join(", "), TAX_W, BODY)),
+            Column::right(RIGHT, money(line.amount, currency)),
+        ];
+        self.columns(BODY, 2.0, cols);
 
         if !line.adjustment.is_zero() {
             let what = if line.adjustment.is_sign_negative() {
@@ -404,51 +464,21 @@ impl<'a> Layout<'a> {
             } else {
                 "Write-up"
             };
-            self.need(line_height(SMALL));
-            let top = self.y;
             let text = format!("{what}: {}", money(line.adjustment, currency));
-            self.text_at(ENTRY_DATE, top, SMALL, Style::Regular, &text);
-            self.y += line_height(SMALL);
+            self.columns(SMALL, 0.0, vec![Column::left(ENTRY_DATE, vec![text])]);
         }
 
         for entry in &line.entries {
-            let person = self
-                .fonts
-                .wrap(&entry.person, ENTRY_PERSON_W, SMALL, Style::Regular);
-            let note = self
-                .fonts
-                .wrap(&entry.note, ENTRY_NOTE_W, SMALL, Style::Regular);
-            let rows = person.len().max(note.len());
-            self.need(rows as f32 * line_height(SMALL));
-            let top = self.y;
-            self.text_at(
-                ENTRY_DATE,
-                top,
-                SMALL,
-                Style::Regular,
-                &entry.date.to_string(),
-            );
-            for (i, l) in person.iter().enumerate() {
-                self.text_at(
-                    ENTRY_PERSON,
-                    top + i as f32 * line_height(SMALL),
-                    SMALL,
-                    Style::Regular,
-                    l,
-                );
-            }
-            let hours = format!("{} h", super::quantity(entry.hours));
-            self.text_right(ENTRY_HOURS_RIGHT, top, SMALL, Style::Regular, &hours);
-            for (i, l) in note.iter().enumerate() {
-                self.text_at(
-                    ENTRY_NOTE,
-                    top + i as f32 * line_height(SMALL),
-                    SMALL,
-                    Style::Regular,
-                    l,
-                );
-            }
-            self.y += rows as f32 * line_height(SMALL);
+            let cols = vec![
+                Column::left(ENTRY_DATE, vec![entry.date.to_string()]),
+                Column::left(ENTRY_PERSON, wrap(&entry.person, ENTRY_PERSON_W, SMALL)),
+                Column::right(
+                    ENTRY_HOURS_RIGHT,
+                    format!("{} h", super::quantity(entry.hours)),
+                ),
+                Column::left(ENTRY_NOTE, wrap(&entry.note, ENTRY_NOTE_W, SMALL)),
+            ];
+            self.columns(SMALL, 0.0, cols);
         }
         self.y += 3.0;
         let y = self.y;

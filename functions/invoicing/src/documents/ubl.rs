@@ -22,6 +22,7 @@
 //! All XML goes through quick-xml's writer, which escapes every text and
 //! attribute value.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io;
 
@@ -124,16 +125,30 @@ fn breakdowns(doc: &InvoiceDocument) -> Result<(Vec<Breakdown>, Vec<usize>), Doc
 
 type W = Writer<Vec<u8>>;
 
+/// Drops the characters XML 1.0 cannot carry at all, even escaped (control
+/// characters other than tab and newlines), so a stray one pasted into a
+/// description cannot make the whole e-invoice unreadable.
+fn xml_chars(text: &str) -> Cow<'_, str> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+    };
+    if text.chars().all(allowed) {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(text.chars().filter(|c| allowed(*c)).collect())
+    }
+}
+
 fn leaf(w: &mut W, name: &str, text: &str) -> io::Result<()> {
     w.create_element(name)
-        .write_text_content(BytesText::new(text))?;
+        .write_text_content(BytesText::new(&xml_chars(text)))?;
     Ok(())
 }
 
 fn leaf_with(w: &mut W, name: &str, attr: (&str, &str), text: &str) -> io::Result<()> {
     w.create_element(name)
         .with_attribute(attr)
-        .write_text_content(BytesText::new(text))?;
+        .write_text_content(BytesText::new(&xml_chars(text)))?;
     Ok(())
 }
 
