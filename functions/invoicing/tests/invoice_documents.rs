@@ -850,6 +850,8 @@ fn ubl_invoice_carries_the_en16931_core_and_adds_up() {
     assert_eq!(cbc("InvoiceTypeCode"), "380");
     assert_eq!(cbc("DocumentCurrencyCode"), "EUR");
     assert_eq!(cbc("BuyerReference"), "PO-4471");
+    let terms = text_of(kid(root, "PaymentTerms").unwrap(), "Note").unwrap();
+    assert!(terms.contains("Payment due within 30 days") && terms.contains("BIC COBADEFFXXX"));
     let order = kid(root, "OrderReference").unwrap();
     assert_eq!(order.tag_name().namespace(), Some(CAC));
     assert_eq!(text_of(order, "ID").unwrap(), "PO-4471");
@@ -963,6 +965,10 @@ fn ubl_credit_note_is_a_credit_note_referencing_the_invoice() {
     assert!(text_of(root, "Note")
         .unwrap()
         .contains("Two hours billed twice"));
+    assert!(
+        kid(root, "PaymentTerms").is_err(),
+        "a credit note asks for no payment"
+    );
     assert_eq!(kids(root, "CreditNoteLine").count(), 1);
     assert_eq!(kids(root, "InvoiceLine").count(), 0);
     let line = kids(root, "CreditNoteLine").next().unwrap();

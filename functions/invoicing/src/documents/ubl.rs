@@ -309,11 +309,14 @@ fn write(
             }
             party(w, "cac:AccountingSupplierParty", &doc.seller)?;
             party(w, "cac:AccountingCustomerParty", &doc.buyer)?;
-            let mut terms = payment_terms(doc);
-            if let Some(p) = non_empty(&doc.payment_instructions) {
-                terms = format!("{terms}.\n{p}");
+            // A credit note asks for no payment, so it states no terms.
+            if !credit {
+                let mut terms = payment_terms(doc);
+                if let Some(p) = non_empty(&doc.payment_instructions) {
+                    terms = format!("{terms}.\n{p}");
+                }
+                node(w, "cac:PaymentTerms", |w| leaf(w, "cbc:Note", &terms))?;
             }
-            node(w, "cac:PaymentTerms", |w| leaf(w, "cbc:Note", &terms))?;
             for g in groups.iter().filter(|g| !g.discount().is_zero()) {
                 node(w, "cac:AllowanceCharge", |w| {
                     leaf(w, "cbc:ChargeIndicator", "false")?;
