@@ -272,3 +272,103 @@ pub async fn put_settings(
         &settings::put(&s, &caller, if_match, body).await?,
     ))
 }
+
+fn file_response(f: crate::files::File, attachment: bool) -> Response {
+    let mut res = (StatusCode::OK, f.bytes).into_response();
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(f.content_type) {
+        h.insert(axum::http::header::CONTENT_TYPE, v);
+    }
+    let disposition = format!(
+        "{}; filename=\"{}\"",
+        if attachment { "attachment" } else { "inline" },
+        f.name.replace('"', "")
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    res
+}
+
+#[utoipa::path(get, path = "/v1/invoices/{id}/document", tag = "invoicing",
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$"), ("Accept" = Option<String>, Header, description = "`text/html` for the HTML page; otherwise the PDF")),
+    responses(
+        (status = 200, description = "The invoice document: the one kept when it was issued", content(("application/pdf"), ("text/html"))),
+        (status = 403), (status = 404)),
+    operation_id = "get_invoice_document")]
+pub async fn get_document(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
+    let want_html = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html") && !a.contains("application/pdf"));
+    Ok(file_response(
+        crate::files::document(&s, &caller, &id, want_html).await?,
+        false,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/invoices/{id}/ubl", tag = "invoicing",
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$")),
+    responses((status = 200, description = "A UBL 2.1 Invoice with the EN 16931 core", content(("application/xml"))), (status = 403), (status = 404), (status = 409)),
+    operation_id = "get_invoice_ubl")]
+pub async fn get_ubl(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    Ok(file_response(
+        crate::files::invoice_ubl(&s, &caller, &id).await?,
+        true,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/invoices/{id}/credit-notes/{credit_note_id}/ubl", tag = "invoicing",
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$"), ("credit_note_id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$")),
+    responses((status = 200, description = "A UBL 2.1 CreditNote referencing its invoice", content(("application/xml"))), (status = 403), (status = 404), (status = 409)),
+    operation_id = "get_credit_note_ubl")]
+pub async fn get_credit_note_ubl(
+    State(s): State<Services>,
+    caller: Caller,
+    Path((id, cid)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    Ok(file_response(
+        crate::files::credit_note_ubl(&s, &caller, &id, &cid).await?,
+        true,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/exports/invoices", tag = "invoicing", params(crate::files::ExportParams),
+    responses((status = 200, description = "One row per line, with the tool's import headers", content(("text/csv"))), (status = 400), (status = 403), (status = 409)),
+    operation_id = "export_invoices")]
+pub async fn export_invoices(
+    State(s): State<Services>,
+    caller: Caller,
+    Query(p): Query<crate::files::ExportParams>,
+) -> ApiResult<Response> {
+    Ok(file_response(
+        crate::files::export(&s, &caller, p).await?,
+        true,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/reports/profitability", tag = "reports", params(crate::profitability::ProfitabilityParams),
+    responses((status = 200, body = crate::profitability::ProfitabilityReport), (status = 400), (status = 403)),
+    operation_id = "profitability_report")]
+pub async fn profitability(
+    State(s): State<Services>,
+    caller: Caller,
+    Query(p): Query<crate::profitability::ProfitabilityParams>,
+) -> ApiResult<axum::Json<crate::profitability::ProfitabilityReport>> {
+    Ok(axum::Json(
+        crate::profitability::report(&s, &caller, p).await?,
+    ))
+}

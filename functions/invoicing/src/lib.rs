@@ -11,10 +11,12 @@ pub mod context;
 pub mod credit_notes;
 pub mod documents;
 pub mod drafts;
+pub mod files;
 pub mod handlers;
 pub mod lifecycle;
 pub mod numbers;
 pub mod payments;
+pub mod profitability;
 pub mod reads;
 pub mod settings;
 pub mod view;
@@ -54,6 +56,14 @@ pub fn routes() -> Router<Services> {
             delete(reverse_payment),
         )
         .route("/v1/invoices/{id}/credit-notes", post(create_credit_note))
+        .route("/v1/invoices/{id}/document", get(get_document))
+        .route("/v1/invoices/{id}/ubl", get(get_ubl))
+        .route(
+            "/v1/invoices/{id}/credit-notes/{credit_note_id}/ubl",
+            get(get_credit_note_ubl),
+        )
+        .route("/v1/exports/invoices", get(export_invoices))
+        .route("/v1/reports/profitability", get(profitability))
         .route(
             "/v1/settings/invoicing",
             put(put_settings).get(get_settings),
@@ -68,7 +78,10 @@ pub fn routes() -> Router<Services> {
         handlers::delete_invoice, handlers::issue_invoice, handlers::void_invoice, handlers::write_off_invoice,
         handlers::record_payment, handlers::reverse_payment, handlers::create_credit_note,
         handlers::get_settings, handlers::put_settings,
+        handlers::get_document, handlers::get_ubl, handlers::get_credit_note_ubl,
+        handlers::export_invoices, handlers::profitability,
     ),
+    components(schemas(files::ExportFormat)),
     tags((name = "invoicing", description = "Invoices, payments and credit notes")),
 )]
 pub struct ApiDoc;

@@ -18,8 +18,14 @@ use utoipa::ToSchema;
 /// Money as the API writes it: a decimal string.
 type Amount = String;
 
-fn money(d: Decimal) -> Amount {
-    d.to_string()
+/// At least the currency's minor digits (`0.00`, `27.50`), never fewer, so
+/// every amount reads as money; finer rates keep their digits.
+fn money_in(d: Decimal, currency: Currency) -> Amount {
+    let mut x = d.normalize();
+    if x.scale() < currency.minor_units() {
+        x.rescale(currency.minor_units());
+    }
+    x.to_string()
 }
 
 /// A time entry or expense billed on a line (detailed invoices).
@@ -225,8 +231,10 @@ fn work_view(w: &agencyops_store::records::ClaimedWork) -> BilledWorkView {
 
 pub fn line_view(
     l: &InvoiceLine,
+    currency: Currency,
     work: Option<&[&agencyops_store::records::ClaimedWork]>,
 ) -> LineView {
+    let money = |d| money_in(d, currency);
     LineView {
         id: l.id.clone(),
         kind: l.kind,
@@ -252,7 +260,8 @@ pub fn line_view(
     }
 }
 
-fn tax_views(t: &[agencyops_domain::invoice::TaxAmount]) -> Vec<TaxView> {
+fn tax_views(t: &[agencyops_domain::invoice::TaxAmount], currency: Currency) -> Vec<TaxView> {
+    let money = |d| money_in(d, currency);
     t.iter()
         .map(|b| TaxView {
             code: b.code.clone(),
@@ -265,15 +274,20 @@ fn tax_views(t: &[agencyops_domain::invoice::TaxAmount]) -> Vec<TaxView> {
 }
 
 pub fn credit_note_view(c: &CreditNote) -> CreditNoteView {
+    let money = |d| money_in(d, c.currency);
     CreditNoteView {
         id: c.id.clone(),
         number: c.number.clone(),
         invoice_id: c.invoice_id.clone(),
         issue_date: c.issue_date,
         reason: c.reason.clone(),
-        lines: c.lines.iter().map(|l| line_view(l, None)).collect(),
+        lines: c
+            .lines
+            .iter()
+            .map(|l| line_view(l, c.currency, None))
+            .collect(),
         subtotal: money(c.line_total),
-        tax_breakdown: tax_views(&c.tax_breakdown),
+        tax_breakdown: tax_views(&c.tax_breakdown, c.currency),
         tax_total: money(c.tax_total),
         total: money(c.total),
         released_work: c.released_work,
@@ -289,6 +303,7 @@ pub struct InvoiceParts {
 }
 
 pub fn invoice_view(caller: &Caller, inv: &Invoice, parts: &InvoiceParts) -> InvoiceView {
+    let money = |d| money_in(d, inv.currency);
     let staff = access::sees_invoice_internals(caller);
     let work: Vec<&agencyops_store::records::ClaimedWork> = parts
         .batches
@@ -314,7 +329,7 @@ pub fn invoice_view(caller: &Caller, inv: &Invoice, parts: &InvoiceParts) -> Inv
         lines: inv
             .lines
             .iter()
-            .map(|l| line_view(l, detailed.then_some(work.as_slice())))
+            .map(|l| line_view(l, inv.currency, detailed.then_some(work.as_slice())))
             .collect(),
         subtotal: money(inv.line_total),
         discount: inv.discount.map(|d| match d {
@@ -328,7 +343,7 @@ pub fn invoice_view(caller: &Caller, inv: &Invoice, parts: &InvoiceParts) -> Inv
             },
         }),
         discount_total: money(inv.discount_total),
-        tax_breakdown: tax_views(&inv.tax_breakdown),
+        tax_breakdown: tax_views(&inv.tax_breakdown, inv.currency),
         tax_total: money(inv.tax_total),
         total: money(inv.total),
         amount_paid: money(inv.amount_paid),
@@ -361,6 +376,7 @@ pub fn invoice_view(caller: &Caller, inv: &Invoice, parts: &InvoiceParts) -> Inv
 }
 
 pub fn summary(inv: &Invoice) -> InvoiceSummary {
+    let money = |d| money_in(d, inv.currency);
     InvoiceSummary {
         id: inv.id.clone(),
         number: inv.number.clone(),

@@ -265,7 +265,8 @@ async fn a_large_draft_is_built_by_the_builder_even_when_every_message_arrives_t
     );
     invariant(&app, &s).await;
 
-    assert_eq!(run_builder(&app, 2).await, 1);
+    // The creation's message, and the one the early issue sent again.
+    assert_eq!(run_builder(&app, 2).await, 2);
     let built = app
         .get(&s.finance, &format!("/v1/invoices/{id}"))
         .await

@@ -210,6 +210,40 @@ impl App {
         }
     }
 
+    /// A GET whose answer is a file: its status, content type and exact bytes.
+    pub async fn get_bytes(&self, who: &As, path: &str, accept: &str) -> (u16, String, Vec<u8>) {
+        let mut req = Request::builder()
+            .method(Method::GET)
+            .uri(path)
+            .header("accept", accept)
+            .body(Body::empty())
+            .expect("request");
+        let mut claims = HashMap::from([
+            (CLAIM_TENANT.to_owned(), who.tenant.clone()),
+            (CLAIM_PERSON.to_owned(), who.person.clone()),
+            (CLAIM_ROLE.to_owned(), who.role.clone()),
+        ]);
+        if let Some(c) = &who.client {
+            claims.insert(CLAIM_CLIENT.to_owned(), c.clone());
+        }
+        req.extensions_mut().insert(VerifiedClaims(claims));
+        let res = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router never fails");
+        let status = res.status().as_u16();
+        let ct = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        (status, ct, bytes.to_vec())
+    }
+
     pub async fn call(&self, who: &As, method: Method, path: &str, body: Option<Value>) -> Res {
         let bytes = body.map(|b| serde_json::to_vec(&b).expect("json"));
         self.raw(Some(who), method, path, bytes, &[]).await

@@ -86,6 +86,9 @@ pub async fn load(host: &Host) -> anyhow::Result<String> {
         crate::demo_time::seed(host, &api, &team)
             .await
             .context("recording the demo agency's time")?;
+        crate::demo_invoices::seed(&api, &team)
+            .await
+            .context("invoicing the demo agency's work")?;
     }
     report(host, &api, already).await
 }

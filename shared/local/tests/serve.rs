@@ -145,8 +145,8 @@ async fn openapi_document_lists_every_route_the_host_serves() {
         n,
         "operationIds must be unique for generated clients"
     );
-    // intake 30, time 14, approvals 8, reports and audit 4, receipts 2, invoicing 13.
-    assert_eq!(n, 71);
+    // intake 30, time 14, approvals 8, reports and audit 4, receipts 2, invoicing 18.
+    assert_eq!(n, 76);
     // Every schema an operation refers to is in the document (generated clients
     // fail on a dangling $ref).
     let text = doc.to_string();
@@ -223,7 +223,8 @@ async fn demo_loads_a_working_agency_once() {
         assert!(statuses.contains(&s), "{s} missing from {statuses:?}");
     }
     // Last week's approved time and expense are work in progress: 32 h of Rui's
-    // at the designer rate of 105/h plus a 84.20 train fare with 10 % markup.
+    // at the designer rate of 105/h plus a 84.20 train fare with 10 % markup,
+    // less the 13.5 h of Monday and Tuesday the demo invoiced (1417.50).
     let (_, wip) = send(
         http.get(format!("{}/v1/reports/wip", server.base))
             .bearer_auth(&admin),
@@ -231,7 +232,45 @@ async fn demo_loads_a_working_agency_once() {
     .await;
     let projects = wip["projects"].as_array().cloned().unwrap_or_default();
     assert_eq!(projects.len(), 1, "{wip}");
-    assert_eq!(projects[0]["total"]["amount"], "3452.62", "{wip}");
+    assert_eq!(projects[0]["total"]["amount"], "2035.12", "{wip}");
+    // A paid, a partially paid, an overdue and a draft invoice.
+    let (_, invoices) = send(
+        http.get(format!("{}/v1/invoices", server.base))
+            .bearer_auth(&admin),
+    )
+    .await;
+    let mut states: Vec<(String, bool)> = invoices["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|i| {
+            let overdue = i["due_date"]
+                .as_str()
+                .is_some_and(|d| d < wip["as_of"].as_str().unwrap_or(""))
+                && i["balance_due"] != "0.00";
+            (i["status"].as_str().unwrap_or("").to_owned(), overdue)
+        })
+        .collect();
+    states.sort();
+    assert_eq!(
+        states,
+        [
+            ("draft".into(), false),
+            ("issued".into(), true),
+            ("paid".into(), false),
+            ("partially_paid".into(), false)
+        ],
+        "{invoices}"
+    );
+    let tm = invoices["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["status"] == "partially_paid").cloned())
+        .unwrap_or_default();
+    assert_eq!(
+        tm["total"], "1743.53",
+        "13.5 h at 105/h with 23 % IVA: {tm}"
+    );
 }
 
 #[tokio::test]

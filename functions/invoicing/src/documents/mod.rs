@@ -8,6 +8,7 @@ pub mod exports;
 pub mod html;
 pub mod model;
 pub mod pdf;
+pub mod store;
 pub mod ubl;
 
 pub use model::*;

@@ -11,8 +11,8 @@ use agencyops_platform::resource::{self, audit};
 use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::record::{self, load_many};
 use agencyops_store::records::{
-    ClaimedWork, FixedFeePart, Invoice, InvoiceKind, InvoiceLine, LineKind, LineUnit, Milestone,
-    MilestoneStatus, Person, Task, WorkSelection,
+    BillTo, ClaimedWork, FixedFeePart, Invoice, InvoiceKind, InvoiceLine, LineKind, LineUnit,
+    Milestone, MilestoneStatus, Person, Task, WorkSelection,
 };
 use agencyops_store::{keys, Index, Query, SkCondition, Write};
 use rust_decimal::Decimal;
@@ -226,6 +226,10 @@ fn draft(
     Invoice {
         id: resource::new_id(),
         client_id: ctx.client.id.clone(),
+        bill_to: BillTo {
+            name: ctx.client.name.clone(),
+            email: ctx.client.billing_email.clone(),
+        },
         kind: body.kind,
         status: InvoiceStatus::Draft,
         number: None,

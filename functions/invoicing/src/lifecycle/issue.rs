@@ -9,11 +9,12 @@ use agencyops_domain::invoice::InvoiceStatus;
 use agencyops_platform::resource::audit;
 use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::record::{from_item, is};
-use agencyops_store::records::{Invoice, InvoicingSettings, NumberCounter};
+use agencyops_store::records::{Invoice, InvoiceDetail, InvoicingSettings, NumberCounter};
 use agencyops_store::{keys, record, Item, Key, StoreError};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
+use crate::documents::store as docs;
 use crate::numbers::{self, ATTEMPTS};
 
 fn take<R: agencyops_store::record::Record>(
@@ -41,6 +42,7 @@ pub async fn issue(s: &Services, caller: &Caller, id: &str) -> ApiResult<Invoice
             keys::invoice_counter(tenant, "ALL"),
         ];
         let mut wanted = vec![inv_key.clone(), settings_key.clone()];
+
         wanted.extend(guesses.iter().cloned());
         let mut found: HashMap<Key, Item> = s
             .table
@@ -84,6 +86,17 @@ pub async fn issue(s: &Services, caller: &Caller, id: &str) -> ApiResult<Invoice
                 .ok();
         }
         next.issued_at = Some(now);
+        let (batches, names) = if next.detail == InvoiceDetail::Detailed {
+            let batches = crate::claims::batches(s, tenant, &inv.id).await?;
+            let work: Vec<_> = batches.iter().flat_map(|b| b.work.clone()).collect();
+            let ctx = crate::context::load(s, tenant, &inv.client_id, &[]).await?;
+            let names = crate::drafts::create::names(s, tenant, &ctx, &work).await?;
+            (batches, names)
+        } else {
+            (Vec::new(), Default::default())
+        };
+        let doc = docs::invoice_document(&next, &settings, &batches, &names);
+        next.document = docs::keep_issued(s, tenant, &doc, &inv.id).await?;
         next.version = inv.version + 1;
         next.updated_at = now;
         let writes = vec![

@@ -101,6 +101,13 @@ pub struct FixedFeePart {
     pub percent: Decimal,
 }
 
+/// The client as an invoice addresses them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BillTo {
+    pub name: String,
+    pub email: Option<String>,
+}
+
 /// The issued document kept in the blob store, so a sent invoice never changes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StoredDocument {
@@ -113,6 +120,9 @@ pub struct StoredDocument {
 pub struct Invoice {
     pub id: String,
     pub client_id: String,
+    /// Who the invoice is addressed to, as the client was named when drafted.
+    #[serde(default)]
+    pub bill_to: BillTo,
     /// Stored as `invoice_kind`: `kind` is the item's record kind.
     #[serde(rename = "invoice_kind")]
     pub kind: InvoiceKind,
