@@ -7,7 +7,7 @@ use agencyops_domain::budget::{percent_used, thresholds_reached, Measure};
 use agencyops_platform::events::BurnChange;
 use agencyops_platform::resource::new_id;
 use agencyops_platform::Services;
-use agencyops_store::audit::AuditEntry;
+use agencyops_store::audit::{AuditAction, AuditEntry};
 use agencyops_store::record::{self, load};
 use agencyops_store::records::{BudgetAlert, BurnApplied, Project, ProjectBurn};
 use agencyops_store::{keys, StoreError, Write};
@@ -206,7 +206,7 @@ fn alert_audit(
         at: AuditEntry::stamp(now),
         actor: ACTOR.into(),
         actor_role: "system".into(),
-        action: "budget_alert".into(),
+        action: AuditAction::BudgetAlert,
         entity_kind: "project".into(),
         entity_id: project.into(),
         before: None,

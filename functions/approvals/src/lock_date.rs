@@ -9,6 +9,7 @@ use agencyops_platform::extract::{nullable, IfMatch, Json};
 use agencyops_platform::period::Period;
 use agencyops_platform::resource;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::record;
 use agencyops_store::records::LockDate;
 use agencyops_store::StoreError;
@@ -86,7 +87,11 @@ pub async fn set(
     after.version = before.version + 1;
     after.updated_at = s.clock.now();
     let write = record::save(&caller.tenant, &after, before.version)?;
-    let action = if reopening { "reopen" } else { "lock" };
+    let action = if reopening {
+        AuditAction::Reopen
+    } else {
+        AuditAction::Lock
+    };
     let audit = resource::audit(
         &s,
         &caller,

@@ -12,7 +12,7 @@ use agencyops_platform::blob::Blob;
 use agencyops_platform::caller::valid_id;
 use agencyops_platform::resource::new_id;
 use agencyops_platform::Services;
-use agencyops_store::audit::AuditEntry;
+use agencyops_store::audit::{AuditAction, AuditEntry};
 use agencyops_store::record::{self, load, load_many};
 use agencyops_store::records::{Expense, Receipt, ReceiptHash, ReceiptStatus, ReceiptSuggestions};
 use agencyops_store::{keys, Index, Query, StoreError, Write};
@@ -324,15 +324,15 @@ fn audit(
     outcome: &Outcome,
 ) -> Result<Write, ProcessError> {
     let action = match outcome {
-        Outcome::Accepted => "accept_receipt",
-        _ => "reject_receipt",
+        Outcome::Accepted => AuditAction::AcceptReceipt,
+        _ => AuditAction::RejectReceipt,
     };
     Ok(AuditEntry {
         id: new_id(),
         at: AuditEntry::stamp(s.clock.now()),
         actor: PROCESSOR_ACTOR.into(),
         actor_role: "system".into(),
-        action: action.into(),
+        action,
         entity_kind: "expense".into(),
         entity_id: after.id.clone(),
         before: serde_json::to_value(before).ok(),

@@ -11,6 +11,7 @@ use agencyops_domain::timesheet::{IsoWeek, WorkStatus, MINUTES_PER_DAY};
 use agencyops_platform::period::Period;
 use agencyops_platform::resource::{self, audit};
 use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{self, Record};
 use agencyops_store::records::{DayTotal, EntryRef, EntrySource, TimeEntry, TimesheetWeek};
 use agencyops_store::{keys, Condition, Item, Key, StoreError, Write};
@@ -77,11 +78,11 @@ impl Change<'_> {
             Change::Delete { .. } => None,
         }
     }
-    fn action(&self) -> &'static str {
+    fn action(&self) -> AuditAction {
         match self {
-            Change::Create(_) => "create",
-            Change::Update { .. } => "update",
-            Change::Delete { .. } => "delete",
+            Change::Create(_) => AuditAction::Create,
+            Change::Update { .. } => AuditAction::Update,
+            Change::Delete { .. } => AuditAction::Delete,
         }
     }
 }

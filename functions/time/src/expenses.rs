@@ -9,6 +9,7 @@ use agencyops_platform::extract::{nullable, IfMatch, Json, Path, Query};
 use agencyops_platform::period::Period;
 use agencyops_platform::resource::{self, audit, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{load, Record};
 use agencyops_store::records::Expense;
 use agencyops_store::{
@@ -283,7 +284,7 @@ pub async fn patch(
     }
     let pin = period.pin(&caller.tenant);
     let changer = caller.person.clone();
-    let expense = resource::update(&s, &caller, current, if_match, "update", |e| {
+    let expense = resource::update(&s, &caller, current, if_match, AuditAction::Update, |e| {
         let before = e.clone();
         if let Some(d) = body.date {
             e.date = d;
@@ -334,7 +335,14 @@ pub async fn delete(
             key: current.key(&caller.tenant),
             condition: Some(Condition::VersionIs(current.version)),
         },
-        audit(&s, &caller, "delete", Some(&current), None, &current.id)?,
+        audit(
+            &s,
+            &caller,
+            AuditAction::Delete,
+            Some(&current),
+            None,
+            &current.id,
+        )?,
         period.pin(&caller.tenant),
     ];
     match s.table.transact(writes).await {

@@ -7,6 +7,7 @@ use agencyops_platform::error::Problems;
 use agencyops_platform::extract::{Json, OptionalJson};
 use agencyops_platform::resource::audit;
 use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{self, load, Record};
 use agencyops_store::records::{EntrySource, Person, Project, Task, TimeEntry, Timer};
 use agencyops_store::{keys, Condition, StoreError, Write};
@@ -219,7 +220,14 @@ pub async fn start(
         None => {
             let writes = vec![
                 record::create(&caller.tenant, &timer)?,
-                audit(&s, &caller, "start", None, Some(&timer), &timer.id)?,
+                audit(
+                    &s,
+                    &caller,
+                    AuditAction::Start,
+                    None,
+                    Some(&timer),
+                    &timer.id,
+                )?,
             ];
             match s.table.transact(writes).await {
                 Err(StoreError::ConditionFailed { index: 0, .. }) => {
@@ -241,7 +249,14 @@ pub async fn start(
                     "the running timer changed meanwhile; reload and retry",
                 ),
                 (
-                    audit(&s, &caller, "switch", Some(&old), Some(&timer), &timer.id)?,
+                    audit(
+                        &s,
+                        &caller,
+                        AuditAction::Switch,
+                        Some(&old),
+                        Some(&timer),
+                        &timer.id,
+                    )?,
                     "the timer could not be switched; retry",
                 ),
             ];
@@ -284,7 +299,14 @@ pub async fn stop(
     if body.discard {
         let writes = vec![
             remove,
-            audit(&s, &caller, "discard", Some(&timer), None, &timer.id)?,
+            audit(
+                &s,
+                &caller,
+                AuditAction::Discard,
+                Some(&timer),
+                None,
+                &timer.id,
+            )?,
         ];
         match s.table.transact(writes).await {
             Err(StoreError::ConditionFailed { .. }) => return Err(ApiError::changed(gone)),
@@ -300,7 +322,14 @@ pub async fn stop(
     let extra = vec![
         (remove, gone),
         (
-            audit(&s, &caller, "stop", Some(&timer), None, &timer.id)?,
+            audit(
+                &s,
+                &caller,
+                AuditAction::Stop,
+                Some(&timer),
+                None,
+                &timer.id,
+            )?,
             "the timer could not be stopped; retry",
         ),
     ];

@@ -21,7 +21,7 @@ use agencyops_platform::events::APPROVED_QUEUE;
 use agencyops_platform::period::Period;
 use agencyops_platform::resource::{self, new_id};
 use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
-use agencyops_store::audit::AuditEntry;
+use agencyops_store::audit::{AuditAction, AuditEntry};
 use agencyops_store::record::{self, load};
 use agencyops_store::records::{Person, Project, TimeEntry, TimesheetWeek, WeekJob};
 use agencyops_store::{keys, StoreError, Write};
@@ -190,7 +190,7 @@ async fn start(
         resource::audit(
             s,
             caller,
-            &format!("{}.start", req.action.as_str()),
+            AuditAction::start_of_week(req.action),
             (week.version > 0).then_some(&week),
             Some(&next),
             &next.id,
@@ -328,7 +328,7 @@ async fn finish(
     let audit = week_audit(
         s,
         caller,
-        action.as_str(),
+        AuditAction::of_week(action),
         &done.id,
         json!({"status": before, "project_id": job.project_id}),
         json!({
@@ -369,7 +369,7 @@ async fn finish(
 fn week_audit(
     s: &Services,
     caller: &Caller,
-    action: &str,
+    action: AuditAction,
     week_id: &str,
     before: Value,
     after: Value,
@@ -379,7 +379,7 @@ fn week_audit(
         at: AuditEntry::stamp(s.clock.now()),
         actor: caller.person.clone(),
         actor_role: caller.role.as_str().into(),
-        action: action.into(),
+        action,
         entity_kind: <TimesheetWeek as record::Record>::KIND.into(),
         entity_id: week_id.into(),
         before: Some(before),
