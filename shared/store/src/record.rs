@@ -179,3 +179,24 @@ async fn walk(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::LockDate;
+
+    #[test]
+    fn a_bump_is_the_next_version_at_the_new_time_and_names_the_one_it_replaces() {
+        let then = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+        let now = jiff::Timestamp::from_second(1_800_000_060).unwrap();
+        let mut lock = LockDate::none(then);
+        assert_eq!(bump(&mut lock, now), 0, "never stored: save creates it");
+        assert_eq!((lock.version, lock.updated_at), (1, now));
+        assert_eq!(bump(&mut lock, now), 1);
+        assert_eq!(lock.version, 2);
+        match save("acme", &lock, 1).unwrap() {
+            Write::Put { condition, .. } => assert_eq!(condition, Some(Condition::VersionIs(1))),
+            other => panic!("{other:?}"),
+        }
+    }
+}
