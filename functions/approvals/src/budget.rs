@@ -5,10 +5,10 @@
 
 use agencyops_domain::budget::{percent_used, thresholds_reached, Measure};
 use agencyops_platform::events::BurnChange;
-use agencyops_platform::resource::new_id;
-use agencyops_platform::Services;
-use agencyops_store::audit::AuditEntry;
-use agencyops_store::record::{self, load};
+use agencyops_platform::resource;
+use agencyops_platform::{Services, Tx, TxError};
+use agencyops_store::audit::{Actor, AuditAction};
+use agencyops_store::record::{self, load, Record};
 use agencyops_store::records::{BudgetAlert, BurnApplied, Project, ProjectBurn};
 use agencyops_store::{keys, StoreError, Write};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -28,6 +28,14 @@ pub enum BudgetError {
     Store(#[from] StoreError),
     #[error("the burn kept changing under {0} attempts")]
     Contended(usize),
+}
+
+/// What a failed write of one application means.
+#[derive(Clone, Copy, Debug)]
+enum Lost {
+    /// The marker exists: this change id was applied meanwhile.
+    AlreadyApplied,
+    BurnMoved,
 }
 
 #[derive(Debug, PartialEq)]
@@ -54,8 +62,8 @@ pub async fn apply(services: &Services, change: &BurnChange) -> Result<Outcome, 
     else {
         return Ok(Outcome::UnknownProject);
     };
-    // A retry re-reads only the burn: the marker write below (index 0) still
-    // notices a change applied meanwhile.
+    // A retry re-reads only the burn: the marker write below still notices a
+    // change applied meanwhile.
     for _ in 0..ATTEMPTS {
         let now = services.clock.now();
         let current = load::<ProjectBurn>(table, &keys::project_burn(tenant, &project.id))
@@ -87,22 +95,22 @@ pub async fn apply(services: &Services, change: &BurnChange) -> Result<Outcome, 
             .skip(current.alerts.len())
             .cloned()
             .collect();
-        let mut writes = vec![
-            record::create(
-                tenant,
-                &BurnApplied {
-                    id: change.change_id.clone(),
-                    project_id: project.id.clone(),
-                    version: 1,
-                    updated_at: now,
-                },
-            )?,
-            record::save(tenant, &next, current.version)?,
-        ];
+        let mut tx = Tx::new(tenant).contended(Lost::BurnMoved);
+        let marker = BurnApplied {
+            id: change.change_id.clone(),
+            project_id: project.id.clone(),
+            version: 1,
+            updated_at: now,
+        };
+        tx.create(&marker, Lost::AlreadyApplied)?
+            .save(&next, current.version, Lost::BurnMoved)?;
         for alert in &raised {
-            writes.push(alert_audit(tenant, &project.id, alert, now)?);
+            tx.push(
+                alert_audit(services, tenant, &project.id, alert)?,
+                Lost::BurnMoved,
+            );
         }
-        match table.transact(writes).await {
+        match tx.run(table).await {
             Ok(()) => {
                 for a in &raised {
                     tracing::info!(project = %project.id, measure = ?a.measure, threshold = a.threshold_percent, "budget alert raised");
@@ -114,12 +122,10 @@ pub async fn apply(services: &Services, change: &BurnChange) -> Result<Outcome, 
                         .collect(),
                 });
             }
-            Err(StoreError::ConditionFailed { index: 0, .. }) => {
-                return Ok(Outcome::AlreadyApplied)
-            }
+            Err(TxError::Failed(Lost::AlreadyApplied)) => return Ok(Outcome::AlreadyApplied),
             // Someone else moved the burn: read it again and retry.
-            Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
+            Err(TxError::Failed(Lost::BurnMoved)) => continue,
+            Err(TxError::Store(e)) => return Err(e.into()),
         }
     }
     Err(BudgetError::Contended(ATTEMPTS))
@@ -190,29 +196,25 @@ fn next_burn(
                 .unwrap_or_default(),
         });
     }
-    next.version = current.version + 1;
-    next.updated_at = now;
+    record::bump(&mut next, now);
     Ok(next)
 }
 
 fn alert_audit(
+    services: &Services,
     tenant: &str,
     project: &str,
     alert: &BudgetAlert,
-    now: jiff::Timestamp,
 ) -> Result<Write, StoreError> {
-    AuditEntry {
-        id: new_id(),
-        at: AuditEntry::stamp(now),
-        actor: ACTOR.into(),
-        actor_role: "system".into(),
-        action: "budget_alert".into(),
-        entity_kind: "project".into(),
-        entity_id: project.into(),
-        before: None,
-        after: serde_json::to_value(alert).ok(),
-    }
-    .write(tenant)
+    resource::audit_entry(
+        services,
+        tenant,
+        Actor::system(ACTOR),
+        AuditAction::BudgetAlert,
+        (Project::KIND, project),
+        None,
+        serde_json::to_value(alert).ok(),
+    )
 }
 
 /// One message body as the local host's queue delivers it; `Err` asks for redelivery.

@@ -19,6 +19,7 @@ use agencyops_platform::extract::{IfMatch, Json, Path};
 use agencyops_platform::period::Period;
 use agencyops_platform::resource::{self, fetch};
 use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::keys;
 use agencyops_store::records::{Approval, Expense, ExpenseApproval, Project, Rejection};
 use axum::extract::State;
@@ -107,7 +108,7 @@ pub async fn submit(
     let period = Period::load(&s, &caller.tenant).await?;
     period.check(current.date)?;
     let tenant = caller.tenant.clone();
-    let expense = resource::update(&s, &caller, current, if_match, "submit", |e| {
+    let expense = resource::update(&s, &caller, current, if_match, AuditAction::Submit, |e| {
         e.status = WorkStatus::Submitted;
         Ok(vec![period.pin(&tenant)])
     })
@@ -166,7 +167,7 @@ pub async fn approve(
     let now = s.clock.now();
     let tenant = caller.tenant.clone();
     let approver = caller.person.clone();
-    let expense = resource::update(&s, &caller, current, if_match, "approve", |e| {
+    let expense = resource::update(&s, &caller, current, if_match, AuditAction::Approve, |e| {
         e.status = WorkStatus::Approved;
         e.approval = Some(ExpenseApproval {
             approved_by: approver,
@@ -227,7 +228,7 @@ pub async fn reject(
     let tenant = caller.tenant.clone();
     let by = caller.person.clone();
     let reason = body.reason.trim().to_owned();
-    let expense = resource::update(&s, &caller, current, if_match, "reject", |e| {
+    let expense = resource::update(&s, &caller, current, if_match, AuditAction::Reject, |e| {
         // Still the version the approval wrote: approved expenses do not change.
         let approved_as = approval_change_id(e);
         let unapproved = e

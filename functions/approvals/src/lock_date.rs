@@ -8,10 +8,10 @@ use agencyops_platform::access;
 use agencyops_platform::extract::{nullable, IfMatch, Json};
 use agencyops_platform::period::Period;
 use agencyops_platform::resource;
-use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_platform::{ApiError, ApiResult, Caller, Fails, Services, Tx};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::record;
 use agencyops_store::records::LockDate;
-use agencyops_store::StoreError;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -83,28 +83,22 @@ pub async fn set(
     let mut after = before.clone();
     after.lock_date = wanted;
     after.set_by = Some(caller.person.clone());
-    after.version = before.version + 1;
-    after.updated_at = s.clock.now();
-    let write = record::save(&caller.tenant, &after, before.version)?;
-    let action = if reopening { "reopen" } else { "lock" };
-    let audit = resource::audit(
-        &s,
-        &caller,
-        action,
-        (before.version > 0).then_some(&before),
-        Some(&after),
-        &after.id,
-    )?;
-    match s.table.transact(vec![write, audit]).await {
-        Ok(()) => Ok(resource::respond(StatusCode::OK, &after, None)),
-        Err(StoreError::ConditionFailed { index: 0, .. }) if if_match.0.is_some() => {
-            Err(ApiError::PreconditionFailed)
-        }
-        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::changed(
-            "the lock date changed while it was being set; reload and retry",
-        )),
-        Err(e) => Err(e.into()),
-    }
+    let expected = record::bump(&mut after, s.clock.now());
+    let action = if reopening {
+        AuditAction::Reopen
+    } else {
+        AuditAction::Lock
+    };
+    let was = (expected > 0).then_some(&before);
+    let mut tx = Tx::new(&caller.tenant).if_match(if_match.0.is_some());
+    tx.save(
+        &after,
+        expected,
+        Fails::stale("the lock date changed while it was being set; reload and retry"),
+    )?
+    .audit(&s, &caller, action, was, Some(&after), &after.id)?;
+    tx.commit(&s).await?;
+    Ok(resource::respond(StatusCode::OK, &after, None))
 }
 
 #[cfg(test)]

@@ -10,12 +10,12 @@
 
 use agencyops_platform::blob::Blob;
 use agencyops_platform::caller::valid_id;
-use agencyops_platform::resource::new_id;
-use agencyops_platform::Services;
-use agencyops_store::audit::AuditEntry;
-use agencyops_store::record::{self, load, load_many};
+use agencyops_platform::resource;
+use agencyops_platform::{Services, Tx, TxError};
+use agencyops_store::audit::{Actor, AuditAction};
+use agencyops_store::record::{self, load, load_many, Record};
 use agencyops_store::records::{Expense, Receipt, ReceiptHash, ReceiptStatus, ReceiptSuggestions};
-use agencyops_store::{keys, Index, Query, StoreError, Write};
+use agencyops_store::{keys, Index, Query, Write};
 use bytes::Bytes;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
@@ -108,7 +108,7 @@ pub(crate) async fn process_object(
             Some(v) => v,
             None => examine(blob, key, &receipt).await?,
         };
-        let (next, extra, outcome) = decide(s, tenant, &expense, receipt, &v, uploaded_at).await?;
+        let (next, hash, outcome) = decide(s, tenant, &expense, receipt, &v, uploaded_at).await?;
         if let (
             Outcome::Accepted,
             Verdict::Fine {
@@ -121,15 +121,13 @@ pub(crate) async fn process_object(
         {
             files::keep(blob, key, sha256, bytes.clone(), kind.mime()).await?;
         }
-        let writes = [
-            vec![
-                record::replace(tenant, &next, expense.version)?,
-                audit(s, tenant, &expense, &next, &outcome)?,
-            ],
-            extra,
-        ]
-        .concat();
-        match s.table.transact(writes).await {
+        let mut tx = Tx::new(tenant);
+        tx.replace(&next, expense.version, ExpenseMoved)?
+            .push(audit(s, tenant, &expense, &next, &outcome)?, ExpenseMoved);
+        if let Some(hash) = &hash {
+            tx.put(hash, ExpenseMoved)?;
+        }
+        match tx.run(&*s.table).await {
             Ok(()) => {
                 match &outcome {
                     Outcome::Accepted => {
@@ -141,15 +139,20 @@ pub(crate) async fn process_object(
                 }
                 return Ok(outcome);
             }
-            Err(StoreError::ConditionFailed { index: 0, .. }) => verdict = Some(v),
-            Err(e) => return Err(e.into()),
+            // Someone edited the expense meanwhile: decide again on the fresh one.
+            Err(TxError::Failed(ExpenseMoved)) => verdict = Some(v),
+            Err(TxError::Store(e)) => return Err(e.into()),
         }
     }
     Err(ProcessError::Contended(expense_id.to_owned()))
 }
 
-/// The expense with its pending receipt decided, the index write that goes
-/// with an accepted file, and what happened.
+/// Why the write of a decision failed: the expense is no longer the version
+/// decided on (nothing else in it has a condition that can fail).
+struct ExpenseMoved;
+
+/// The expense with its pending receipt decided, the hash index item that
+/// goes with an accepted file, and what happened.
 async fn decide(
     s: &Services,
     tenant: &str,
@@ -157,7 +160,7 @@ async fn decide(
     mut receipt: Receipt,
     verdict: &Verdict,
     uploaded_at: Timestamp,
-) -> Result<(Expense, Vec<Write>, Outcome), ProcessError> {
+) -> Result<(Expense, Option<ReceiptHash>, Outcome), ProcessError> {
     let now = s.clock.now();
     receipt.uploaded_at = Some(uploaded_at);
     receipt.processed_at = Some(now);
@@ -168,7 +171,7 @@ async fn decide(
         Verdict::Refused { reason, .. } => Err(reason.clone()),
         Verdict::Missing => Err("the uploaded file could not be found; upload it again".into()),
     };
-    let mut extra = Vec::new();
+    let mut hash = None;
     let outcome = match (verdict, accepted) {
         (
             Verdict::Fine {
@@ -188,17 +191,14 @@ async fn decide(
             receipt.suggestions = suggestions.clone();
             receipt.reason = None;
             receipt.quarantine_key = None;
-            extra.push(Write::put(record::to_item(
-                tenant,
-                &ReceiptHash {
-                    id: expense.id.clone(),
-                    sha256: sha256.clone(),
-                    key: receipt.key.clone(),
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?));
+            hash = Some(ReceiptHash {
+                id: expense.id.clone(),
+                sha256: sha256.clone(),
+                key: receipt.key.clone(),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            });
             Outcome::Accepted
         }
         (v, result) => {
@@ -221,9 +221,8 @@ async fn decide(
     };
     let mut next = expense.clone();
     next.receipt = Some(receipt);
-    next.version = expense.version + 1;
-    next.updated_at = now;
-    Ok((next, extra, outcome))
+    record::bump(&mut next, now);
+    Ok((next, hash, outcome))
 }
 
 /// Reads the object and checks it against what was announced: size first
@@ -324,19 +323,16 @@ fn audit(
     outcome: &Outcome,
 ) -> Result<Write, ProcessError> {
     let action = match outcome {
-        Outcome::Accepted => "accept_receipt",
-        _ => "reject_receipt",
+        Outcome::Accepted => AuditAction::AcceptReceipt,
+        _ => AuditAction::RejectReceipt,
     };
-    Ok(AuditEntry {
-        id: new_id(),
-        at: AuditEntry::stamp(s.clock.now()),
-        actor: PROCESSOR_ACTOR.into(),
-        actor_role: "system".into(),
-        action: action.into(),
-        entity_kind: "expense".into(),
-        entity_id: after.id.clone(),
-        before: serde_json::to_value(before).ok(),
-        after: serde_json::to_value(after).ok(),
-    }
-    .write(tenant)?)
+    Ok(resource::audit_entry(
+        s,
+        tenant,
+        Actor::system(PROCESSOR_ACTOR),
+        action,
+        (Expense::KIND, &after.id),
+        serde_json::to_value(before).ok(),
+        serde_json::to_value(after).ok(),
+    )?)
 }

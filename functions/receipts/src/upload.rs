@@ -11,6 +11,7 @@ use agencyops_platform::error::Problems;
 use agencyops_platform::extract::{etag, IfMatch, Json, Path};
 use agencyops_platform::resource;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::keys;
 use agencyops_store::records::Receipt;
 use agencyops_store::Write;
@@ -106,18 +107,25 @@ pub async fn request_receipt_upload(
         caller.person.clone(),
         s.clock.now(),
     );
-    let updated = resource::update(&s, &caller, expense, if_match, "request_receipt", |x| {
-        // A replaced receipt no longer counts when looking for duplicates.
-        let mut extra = Vec::new();
-        if let Some(sha) = x.receipt.as_ref().and_then(Receipt::accepted_hash) {
-            extra.push(Write::Delete {
-                key: keys::receipt_hash(&caller.tenant, sha, &x.id),
-                condition: None,
-            });
-        }
-        x.receipt = Some(pending);
-        Ok(extra)
-    })
+    let updated = resource::update(
+        &s,
+        &caller,
+        expense,
+        if_match,
+        AuditAction::RequestReceipt,
+        |x| {
+            // A replaced receipt no longer counts when looking for duplicates.
+            let mut extra = Vec::new();
+            if let Some(sha) = x.receipt.as_ref().and_then(Receipt::accepted_hash) {
+                extra.push(Write::Delete {
+                    key: keys::receipt_hash(&caller.tenant, sha, &x.id),
+                    condition: None,
+                });
+            }
+            x.receipt = Some(pending);
+            Ok(extra)
+        },
+    )
     .await?;
 
     let ticket = UploadTicket {

@@ -7,7 +7,7 @@ use agencyops_platform::error::Problems;
 use agencyops_platform::extract::{nullable, IfMatch, Json, Path, Query};
 use agencyops_platform::resource::ListPage;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
-use agencyops_store::record::load;
+use agencyops_store::record::{self, load};
 use agencyops_store::records::{EntryRef, EntrySource, TimeEntry};
 use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition};
 use axum::extract::State;
@@ -272,8 +272,7 @@ pub async fn patch(
     // Fixing work that was sent back makes it a draft again, ready to resubmit.
     next.status = WorkStatus::Draft;
     next.changed_by = Some(caller.person.clone());
-    next.version = current.version + 1;
-    next.updated_at = s.clock.now();
+    record::bump(&mut next, s.clock.now());
     let change = Change::Update {
         before: &current,
         after: &next,

@@ -9,11 +9,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use agencyops_domain::timesheet::{IsoWeek, WorkStatus, MINUTES_PER_DAY};
 use agencyops_platform::period::Period;
-use agencyops_platform::resource::{self, audit};
-use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_platform::resource;
+use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Fails, Services, Tx};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{self, Record};
 use agencyops_store::records::{DayTotal, EntryRef, EntrySource, TimeEntry, TimesheetWeek};
-use agencyops_store::{keys, Condition, Item, Key, StoreError, Write};
+use agencyops_store::{keys, Condition, Item, Key, Write};
 use jiff::civil::Date;
 use jiff::Timestamp;
 
@@ -77,52 +78,24 @@ impl Change<'_> {
             Change::Delete { .. } => None,
         }
     }
-    fn action(&self) -> &'static str {
+    fn action(&self) -> AuditAction {
         match self {
-            Change::Create(_) => "create",
-            Change::Update { .. } => "update",
-            Change::Delete { .. } => "delete",
+            Change::Create(_) => AuditAction::Create,
+            Change::Update { .. } => AuditAction::Update,
+            Change::Delete { .. } => AuditAction::Delete,
         }
     }
 }
 
-/// Why a step of the transaction can fail, so the user hears what moved.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Step {
-    Lock,
-    Week,
-    Day,
-    Entry,
-    Other(&'static str),
-}
+/// What a failure of each guard means, so the user hears what moved.
+const LOCK_MOVED: &str = "the lock date changed while saving; reload and retry";
+const WEEK_MOVED: &str =
+    "the timesheet week was submitted or decided while saving; reload and retry";
+const DAY_MOVED: &str = "other time was recorded on that day while saving; reload and retry";
 
-impl Step {
-    fn conflict(self, if_match: bool) -> ApiError {
-        let msg = match self {
-            Step::Lock => "the lock date changed while saving; reload and retry",
-            Step::Week => {
-                "the timesheet week was submitted or decided while saving; reload and retry"
-            }
-            Step::Day => "other time was recorded on that day while saving; reload and retry",
-            Step::Entry if if_match => return ApiError::PreconditionFailed,
-            Step::Entry => "the time entry changed while it was being saved; reload and retry",
-            Step::Other(msg) => msg,
-        };
-        ApiError::changed(msg)
-    }
-}
-
-#[derive(Default)]
-struct Plan {
-    writes: Vec<Write>,
-    steps: Vec<Step>,
-}
-
-impl Plan {
-    fn push(&mut self, step: Step, write: Write) {
-        self.writes.push(write);
-        self.steps.push(step);
-    }
+/// The entry (or its reference) is not the version read: 412 with If-Match.
+fn entry_moved() -> Fails {
+    Fails::stale("the time entry changed while it was being saved; reload and retry")
 }
 
 /// Minutes each touched day gains (or loses) with the change.
@@ -196,32 +169,26 @@ fn guard_week(week: IsoWeek, key: Key, stored: Option<TimesheetWeek>) -> ApiResu
     Ok(Write::Check { key, condition })
 }
 
-fn day_total_write(
-    tenant: &str,
+fn day_total(
     person: &str,
     (date, delta): (Date, i64),
     stored: Option<DayTotal>,
     now: Timestamp,
-) -> ApiResult<Write> {
+) -> ApiResult<(DayTotal, u64)> {
     let mut total = stored.unwrap_or_else(|| DayTotal::empty(person, date, now));
-    let expected = total.version;
     total.minutes = next_day_total(total.minutes, delta, date)?;
-    total.version = expected + 1;
-    total.updated_at = now;
-    Ok(record::save(tenant, &total, expected)?)
+    let expected = record::bump(&mut total, now);
+    Ok((total, expected))
 }
 
-fn entry_writes(tenant: &str, change: &Change<'_>, plan: &mut Plan) -> ApiResult<()> {
+fn entry_writes(change: &Change<'_>, tx: &mut Tx) -> ApiResult<()> {
     match change {
         Change::Create(after) => {
-            plan.push(Step::Entry, record::create(tenant, *after)?);
-            plan.push(Step::Entry, record::create(tenant, &EntryRef::of(after))?);
+            tx.create(*after, entry_moved())?
+                .create(&EntryRef::of(after), entry_moved())?;
         }
         Change::Update { before, after, .. } if before.date == after.date => {
-            plan.push(
-                Step::Entry,
-                record::replace(tenant, *after, before.version)?,
-            );
+            tx.replace(*after, before.version, entry_moved())?;
         }
         Change::Update {
             before,
@@ -230,59 +197,37 @@ fn entry_writes(tenant: &str, change: &Change<'_>, plan: &mut Plan) -> ApiResult
         } => {
             // The key holds the date: moving the entry is delete + create, with
             // its reference pointing at the new place, all in this transaction.
-            plan.push(
-                Step::Entry,
-                Write::Delete {
-                    key: before.key(tenant),
-                    condition: Some(Condition::VersionIs(before.version)),
-                },
-            );
-            plan.push(Step::Entry, record::create(tenant, *after)?);
             let mut moved = (*entry_ref).clone();
             moved.date = after.date;
-            moved.version = entry_ref.version + 1;
-            moved.updated_at = after.updated_at;
-            plan.push(
-                Step::Entry,
-                record::replace(tenant, &moved, entry_ref.version)?,
-            );
+            let expected = record::bump(&mut moved, after.updated_at);
+            tx.delete(*before, entry_moved())
+                .create(*after, entry_moved())?
+                .replace(&moved, expected, entry_moved())?;
         }
         Change::Delete { before, entry_ref } => {
-            plan.push(
-                Step::Entry,
-                Write::Delete {
-                    key: before.key(tenant),
-                    condition: Some(Condition::VersionIs(before.version)),
-                },
-            );
-            plan.push(
-                Step::Entry,
-                Write::Delete {
-                    key: entry_ref.key(tenant),
-                    condition: Some(Condition::VersionIs(entry_ref.version)),
-                },
-            );
+            tx.delete(*before, entry_moved())
+                .delete(*entry_ref, entry_moved());
         }
     }
     Ok(())
 }
 
-/// Writes `change` with every guard, plus `extra` writes (each with the
-/// message a failure of it means), all or nothing. `if_match` says the caller
-/// named the version they edited: losing that race is 412, not 409.
+/// Writes `change` with every guard, plus `extra` writes (each with what a
+/// failure of it means), all or nothing. `if_match` says the caller named the
+/// version they edited: losing that race is 412, not 409.
 pub async fn commit(
     s: &Services,
     caller: &Caller,
     change: Change<'_>,
     if_match: bool,
-    extra: Vec<(Write, &'static str)>,
+    extra: Vec<(Write, Fails)>,
 ) -> ApiResult<()> {
     let tenant = caller.tenant.as_str();
     let Some(entry) = change.after().or(change.before()) else {
         return Err(ApiError::Internal("an entry change names no entry".into()));
     };
     let (person, id) = (entry.person_id.clone(), entry.id.clone());
-    let mut plan = Plan::default();
+    let mut tx = Tx::new(tenant).if_match(if_match);
 
     let lock_key = keys::lock_date(tenant);
     let weeks: Vec<(IsoWeek, Key)> = change
@@ -309,43 +254,28 @@ pub async fn commit(
     for e in change.before().into_iter().chain(change.after()) {
         period.check(e.date)?;
     }
-    plan.push(Step::Lock, period.pin(tenant));
+    tx.push(period.pin(tenant), Fails::changed(LOCK_MOVED));
     for (week, key) in weeks {
         let stored = guards.take(&key)?;
-        plan.push(Step::Week, guard_week(week, key, stored)?);
+        tx.push(guard_week(week, key, stored)?, Fails::changed(WEEK_MOVED));
     }
     for (day, key) in days {
-        let stored = guards.take(&key)?;
-        plan.push(
-            Step::Day,
-            day_total_write(tenant, &person, day, stored, now)?,
-        );
+        let (total, expected) = day_total(&person, day, guards.take(&key)?, now)?;
+        tx.save(&total, expected, Fails::changed(DAY_MOVED))?;
     }
-    entry_writes(tenant, &change, &mut plan)?;
-    plan.push(
-        Step::Other("the change could not be recorded; retry"),
-        audit(
-            s,
-            caller,
-            change.action(),
-            change.before(),
-            change.after(),
-            &id,
-        )?,
-    );
-    for (write, why) in extra {
-        plan.push(Step::Other(why), write);
+    entry_writes(&change, &mut tx)?;
+    tx.audit(
+        s,
+        caller,
+        change.action(),
+        change.before(),
+        change.after(),
+        &id,
+    )?;
+    for (write, fails) in extra {
+        tx.push(write, fails);
     }
-    let Plan { writes, steps } = plan;
-    match s.table.transact(writes).await {
-        Ok(()) => Ok(()),
-        Err(StoreError::ConditionFailed { index, .. }) => Err(steps
-            .get(index)
-            .copied()
-            .unwrap_or(Step::Other("the time changed while saving; retry"))
-            .conflict(if_match)),
-        Err(e) => Err(e.into()),
-    }
+    tx.commit(s).await
 }
 
 #[cfg(test)]

@@ -7,13 +7,12 @@ use agencyops_domain::{validate, Currency};
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::{nullable, IfMatch, Json, Path, Query};
 use agencyops_platform::period::Period;
-use agencyops_platform::resource::{self, audit, ListPage};
-use agencyops_platform::{ApiError, ApiResult, Caller, Services};
-use agencyops_store::record::{load, Record};
+use agencyops_platform::resource::{self, ListPage};
+use agencyops_platform::{ApiError, ApiResult, Caller, Fails, Services, Tx};
+use agencyops_store::audit::AuditAction;
+use agencyops_store::record::load;
 use agencyops_store::records::Expense;
-use agencyops_store::{
-    keys, Condition, Index, Query as StoreQuery, SkCondition, StoreError, Write,
-};
+use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -283,7 +282,7 @@ pub async fn patch(
     }
     let pin = period.pin(&caller.tenant);
     let changer = caller.person.clone();
-    let expense = resource::update(&s, &caller, current, if_match, "update", |e| {
+    let expense = resource::update(&s, &caller, current, if_match, AuditAction::Update, |e| {
         let before = e.clone();
         if let Some(d) = body.date {
             e.date = d;
@@ -329,25 +328,23 @@ pub async fn delete(
     policy::require_records_for(&s, &caller, &current.person_id, &current.project_id).await?;
     let period = Period::load(&s, &caller.tenant).await?;
     period.check(current.date)?;
-    let writes = vec![
-        Write::Delete {
-            key: current.key(&caller.tenant),
-            condition: Some(Condition::VersionIs(current.version)),
-        },
-        audit(&s, &caller, "delete", Some(&current), None, &current.id)?,
+    let mut tx = Tx::new(&caller.tenant).if_match(if_match.0.is_some());
+    tx.delete(
+        &current,
+        Fails::stale("the expense changed while it was being deleted; reload and retry"),
+    )
+    .audit(
+        &s,
+        &caller,
+        AuditAction::Delete,
+        Some(&current),
+        None,
+        &current.id,
+    )?
+    .push(
         period.pin(&caller.tenant),
-    ];
-    match s.table.transact(writes).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
-        Err(StoreError::ConditionFailed { index: 0, .. }) if if_match.0.is_some() => {
-            Err(ApiError::PreconditionFailed)
-        }
-        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::changed(
-            "the expense changed while it was being deleted; reload and retry",
-        )),
-        Err(StoreError::ConditionFailed { .. }) => Err(ApiError::changed(
-            "the lock date changed while deleting; reload and retry",
-        )),
-        Err(e) => Err(e.into()),
-    }
+        Fails::changed("the lock date changed while deleting; reload and retry"),
+    );
+    tx.commit(&s).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -6,10 +6,11 @@ use agencyops_domain::timesheet::MINUTES_PER_DAY;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::{Json, OptionalJson};
 use agencyops_platform::resource::audit;
-use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
-use agencyops_store::record::{self, load, Record};
+use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Fails, Services, Tx};
+use agencyops_store::audit::AuditAction;
+use agencyops_store::keys;
+use agencyops_store::record::{self, load};
 use agencyops_store::records::{EntrySource, Person, Project, Task, TimeEntry, Timer};
-use agencyops_store::{keys, Condition, StoreError, Write};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -217,16 +218,17 @@ pub async fn start(
     let previous = running(&s, &caller).await?;
     let stopped = match previous {
         None => {
-            let writes = vec![
-                record::create(&caller.tenant, &timer)?,
-                audit(&s, &caller, "start", None, Some(&timer), &timer.id)?,
-            ];
-            match s.table.transact(writes).await {
-                Err(StoreError::ConditionFailed { index: 0, .. }) => {
-                    return Err(Conflict::TimerRunning.into())
-                }
-                other => other?,
-            }
+            let mut tx = Tx::new(&caller.tenant);
+            tx.create(&timer, Fails::With(Conflict::TimerRunning))?
+                .audit(
+                    &s,
+                    &caller,
+                    AuditAction::Start,
+                    None,
+                    Some(&timer),
+                    &timer.id,
+                )?;
+            tx.commit(&s).await?;
             None
         }
         Some(_) if !body.switch => return Err(Conflict::TimerRunning.into()),
@@ -234,15 +236,23 @@ pub async fn start(
             // One transaction: the old timer's entry and the new timer, which
             // replaces the old one under its version.
             let (entry, old_project) = entry_of(&s, &caller, &old).await?;
-            timer.version = old.version + 1;
+            timer.version = old.version;
+            let expected = record::bump(&mut timer, now);
             let extra = vec![
                 (
-                    record::replace(&caller.tenant, &timer, old.version)?,
-                    "the running timer changed meanwhile; reload and retry",
+                    record::replace(&caller.tenant, &timer, expected)?,
+                    Fails::changed("the running timer changed meanwhile; reload and retry"),
                 ),
                 (
-                    audit(&s, &caller, "switch", Some(&old), Some(&timer), &timer.id)?,
-                    "the timer could not be switched; retry",
+                    audit(
+                        &s,
+                        &caller,
+                        AuditAction::Switch,
+                        Some(&old),
+                        Some(&timer),
+                        &timer.id,
+                    )?,
+                    Fails::Retry,
                 ),
             ];
             commit(&s, &caller, Change::Create(&entry), false, extra)
@@ -276,20 +286,18 @@ pub async fn stop(
     let timer = running(&s, &caller)
         .await?
         .ok_or(ApiError::NotFound("running timer"))?;
-    let remove = Write::Delete {
-        key: timer.key(&caller.tenant),
-        condition: Some(Condition::VersionIs(timer.version)),
-    };
-    let gone = "the timer was stopped or changed meanwhile; reload and retry";
+    let gone = || Fails::changed("the timer was stopped or changed meanwhile; reload and retry");
     if body.discard {
-        let writes = vec![
-            remove,
-            audit(&s, &caller, "discard", Some(&timer), None, &timer.id)?,
-        ];
-        match s.table.transact(writes).await {
-            Err(StoreError::ConditionFailed { .. }) => return Err(ApiError::changed(gone)),
-            other => other?,
-        }
+        let mut tx = Tx::new(&caller.tenant);
+        tx.delete(&timer, gone()).audit(
+            &s,
+            &caller,
+            AuditAction::Discard,
+            Some(&timer),
+            None,
+            &timer.id,
+        )?;
+        tx.commit(&s).await?;
         let res = StoppedTimer {
             timer: timer.into(),
             entry: None,
@@ -298,10 +306,17 @@ pub async fn stop(
     }
     let (entry, project) = entry_of(&s, &caller, &timer).await?;
     let extra = vec![
-        (remove, gone),
+        (record::delete(&caller.tenant, &timer), gone()),
         (
-            audit(&s, &caller, "stop", Some(&timer), None, &timer.id)?,
-            "the timer could not be stopped; retry",
+            audit(
+                &s,
+                &caller,
+                AuditAction::Stop,
+                Some(&timer),
+                None,
+                &timer.id,
+            )?,
+            Fails::Retry,
         ),
     ];
     commit(&s, &caller, Change::Create(&entry), false, extra)

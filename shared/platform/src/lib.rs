@@ -24,7 +24,9 @@ pub mod queue;
 pub mod resource;
 pub mod services;
 pub mod telemetry;
+pub mod tx;
 
 pub use caller::Caller;
 pub use error::{ApiError, ApiResult, Conflict};
 pub use services::Services;
+pub use tx::{Fails, Tx, TxError};

@@ -1,19 +1,21 @@
 //! Application operations every resource shares: create, versioned update and
 //! paged listing of records, each change written together with its audit entry.
 
-use agencyops_store::audit::AuditEntry;
+use agencyops_store::audit::{Actor, AuditAction, AuditEntry};
 use agencyops_store::record::{self, Record};
-use agencyops_store::{Key, PageKey, Query, StoreError, Write};
+use agencyops_store::{Key, PageKey, Query, StoreResult, Write};
 use axum::http::header::{ETAG, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::caller::Caller;
 use crate::cursor::ListScope;
-use crate::error::{ApiError, ApiResult, Conflict};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{etag, IfMatch};
 use crate::services::Services;
+use crate::tx::{Fails, Tx};
 
 /// Most items one list page returns.
 pub const MAX_PAGE: u32 = 200;
@@ -42,28 +44,52 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// The audit write of a change the caller made to a record.
 pub fn audit<R: Record>(
     services: &Services,
     caller: &Caller,
-    action: &str,
+    action: AuditAction,
     before: Option<&R>,
     after: Option<&R>,
     id: &str,
 ) -> ApiResult<Write> {
     let to_json = |r: Option<&R>| r.and_then(|r| serde_json::to_value(r).ok());
-    AuditEntry {
-        id: new_id(),
-        at: AuditEntry::stamp(services.clock.now()),
-        actor: caller.person.clone(),
-        actor_role: caller.role.as_str().into(),
-        action: action.into(),
-        entity_kind: R::KIND.into(),
-        entity_id: id.into(),
-        before: to_json(before),
-        after: to_json(after),
-    }
-    .write(&caller.tenant)
+    let entity = (R::KIND, id);
+    audit_entry(
+        services,
+        &caller.tenant,
+        actor(caller),
+        action,
+        entity,
+        to_json(before),
+        to_json(after),
+    )
     .map_err(ApiError::from)
+}
+
+/// The caller as the audit trail names them: person and role.
+pub fn actor(caller: &Caller) -> Actor<'_> {
+    Actor {
+        id: &caller.person,
+        role: caller.role.as_str(),
+    }
+}
+
+/// The one audit constructor every audit write goes through: a fresh id and
+/// the clock's time for a change `actor` made to the record `(kind, id)`,
+/// with its state before and after (any JSON: a record, or a summary of a
+/// change to many).
+pub fn audit_entry(
+    services: &Services,
+    tenant: &str,
+    actor: Actor<'_>,
+    action: AuditAction,
+    entity: (&str, &str),
+    before: Option<Value>,
+    after: Option<Value>,
+) -> StoreResult<Write> {
+    let at = services.clock.now();
+    AuditEntry::new(new_id(), at, actor, action, entity, before, after).write(tenant)
 }
 
 /// Stores a new record with its audit entry and any `extra` writes, all or nothing.
@@ -73,18 +99,18 @@ pub async fn insert<R: Record>(
     record: &R,
     extra: Vec<Write>,
 ) -> ApiResult<()> {
-    let mut writes = vec![
-        record::create(&caller.tenant, record)?,
-        audit(services, caller, "create", None, Some(record), record.id())?,
-    ];
-    writes.extend(extra);
-    match services.table.transact(writes).await {
-        Ok(()) => Ok(()),
-        Err(StoreError::ConditionFailed { index: 0, .. }) => {
-            Err(Conflict::AlreadyExists(R::KIND).into())
-        }
-        Err(e) => Err(e.into()),
-    }
+    let mut tx = Tx::new(&caller.tenant);
+    tx.create(record, Fails::AlreadyExists(R::KIND))?
+        .audit(
+            services,
+            caller,
+            AuditAction::Create,
+            None,
+            Some(record),
+            record.id(),
+        )?
+        .extend(extra);
+    tx.commit(services).await
 }
 
 /// Loads a record the caller may see, or 404.
@@ -102,7 +128,7 @@ pub async fn update<R, F>(
     caller: &Caller,
     current: R,
     if_match: IfMatch,
-    action: &str,
+    action: AuditAction,
     change: F,
 ) -> ApiResult<R>
 where
@@ -121,31 +147,24 @@ where
     if unchanged && extra.is_empty() {
         return Ok(current);
     }
-    next.set_version(expected + 1);
-    next.touch(services.clock.now());
-    let mut writes = vec![
-        record::replace(&caller.tenant, &next, expected)?,
-        audit(
+    record::bump(&mut next, services.clock.now());
+    let mut tx = Tx::new(&caller.tenant).if_match(if_match.0.is_some());
+    let stale = format!(
+        "the {} changed while it was being updated; reload and retry",
+        R::KIND
+    );
+    tx.replace(&next, expected, Fails::stale(stale))?
+        .audit(
             services,
             caller,
             action,
             Some(&current),
             Some(&next),
             next.id(),
-        )?,
-    ];
-    writes.extend(extra);
-    match services.table.transact(writes).await {
-        Ok(()) => Ok(next),
-        Err(StoreError::ConditionFailed { index: 0, .. }) if if_match.0.is_some() => {
-            Err(ApiError::PreconditionFailed)
-        }
-        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::changed(format!(
-            "the {} changed while it was being updated; reload and retry",
-            R::KIND
-        ))),
-        Err(e) => Err(e.into()),
-    }
+        )?
+        .extend(extra);
+    tx.commit(services).await?;
+    Ok(next)
 }
 
 /// Reads pages of `query` until `limit` records pass `keep` (or the list ends),

@@ -60,6 +60,16 @@ pub fn is<R: Record>(item: &Item) -> bool {
     item.get("kind").and_then(Value::as_str) == Some(R::KIND)
 }
 
+/// Makes `record` the next version of itself, changed `at`, and returns the
+/// version it replaces: the one its write must find stored (0: never stored).
+/// The one version bump, so no rewrite forgets the time or the condition.
+pub fn bump<R: Record>(record: &mut R, at: jiff::Timestamp) -> u64 {
+    let expected = record.version();
+    record.set_version(expected + 1);
+    record.touch(at);
+    expected
+}
+
 /// Creates the record; fails if its key is taken.
 pub fn create<R: Record>(tenant: &str, record: &R) -> StoreResult<Write> {
     Ok(Write::put_new(to_item(tenant, record)?))
@@ -81,6 +91,14 @@ pub fn save<R: Record>(tenant: &str, record: &R, expected: u64) -> StoreResult<W
         create(tenant, record)
     } else {
         replace(tenant, record, expected)
+    }
+}
+
+/// Deletes the record only if the stored version is still the one it has here.
+pub fn delete<R: Record>(tenant: &str, record: &R) -> Write {
+    Write::Delete {
+        key: record.key(tenant),
+        condition: Some(Condition::VersionIs(record.version())),
     }
 }
 
@@ -158,6 +176,27 @@ async fn walk(
         match page.next {
             Some(n) if out.len() < cap => q.start_after = Some(n),
             _ => return Ok(out),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::LockDate;
+
+    #[test]
+    fn a_bump_is_the_next_version_at_the_new_time_and_names_the_one_it_replaces() {
+        let then = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+        let now = jiff::Timestamp::from_second(1_800_000_060).unwrap();
+        let mut lock = LockDate::none(then);
+        assert_eq!(bump(&mut lock, now), 0, "never stored: save creates it");
+        assert_eq!((lock.version, lock.updated_at), (1, now));
+        assert_eq!(bump(&mut lock, now), 1);
+        assert_eq!(lock.version, 2);
+        match save("acme", &lock, 1).unwrap() {
+            Write::Put { condition, .. } => assert_eq!(condition, Some(Condition::VersionIs(1))),
+            other => panic!("{other:?}"),
         }
     }
 }

@@ -119,7 +119,7 @@ mod tests {
             at: "2026-11-20T12:00:00.000000000Z".into(),
             actor: "boss".into(),
             actor_role: "admin".into(),
-            action: "create".into(),
+            action: agencyops_store::audit::AuditAction::Create,
             entity_kind: "client".into(),
             entity_id: "c1".into(),
             before: None,

@@ -20,13 +20,13 @@ use agencyops_domain::timesheet::{week_status, IsoWeek, WeekStatus, WorkStatus};
 use agencyops_platform::events::APPROVED_QUEUE;
 use agencyops_platform::period::Period;
 use agencyops_platform::resource::{self, new_id};
-use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
-use agencyops_store::audit::AuditEntry;
-use agencyops_store::record::{self, load};
+use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Fails, Services, Tx};
+use agencyops_store::audit::AuditAction;
+use agencyops_store::keys;
+use agencyops_store::record::{self, load, Record};
 use agencyops_store::records::{Person, Project, TimeEntry, TimesheetWeek, WeekJob};
-use agencyops_store::{keys, StoreError, Write};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::plan::{self, Action, BATCH};
@@ -182,30 +182,27 @@ async fn start(
     };
     let mut next = week.clone();
     next.job = Some(job.clone());
-    next.version = week.version + 1;
-    next.updated_at = now;
-    let writes = vec![
-        record::save(tenant, &next, week.version)?,
+    let expected = record::bump(&mut next, now);
+    let mut tx = Tx::new(tenant);
+    tx.save(
+        &next,
+        expected,
+        Fails::changed("this week changed while the request was being checked; reload and retry"),
+    )?
+    .push(
         period.pin(tenant),
-        resource::audit(
-            s,
-            caller,
-            &format!("{}.start", req.action.as_str()),
-            (week.version > 0).then_some(&week),
-            Some(&next),
-            &next.id,
-        )?,
-    ];
-    match s.table.transact(writes).await {
-        Ok(()) => Ok((job, next)),
-        Err(StoreError::ConditionFailed { index: 0, .. }) => Err(ApiError::changed(
-            "this week changed while the request was being checked; reload and retry",
-        )),
-        Err(StoreError::ConditionFailed { index: 1, .. }) => Err(ApiError::changed(
-            "the lock date changed while the request was being checked; retry",
-        )),
-        Err(e) => Err(e.into()),
-    }
+        Fails::changed("the lock date changed while the request was being checked; retry"),
+    )
+    .audit(
+        s,
+        caller,
+        AuditAction::start_of_week(req.action),
+        (expected > 0).then_some(&week),
+        Some(&next),
+        &next.id,
+    )?;
+    tx.commit(s).await?;
+    Ok((job, next))
 }
 
 /// Commits the job's batches until nothing is left in its from-state; returns
@@ -237,33 +234,29 @@ async fn move_in_batches(
                 .await?;
         }
         let now = s.clock.now();
-        let mut writes = Vec::with_capacity(todo.len() + 2);
+        // Whatever fails, the week moved on under the job; repeating resumes it.
+        let moved = Fails::changed(format!(
+            "the week changed while the {} was in progress; repeat the request to resume it",
+            job.action
+        ));
+        let mut tx = Tx::new(tenant).contended(moved.clone());
         for e in &todo {
             let approval = match action {
                 Action::Approve => Some(book.approval(e, &job, now)?),
                 _ => None,
             };
             let next = plan::moved(e, &job, approval, now);
-            writes.push(record::replace(tenant, &next, e.version)?);
+            tx.replace(&next, e.version, moved.clone())?;
         }
         let mut next = week.clone();
         if let Some(j) = next.job.as_mut() {
             j.batches_done += 1;
         }
-        next.version = week.version + 1;
-        next.updated_at = now;
-        writes.push(record::replace(tenant, &next, week.version)?);
-        writes.push(period.pin(tenant));
-        match s.table.transact(writes).await {
-            Ok(()) => week = next,
-            Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {
-                return Err(ApiError::changed(format!(
-                    "the week changed while the {} was in progress; repeat the request to resume it",
-                    job.action
-                )))
-            }
-            Err(e) => return Err(e.into()),
-        }
+        let expected = record::bump(&mut next, now);
+        tx.replace(&next, expected, moved.clone())?
+            .push(period.pin(tenant), moved);
+        tx.commit(s).await?;
+        week = next;
     }
 }
 
@@ -323,15 +316,15 @@ async fn finish(
             done.rejection_reason = job.reason.clone();
         }
     }
-    done.version = week.version + 1;
-    done.updated_at = now;
-    let audit = week_audit(
+    let expected = record::bump(&mut done, now);
+    let audit = resource::audit_entry(
         s,
-        caller,
-        action.as_str(),
-        &done.id,
-        json!({"status": before, "project_id": job.project_id}),
-        json!({
+        &caller.tenant,
+        resource::actor(caller),
+        AuditAction::of_week(action),
+        (TimesheetWeek::KIND, &done.id),
+        Some(json!({"status": before, "project_id": job.project_id})),
+        Some(json!({
             "status": after,
             "project_id": job.project_id,
             "entry_ids": moved_ids,
@@ -341,19 +334,17 @@ async fn finish(
             "changed_by": makers.changed_by,
             // Entries the actor had also recorded or changed (admins only).
             "recorded_or_changed_by_actor": makers.by_actor,
-        }),
-    )?;
-    let writes = vec![record::replace(&caller.tenant, &done, week.version)?, audit];
-    match s.table.transact(writes).await {
-        Ok(()) => {}
-        Err(StoreError::ConditionFailed { .. }) => {
-            return Err(ApiError::changed(format!(
-                "the week changed while the {} was finishing; repeat the request",
-                job.action
-            )))
-        }
-        Err(e) => return Err(e.into()),
-    }
+        })),
+    )
+    .map_err(ApiError::from)?;
+    let finishing = Fails::changed(format!(
+        "the week changed while the {} was finishing; repeat the request",
+        job.action
+    ));
+    let mut tx = Tx::new(&caller.tenant);
+    tx.replace(&done, expected, finishing.clone())?
+        .push(audit, finishing);
+    tx.commit(s).await?;
     Ok(WeekOutcome {
         person_id: done.person_id.clone(),
         week: done.week,
@@ -363,28 +354,4 @@ async fn finish(
         moved: moved_ids.len(),
         entry_ids: moved_ids,
     })
-}
-
-/// An audit record of the week as a whole: statuses and the entries moved.
-fn week_audit(
-    s: &Services,
-    caller: &Caller,
-    action: &str,
-    week_id: &str,
-    before: Value,
-    after: Value,
-) -> ApiResult<Write> {
-    AuditEntry {
-        id: new_id(),
-        at: AuditEntry::stamp(s.clock.now()),
-        actor: caller.person.clone(),
-        actor_role: caller.role.as_str().into(),
-        action: action.into(),
-        entity_kind: <TimesheetWeek as record::Record>::KIND.into(),
-        entity_id: week_id.into(),
-        before: Some(before),
-        after: Some(after),
-    }
-    .write(&caller.tenant)
-    .map_err(ApiError::from)
 }

@@ -8,6 +8,7 @@ use agencyops_domain::timesheet::{value_of, WorkStatus};
 use agencyops_platform::access;
 use agencyops_platform::events::{BurnChange, BurnKind};
 use agencyops_platform::{ApiResult, Caller};
+use agencyops_store::record;
 use agencyops_store::records::{Approval, Rejection, TimeEntry, WeekJob};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
@@ -119,8 +120,7 @@ pub fn moved(
             });
         }
     }
-    next.version = entry.version + 1;
-    next.updated_at = now;
+    record::bump(&mut next, now);
     next
 }
 

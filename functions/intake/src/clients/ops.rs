@@ -7,6 +7,7 @@ use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::{self, fetch, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::record::load_many;
 use agencyops_store::records::{Client, Contact};
 use agencyops_store::{keys, Condition, Index, Query as StoreQuery, SkCondition, Write};
@@ -166,7 +167,7 @@ pub async fn patch(
     }
     let next = patched(current.clone(), body);
     let guard = project_count.clone();
-    let updated = resource::update(s, caller, current, if_match, "update", |c| {
+    let updated = resource::update(s, caller, current, if_match, AuditAction::Update, |c| {
         *c = next;
         // A project created meanwhile makes this check fail: the currency stays put.
         Ok(if currency_changes {
@@ -287,7 +288,7 @@ pub async fn patch_contact(
         body.title.as_deref(),
     );
     p.finish()?;
-    let contact = resource::update(s, caller, current, if_match, "update", |c| {
+    let contact = resource::update(s, caller, current, if_match, AuditAction::Update, |c| {
         if let Some(v) = body.name {
             c.name = v.trim().to_owned();
         }

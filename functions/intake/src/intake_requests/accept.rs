@@ -8,6 +8,7 @@ use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::keys;
 use agencyops_store::record::{self as rec, load_many};
 use agencyops_store::records::{Contact, Handoff, IntakeStatus};
@@ -108,19 +109,26 @@ pub async fn accept(
     let mut extra = projects::new_project_writes(&caller.tenant, &project, &client)?;
     for m in &milestones {
         extra.push(rec::create(&caller.tenant, m)?);
-        extra.push(resource::audit(s, caller, "create", None, Some(m), &m.id)?);
+        extra.push(resource::audit(
+            s,
+            caller,
+            AuditAction::Create,
+            None,
+            Some(m),
+            &m.id,
+        )?);
     }
     extra.push(rec::create(&caller.tenant, &project)?);
     extra.push(resource::audit(
         s,
         caller,
-        "create",
+        AuditAction::Create,
         None,
         Some(&project),
         &project.id,
     )?);
     let project_id = project.id.clone();
-    let request = resource::update(s, caller, current, if_match, "accept", |r| {
+    let request = resource::update(s, caller, current, if_match, AuditAction::Accept, |r| {
         r.status = IntakeStatus::Accepted;
         r.project_id = Some(project_id);
         Ok(extra)

@@ -6,6 +6,7 @@ use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::{self, fetch, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::records::{IntakeRequest, IntakeStatus};
 use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition, Write};
 use jiff::civil::Date;
@@ -192,7 +193,7 @@ pub async fn patch(
         current.currency,
     );
     p.finish()?;
-    let r = resource::update(s, caller, current, if_match, "update", |r| {
+    let r = resource::update(s, caller, current, if_match, AuditAction::Update, |r| {
         if let Some(v) = body.title {
             r.title = v.trim().to_owned();
         }
@@ -228,7 +229,7 @@ pub async fn decline(
     let mut p = Problems::new();
     p.check("reason", validate::name(&reason, 2000));
     p.finish()?;
-    let r = resource::update(s, caller, current, if_match, "decline", |r| {
+    let r = resource::update(s, caller, current, if_match, AuditAction::Decline, |r| {
         r.status = IntakeStatus::Declined;
         r.decline_reason = Some(reason.trim().to_owned());
         Ok(vec![])

@@ -6,6 +6,7 @@ use agencyops_platform::access;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::{self, fetch, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::record as rec;
 use agencyops_store::records::{Client, Person};
 use agencyops_store::{keys, Condition, Index, Query as StoreQuery, SkCondition, Write};
@@ -133,48 +134,55 @@ pub async fn patch(
         }
     }
     let tenant = caller.tenant.clone();
-    let person = resource::update(s, caller, current, if_match, "update", |person| {
-        // A new address moves the email lock in the same transaction.
-        let mut extra = Vec::new();
-        if let Some(email) = body.email.map(|e| e.trim().to_owned()) {
-            if email.to_lowercase() != person.email.to_lowercase() {
-                extra.push(Write::Delete {
-                    key: keys::email(&tenant, &person.email),
-                    condition: None,
-                });
-                extra.push(Write::put_if(
-                    email_lock(&tenant, &email),
-                    Condition::NotExists,
-                ));
+    let person = resource::update(
+        s,
+        caller,
+        current,
+        if_match,
+        AuditAction::Update,
+        |person| {
+            // A new address moves the email lock in the same transaction.
+            let mut extra = Vec::new();
+            if let Some(email) = body.email.map(|e| e.trim().to_owned()) {
+                if email.to_lowercase() != person.email.to_lowercase() {
+                    extra.push(Write::Delete {
+                        key: keys::email(&tenant, &person.email),
+                        condition: None,
+                    });
+                    extra.push(Write::put_if(
+                        email_lock(&tenant, &email),
+                        Condition::NotExists,
+                    ));
+                }
+                person.email = email;
             }
-            person.email = email;
-        }
-        if let Some(v) = body.name {
-            person.name = v.trim().to_owned();
-        }
-        if let Some(v) = body.role {
-            person.role = v;
-        }
-        if let Some(v) = body.job_role {
-            person.job_role = Some(v.trim().to_owned()).filter(|r| !r.is_empty());
-        }
-        if body.cost_rate.is_some() {
-            person.cost_rate = body.cost_rate;
-        }
-        if body.default_bill_rate.is_some() {
-            person.default_bill_rate = body.default_bill_rate;
-        }
-        if let Some(v) = body.weekly_capacity_hours {
-            person.weekly_capacity_hours = v;
-        }
-        if let Some(v) = body.time_zone {
-            person.time_zone = v;
-        }
-        if let Some(v) = body.active {
-            person.active = v;
-        }
-        Ok(extra)
-    })
+            if let Some(v) = body.name {
+                person.name = v.trim().to_owned();
+            }
+            if let Some(v) = body.role {
+                person.role = v;
+            }
+            if let Some(v) = body.job_role {
+                person.job_role = Some(v.trim().to_owned()).filter(|r| !r.is_empty());
+            }
+            if body.cost_rate.is_some() {
+                person.cost_rate = body.cost_rate;
+            }
+            if body.default_bill_rate.is_some() {
+                person.default_bill_rate = body.default_bill_rate;
+            }
+            if let Some(v) = body.weekly_capacity_hours {
+                person.weekly_capacity_hours = v;
+            }
+            if let Some(v) = body.time_zone {
+                person.time_zone = v;
+            }
+            if let Some(v) = body.active {
+                person.active = v;
+            }
+            Ok(extra)
+        },
+    )
     .await?;
     Ok(PersonView::of(caller, person))
 }

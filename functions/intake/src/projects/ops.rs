@@ -10,6 +10,7 @@ use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::{self, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{self as rec, load_many};
 use agencyops_store::records::{Client, Project, ProjectMember};
 use agencyops_store::{keys, Condition, Index, Query as StoreQuery, Write};
@@ -292,11 +293,18 @@ pub async fn patch(
     let tenant = caller.tenant.clone();
     let now = s.clock.now();
     let old_team = current.team.clone();
-    let project = resource::update(s, caller, current, if_match, "update", move |stored| {
-        let writes = team_writes(&tenant, &next.id, &old_team, &next.team, now)?;
-        *stored = next;
-        Ok(writes)
-    })
+    let project = resource::update(
+        s,
+        caller,
+        current,
+        if_match,
+        AuditAction::Update,
+        move |stored| {
+            let writes = team_writes(&tenant, &next.id, &old_team, &next.team, now)?;
+            *stored = next;
+            Ok(writes)
+        },
+    )
     .await?;
     Ok(ProjectView::of(caller, project))
 }

@@ -6,6 +6,7 @@ use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::{self, fetch, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::record::Record;
 use agencyops_store::records::{Milestone, MilestoneStatus, Project, Task};
 use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition, Write};
@@ -126,7 +127,7 @@ pub async fn patch_task(
     }
     check_hours(&mut p, "estimate_hours", body.estimate_hours);
     p.finish()?;
-    let task = resource::update(s, caller, current, if_match, "update", |t| {
+    let task = resource::update(s, caller, current, if_match, AuditAction::Update, |t| {
         if let Some(v) = body.name {
             t.name = v.trim().to_owned();
         }
@@ -225,7 +226,7 @@ pub async fn patch_milestone(
     }
     check_amount(&mut p, "amount", body.amount, project.currency);
     p.finish()?;
-    let m = resource::update(s, caller, current, if_match, "update", |m| {
+    let m = resource::update(s, caller, current, if_match, AuditAction::Update, |m| {
         if let Some(v) = body.name {
             m.name = v.trim().to_owned();
         }
