@@ -9,6 +9,7 @@ use agencyops_domain::invoice::{self, InvoiceStatus, LineInput, PaymentState};
 use agencyops_platform::error::Problems;
 use agencyops_platform::resource::{self, audit};
 use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{self, from_item, is, Record};
 use agencyops_store::records::{
     CreditNote, Invoice, InvoiceLine, InvoicingSettings, LineKind, LineUnit, NumberCounter,
@@ -223,7 +224,14 @@ pub async fn create(
             record::create(tenant, &note)?,
             record::replace(tenant, &next, inv.version)?,
             drawn.write,
-            audit(s, caller, "credit", Some(&inv), Some(&next), &inv.id)?,
+            audit(
+                s,
+                caller,
+                AuditAction::Credit,
+                Some(&inv),
+                Some(&next),
+                &inv.id,
+            )?,
         ];
         match s.table.transact(writes).await {
             Ok(()) => {

@@ -8,6 +8,7 @@ use agencyops_domain::invoice::{InvoiceStatus, PaymentState};
 use agencyops_platform::error::Problems;
 use agencyops_platform::resource::{self, audit};
 use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{self, load};
 use agencyops_store::records::{Invoice, Payment};
 use agencyops_store::{keys, StoreError};
@@ -134,7 +135,7 @@ pub async fn record_payment(
         audit(
             s,
             caller,
-            "record_payment",
+            AuditAction::RecordPayment,
             Some(&inv),
             Some(&next),
             &inv.id,
@@ -195,7 +196,7 @@ pub async fn reverse_payment(
         audit(
             s,
             caller,
-            "reverse_payment",
+            AuditAction::ReversePayment,
             Some(&inv),
             Some(&next),
             &inv.id,

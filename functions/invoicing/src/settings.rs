@@ -9,6 +9,7 @@ use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::audit;
 use agencyops_platform::{access, ApiError, ApiResult, Caller, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{self, load};
 use agencyops_store::records::{AgencyDetails, InvoicingSettings};
 use agencyops_store::{keys, StoreError};
@@ -260,7 +261,7 @@ pub async fn put(
         audit(
             s,
             caller,
-            "update",
+            AuditAction::Update,
             current.as_ref(),
             Some(&next),
             "invoicing",

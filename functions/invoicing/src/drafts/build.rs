@@ -8,6 +8,7 @@
 use agencyops_domain::invoice::InvoiceStatus;
 use agencyops_platform::resource::audit;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{self, load};
 use agencyops_store::records::{ClaimedWork, Invoice, LineKind};
 use agencyops_store::{keys, StoreError};
@@ -132,7 +133,14 @@ async fn finish(s: &Services, tenant: &str, inv: Invoice) -> ApiResult<()> {
     let who = creator(tenant, &inv);
     let writes = vec![
         record::replace(tenant, &next, inv.version)?,
-        audit(s, &who, "build", Some(&inv), Some(&next), &inv.id)?,
+        audit(
+            s,
+            &who,
+            AuditAction::Claim,
+            Some(&inv),
+            Some(&next),
+            &inv.id,
+        )?,
     ];
     match s.table.transact(writes).await {
         Ok(()) => Ok(()),

@@ -9,6 +9,7 @@ use agencyops_domain::invoice::InvoiceStatus;
 use agencyops_platform::access;
 use agencyops_platform::resource::{self, audit};
 use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{self, load_many};
 use agencyops_store::records::{
     BillTo, ClaimedWork, FixedFeePart, Invoice, InvoiceKind, InvoiceLine, LineKind, LineUnit,
@@ -372,7 +373,7 @@ pub async fn create(s: &Services, caller: &Caller, body: NewInvoice) -> ApiResul
         reprice(&mut inv)?;
         let mut writes = vec![
             record::create(tenant, &inv)?,
-            audit(s, caller, "create", None, Some(&inv), &inv.id)?,
+            audit(s, caller, AuditAction::Create, None, Some(&inv), &inv.id)?,
         ];
         writes.extend(milestone_writes(tenant, &inv.id, &ms, now)?);
         s.table.transact(writes).await.map_err(|e| match e {
@@ -412,7 +413,7 @@ pub async fn create(s: &Services, caller: &Caller, body: NewInvoice) -> ApiResul
         let (inv, claimed) = compose(work)?;
         let mut writes = vec![
             record::create(tenant, &inv)?,
-            audit(s, caller, "create", None, Some(&inv), &inv.id)?,
+            audit(s, caller, AuditAction::Create, None, Some(&inv), &inv.id)?,
         ];
         if !claimed.is_empty() {
             writes.push(record::create(

@@ -9,6 +9,7 @@ use agencyops_domain::invoice::InvoiceStatus;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::{nullable, IfMatch};
 use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::keys;
 use agencyops_store::record::load;
 use agencyops_store::records::{Invoice, LineKind};
@@ -246,5 +247,5 @@ pub async fn patch(
             crate::lifecycle::void::release_milestone(s, tenant, &inv, line).await?;
         }
     }
-    save(s, caller, &inv, next, "update", Vec::new()).await
+    save(s, caller, &inv, next, AuditAction::Update, Vec::new()).await
 }

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use agencyops_domain::invoice::InvoiceStatus;
 use agencyops_platform::resource::audit;
 use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{from_item, is};
 use agencyops_store::records::{Invoice, InvoiceDetail, InvoicingSettings, NumberCounter};
 use agencyops_store::{keys, record, Item, Key, StoreError};
@@ -102,7 +103,14 @@ pub async fn issue(s: &Services, caller: &Caller, id: &str) -> ApiResult<Invoice
         let writes = vec![
             record::replace(tenant, &next, inv.version)?,
             drawn.write,
-            audit(s, caller, "issue", Some(&inv), Some(&next), &inv.id)?,
+            audit(
+                s,
+                caller,
+                AuditAction::Issue,
+                Some(&inv),
+                Some(&next),
+                &inv.id,
+            )?,
         ];
         match s.table.transact(writes).await {
             Ok(()) => return Ok(next),

@@ -6,6 +6,7 @@
 use agencyops_domain::invoice::InvoiceStatus;
 use agencyops_platform::resource::audit;
 use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{self, load, Record};
 use agencyops_store::records::{Invoice, Milestone, MilestoneStatus};
 use agencyops_store::{keys, Condition, StoreError, Write};
@@ -24,7 +25,7 @@ pub async fn save(
     caller: &Caller,
     current: &Invoice,
     mut next: Invoice,
-    action: &str,
+    action: AuditAction,
     extra: Vec<Write>,
 ) -> ApiResult<Invoice> {
     next.version = current.version + 1;
@@ -99,7 +100,7 @@ pub async fn void(
             let mut next = inv.clone();
             next.status = InvoiceStatus::Void;
             next.keeps_work_when_void = !release_work;
-            save(s, caller, &inv, next, "void", Vec::new()).await?
+            save(s, caller, &inv, next, AuditAction::Void, Vec::new()).await?
         }
         InvoiceStatus::PartiallyPaid | InvoiceStatus::Paid
             if inv.amount_paid > rust_decimal::Decimal::ZERO =>
@@ -138,7 +139,7 @@ pub async fn write_off(s: &Services, caller: &Caller, id: &str) -> ApiResult<Inv
             let mut next = inv.clone();
             next.status = InvoiceStatus::Uncollectible;
             next.written_off = Some(inv.balance_due());
-            save(s, caller, &inv, next, "write_off", Vec::new()).await
+            save(s, caller, &inv, next, AuditAction::WriteOff, Vec::new()).await
         }
         InvoiceStatus::Draft | InvoiceStatus::Building => {
             Err(Conflict::NotADraft("only an issued invoice is written off".into()).into())
@@ -173,7 +174,7 @@ pub async fn delete_draft(s: &Services, caller: &Caller, id: &str) -> ApiResult<
             key: inv.key(tenant),
             condition: Some(Condition::VersionIs(inv.version)),
         },
-        audit(s, caller, "delete", Some(&inv), None, &inv.id)?,
+        audit(s, caller, AuditAction::Delete, Some(&inv), None, &inv.id)?,
     ];
     // Released batches go with the draft (at most 98 more in this write; any
     // rest stays as released history, naming no work).
