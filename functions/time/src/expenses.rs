@@ -4,12 +4,13 @@
 
 use agencyops_domain::timesheet::WorkStatus;
 use agencyops_domain::{validate, Currency};
+use agencyops_platform::access;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::{nullable, IfMatch, Json, Path, Query};
 use agencyops_platform::period::Period;
 use agencyops_platform::resource::{self, audit, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
-use agencyops_store::record::{load, Record};
+use agencyops_store::record::Record;
 use agencyops_store::records::Expense;
 use agencyops_store::{
     keys, Condition, Index, Query as StoreQuery, SkCondition, StoreError, Write,
@@ -96,15 +97,6 @@ fn check_category(p: &mut Problems, category: &str) {
     p.check("category", validate::name(category, 100));
 }
 
-/// The expense with this id, if the caller may see it.
-async fn visible_expense(s: &Services, caller: &Caller, id: &str) -> ApiResult<Expense> {
-    policy::refuse_client(caller)?;
-    load::<Expense>(&*s.table, &keys::expense(&caller.tenant, id))
-        .await?
-        .filter(|e| policy::sees_work_of(caller, &e.person_id))
-        .ok_or(ApiError::NotFound("expense"))
-}
-
 /// An expense the caller may change, still editable, at the version they name.
 async fn changeable_expense(
     s: &Services,
@@ -112,7 +104,7 @@ async fn changeable_expense(
     id: &str,
     if_match: IfMatch,
 ) -> ApiResult<Expense> {
-    let expense = visible_expense(s, caller, id).await?;
+    let expense = access::visible_expense(s, caller, id).await?;
     let work = policy::WorkState::of(
         "expense",
         &expense.person_id,
@@ -229,7 +221,7 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let expense = visible_expense(&s, &caller, &id).await?;
+    let expense = access::visible_expense(&s, &caller, &id).await?;
     let view = expense_view::view(expense, Audience::of(&caller));
     Ok(expense_view::respond(StatusCode::OK, &view, false))
 }

@@ -19,24 +19,8 @@ pub const MAX_NOTE: usize = 2000;
 const YEARS: std::ops::RangeInclusive<i16> = 1900..=2999;
 
 pub use agencyops_platform::access::{
-    may_change_work_of, refuse_client, require_records_for, sees_work_of,
+    may_change_work_of, refuse_client, require_records_for, sees_work_of, visible_work_owner,
 };
-
-/// The person a path or filter names (`me` is the caller), if the caller may
-/// see their work. Someone unknown or out of sight is "not found".
-pub async fn visible_person(s: &Services, caller: &Caller, person: &str) -> ApiResult<String> {
-    refuse_client(caller)?;
-    if person == "me" || person == caller.person {
-        return Ok(caller.person.clone());
-    }
-    if !access::sees_all_work(caller) || agencyops_domain::validate::id(person).is_err() {
-        return Err(ApiError::NotFound("person"));
-    }
-    load::<Person>(&*s.table, &keys::person(&caller.tenant, person))
-        .await?
-        .ok_or(ApiError::NotFound("person"))?;
-    Ok(person.to_owned())
-}
 
 /// Whose work is being recorded, and the role that decides which projects they may book.
 #[derive(Clone, Debug)]
@@ -84,7 +68,7 @@ pub async fn project_for_work(
     let project = load::<Project>(&*s.table, &keys::project(&caller.tenant, project_id))
         .await?
         .ok_or(ApiError::NotFound("project"))?;
-    if matches!(worker.role, Role::Member | Role::Contractor)
+    if access::books_only_on_own_team(worker.role)
         && !on_team(s, &caller.tenant, project_id, &worker.id).await?
     {
         return Err(ApiError::forbidden("not assigned to this project"));
