@@ -8,8 +8,8 @@
 //! before the expense is written, and a refused file is moved after it, so a
 //! crash anywhere is finished by the next delivery.
 
+use agencyops_domain::Id;
 use agencyops_platform::blob::Blob;
-use agencyops_platform::caller::valid_id;
 use agencyops_platform::resource::new_id;
 use agencyops_platform::Services;
 use agencyops_store::audit::AuditEntry;
@@ -77,7 +77,7 @@ pub(crate) async fn process_object(
         }
         return Ok(Outcome::NotAReceipt);
     };
-    if !valid_id(tenant) || !valid_id(expense_id) {
+    if !Id::is_valid(tenant) || !Id::is_valid(expense_id) {
         files::quarantine(blob, key).await?;
         return Ok(Outcome::Unannounced);
     }

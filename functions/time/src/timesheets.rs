@@ -182,7 +182,7 @@ pub async fn get(
     let person = policy::visible_work_owner(&s, &caller, &person_id).await?;
     let week: IsoWeek = iso_week
         .parse()
-        .map_err(|e: String| ApiError::field("iso_week", e))?;
+        .map_err(|why| ApiError::invalid("iso_week", why))?;
     let tenant = caller.tenant.as_str();
     let entries: Vec<TimeEntry> =
         record::all(&*s.table, &TimeEntry::week_query(tenant, &person, week)).await?;

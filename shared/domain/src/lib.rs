@@ -1,6 +1,7 @@
 //! Pure agency rules: no I/O, no HTTP, no storage formats.
 
 pub mod budget;
+pub mod id;
 pub mod invoice;
 pub mod money;
 pub mod project;
@@ -11,5 +12,6 @@ pub mod rounding;
 pub mod timesheet;
 pub mod validate;
 
+pub use id::Id;
 pub use money::{Currency, Money, MoneyRounding};
 pub use roles::Role;

@@ -260,7 +260,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
         let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::NotFound("resource"))?;
-        if raw.iter().any(|(_, v)| !crate::caller::valid_id(v)) {
+        if raw.iter().any(|(_, v)| !agencyops_domain::Id::is_valid(v)) {
             return Err(ApiError::NotFound("resource"));
         }
         axum::extract::Path::<T>::from_request_parts(parts, state)

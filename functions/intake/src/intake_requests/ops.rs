@@ -1,6 +1,6 @@
 //! Operations on intake requests other than accepting one (see `accept`).
 
-use agencyops_domain::{validate, Currency};
+use agencyops_domain::{validate, Currency, Id};
 use agencyops_platform::access::{self, IntakeFiler, IntakeReach};
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
@@ -73,7 +73,7 @@ pub async fn create(
             own
         }
     };
-    validate::id(&client_id).map_err(|m| ApiError::field("client_id", m))?;
+    let client_id = Id::parse(&client_id).map_err(|why| ApiError::invalid("client_id", why))?;
     let client = projects::client_for_project(s, caller, &client_id).await?;
     let mut p = Problems::new();
     check_fields(
@@ -89,7 +89,7 @@ pub async fn create(
     let now = s.clock.now();
     let request = IntakeRequest {
         id: resource::new_id(),
-        client_id: client_id.clone(),
+        client_id: client_id.to_string(),
         title: body.title.trim().to_owned(),
         brief: body.brief,
         desired_start: body.desired_start,

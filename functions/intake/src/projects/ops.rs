@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use agencyops_domain::project::{BillingModel, Stage};
-use agencyops_domain::validate;
+use agencyops_domain::Id;
 use agencyops_platform::access::{self, WorkReach};
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
@@ -190,7 +190,7 @@ pub async fn create(s: &Services, caller: &Caller, mut body: NewProject) -> ApiR
         .name
         .take()
         .ok_or_else(|| ApiError::field("name", "is required"))?;
-    validate::id(&client_id).map_err(|m| ApiError::field("client_id", m))?;
+    let client_id = Id::parse(&client_id).map_err(|why| ApiError::invalid("client_id", why))?;
     let client = client_for_project(s, caller, &client_id).await?;
     let project = build(s, &client, name, Stage::Active, body)?;
     let mut p = Problems::new();
@@ -219,7 +219,7 @@ pub async fn list(
             && f.client_id.as_deref().is_none_or(|c| p.client_id == c)
     };
     if let Some(c) = &f.client_id {
-        validate::id(c).map_err(|m| ApiError::field("query.client_id", m))?;
+        Id::parse(c).map_err(|why| ApiError::invalid("query.client_id", why))?;
     }
     let (limit, cursor) = (f.limit, f.cursor.as_deref());
     let filters = (f.stage, f.billing_model, &f.client_id);
