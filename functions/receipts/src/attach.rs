@@ -264,14 +264,7 @@ async fn examine(blob: &dyn Blob, key: &str, receipt: &Receipt) -> Result<Verdic
             Some(sha256),
         );
     }
-    let Some(declared) = ReceiptType::from_content_type(&receipt.declared_type) else {
-        return refuse(
-            format!("{} is not an allowed receipt type", receipt.declared_type),
-            size,
-            Some(sha256),
-        );
-    };
-    match check_file(declared, &bytes) {
+    match check_file(receipt.declared_type, &bytes) {
         Ok(kind) => {
             let suggestions = (kind == ReceiptType::Pdf)
                 .then(|| pdf::suggestions(&bytes))

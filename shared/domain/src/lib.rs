@@ -7,6 +7,7 @@ pub mod money;
 pub mod project;
 pub mod quantity;
 pub mod rates;
+pub mod receipt;
 pub mod roles;
 pub mod rounding;
 pub mod timesheet;
