@@ -1,5 +1,6 @@
-//! Who may record, see and change whose work, on which projects, and the field
-//! rules every piece of dated work shares.
+//! Whose work is recorded, on which projects, and the field rules every piece
+//! of dated work shares. Who may see or change whose work is decided in
+//! `platform::access` (re-exported here for the handlers' operations).
 
 use agencyops_domain::timesheet::WorkStatus;
 use agencyops_domain::Role;
