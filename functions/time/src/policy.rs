@@ -3,7 +3,7 @@
 //! `platform::access` (re-exported here for the handlers' operations).
 
 use agencyops_domain::timesheet::WorkStatus;
-use agencyops_domain::Role;
+use agencyops_domain::{Id, Role};
 use agencyops_platform::access;
 use agencyops_platform::access::on_team;
 use agencyops_platform::error::Problems;
@@ -50,7 +50,7 @@ pub async fn worker(s: &Services, caller: &Caller, person_id: Option<&str>) -> A
     access::require_records_for_others(caller)?;
     let person = load::<Person>(&*s.table, &keys::person(&caller.tenant, id))
         .await?
-        .filter(|p| p.active && p.role != Role::Client)
+        .filter(|p| p.active && p.role.works_for_the_agency())
         .ok_or_else(|| ApiError::field("person_id", "is not an active person who records time"))?;
     Ok(Worker {
         id: person.id,
@@ -105,10 +105,8 @@ pub async fn open_task(
     project_id: &str,
     id: &str,
 ) -> ApiResult<Task> {
-    if agencyops_domain::validate::id(id).is_err() {
-        return Err(ApiError::field("task_id", "is not a valid id"));
-    }
-    match load::<Task>(&*s.table, &keys::task(&caller.tenant, project_id, id)).await? {
+    let id = Id::parse(id).map_err(|why| ApiError::invalid("task_id", why))?;
+    match load::<Task>(&*s.table, &keys::task(&caller.tenant, project_id, &id)).await? {
         Some(t) if !t.archived => Ok(t),
         Some(_) => Err(ApiError::field("task_id", "the task is archived")),
         None => Err(ApiError::field("task_id", "is not a task of this project")),
@@ -132,8 +130,9 @@ pub fn check_note(p: &mut Problems, field: &str, note: &str) {
     }
 }
 
-pub fn check_id(p: &mut Problems, field: &str, id: &str) {
-    p.check(field, agencyops_domain::validate::id(id));
+/// A body id, parsed by the one id rule ([`Id`]); a bad one is a problem on `field`.
+pub fn check_id(p: &mut Problems, field: &str, id: &str) -> Option<Id> {
+    p.check(field, Id::parse(id))
 }
 
 /// The project (and task, if any) that new work names are well-formed ids.
