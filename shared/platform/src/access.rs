@@ -506,6 +506,65 @@ mod maker_checker_tests {
     }
 
     #[test]
+    fn each_role_reaches_what_its_lists_show() {
+        let client = Caller {
+            client: Some("c1".into()),
+            ..caller("cu", Role::Client)
+        };
+        for role in [Role::Admin, Role::Finance, Role::Manager] {
+            let c = caller("x", role);
+            assert_eq!(work_reach(&c).ok(), Some(WorkReach::Everything), "{role:?}");
+            assert_eq!(
+                people_reach(&c).ok(),
+                Some(PeopleReach::Everyone),
+                "{role:?}"
+            );
+            assert_eq!(
+                intake_reach(&c).ok(),
+                Some(IntakeReach::Everything),
+                "{role:?}"
+            );
+        }
+        for role in [Role::Member, Role::Contractor] {
+            let c = caller("x", role);
+            assert_eq!(
+                work_reach(&c).ok(),
+                Some(WorkReach::OwnProjects),
+                "{role:?}"
+            );
+            assert_eq!(
+                people_reach(&c).ok(),
+                Some(PeopleReach::OnlySelf),
+                "{role:?}"
+            );
+            assert!(intake_reach(&c).is_err(), "{role:?}");
+            assert!(intake_filer(&c).is_err(), "{role:?}");
+        }
+        assert_eq!(
+            work_reach(&client).ok(),
+            Some(WorkReach::OwnClient("c1".into()))
+        );
+        assert!(people_reach(&client).is_err());
+        assert_eq!(
+            intake_reach(&client).ok(),
+            Some(IntakeReach::OwnClient("c1".into()))
+        );
+        assert_eq!(
+            intake_filer(&client).ok(),
+            Some(IntakeFiler::ForOwnClient("c1".into()))
+        );
+        assert_eq!(
+            intake_filer(&caller("m", Role::Manager)).ok(),
+            Some(IntakeFiler::ForAnyClient)
+        );
+        assert!(intake_filer(&caller("f", Role::Finance)).is_err());
+        assert!(may_grant_role(&caller("m", Role::Manager), Role::Finance).is_err());
+        assert!(may_grant_role(&caller("m", Role::Manager), Role::Member).is_ok());
+        assert!(require_reopens_periods(&caller("f", Role::Finance)).is_err());
+        assert!(require_reopens_periods(&caller("b", Role::Admin)).is_ok());
+    }
+
+    #[test]
     fn only_staff_see_rates() {
         for (role, sees) in [
             (Role::Admin, true),
