@@ -6,30 +6,13 @@
 
 use std::collections::BTreeSet;
 
-use agencyops_domain::Role;
 use agencyops_platform::access;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::keys;
 use agencyops_store::record::load_many;
 use agencyops_store::records::ProjectMember;
 
-/// Submitting: the person themself, or an admin or manager for them.
-/// The same rule as changing their work, so it lives in `platform::access`.
-pub fn require_may_submit(caller: &Caller, owner: &str) -> ApiResult<()> {
-    access::refuse_client(caller)?;
-    access::may_change_work_of(caller, owner)
-}
-
-/// Approving or rejecting someone's work, before looking at which projects.
-pub fn require_may_decide(caller: &Caller, owner: &str) -> ApiResult<()> {
-    access::require_takes_work_decisions(caller)?;
-    if caller.person == owner && caller.role != Role::Admin {
-        return Err(ApiError::forbidden(
-            "nobody approves or rejects their own work; ask another approver",
-        ));
-    }
-    Ok(())
-}
+pub use agencyops_platform::access::{require_may_decide, require_may_submit};
 
 /// A manager must be on every project they decide on; other approvers may
 /// decide on any. `projects` are the projects the decision touches; their
@@ -40,7 +23,7 @@ pub async fn require_manages<'a>(
     projects: impl IntoIterator<Item = &'a str>,
     hint: &str,
 ) -> ApiResult<()> {
-    if caller.role != Role::Manager {
+    if !access::decides_only_on_own_projects(caller) {
         return Ok(());
     }
     let projects: Vec<&str> = projects.into_iter().collect();
@@ -67,6 +50,7 @@ pub async fn require_manages<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use agencyops_domain::Role;
 
     fn caller(person: &str, role: Role) -> Caller {
         Caller {

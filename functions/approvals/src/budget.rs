@@ -132,7 +132,7 @@ pub async fn apply(services: &Services, change: &BurnChange) -> Result<Outcome, 
 }
 
 fn check(change: &BurnChange) -> Result<(), BudgetError> {
-    let ok_id = |s: &str| agencyops_platform::caller::valid_id(s);
+    let ok_id = |s: &str| agencyops_domain::Id::is_valid(s);
     if !ok_id(&change.tenant) || !ok_id(&change.project_id) {
         return Err(BudgetError::Malformed("tenant or project id".into()));
     }

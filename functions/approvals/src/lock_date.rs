@@ -3,7 +3,6 @@
 //! periods; re-opening one (moving the date earlier, or clearing it) changes
 //! books already reported on, so only an admin may do it.
 
-use agencyops_domain::Role;
 use agencyops_platform::access;
 use agencyops_platform::extract::{nullable, IfMatch, Json};
 use agencyops_platform::period::Period;
@@ -75,10 +74,8 @@ pub async fn set(
         return Ok(resource::respond(StatusCode::OK, &before, None));
     }
     let reopening = reopens(before.lock_date, wanted);
-    if reopening && caller.role != Role::Admin {
-        return Err(ApiError::forbidden(
-            "only an admin may re-open a closed period (move the lock date earlier or clear it)",
-        ));
+    if reopening {
+        access::require_reopens_periods(&caller)?;
     }
     let mut after = before.clone();
     after.lock_date = wanted;

@@ -9,16 +9,14 @@ use agencyops_domain::project::{BillingModel, Budget, Stage};
 use agencyops_domain::rates::RateCard;
 use agencyops_domain::rounding::TimeRounding;
 use agencyops_domain::{Currency, Money, Role};
-use agencyops_platform::extract::etag;
-use agencyops_platform::resource::ListPage;
+use agencyops_platform::resource::{self, ListPage};
 use agencyops_platform::Caller;
 use agencyops_store::records::{
     Client, Contact, Handoff, IntakeRequest, IntakeStatus, InvoicePreferences, Milestone,
     MilestoneStatus, Person, Project, Task, TaxRate,
 };
-use axum::http::header::{ETAG, LOCATION};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use jiff::civil::Date;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
@@ -34,14 +32,7 @@ pub trait Versioned: Serialize {
 
 /// A view as a response, with its ETag (and Location when just created).
 pub fn respond<V: Versioned>(status: StatusCode, view: &V, location: Option<String>) -> Response {
-    let mut res = (status, axum::Json(view)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag(view.version())) {
-        res.headers_mut().insert(ETAG, v);
-    }
-    if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
-        res.headers_mut().insert(LOCATION, loc);
-    }
-    res
+    resource::respond_versioned(status, view, view.version(), location)
 }
 
 macro_rules! versioned {
@@ -77,6 +68,27 @@ fn shown<T>(visible: bool, value: Option<T>) -> Option<T> {
     value.filter(|_| visible)
 }
 
+/// A money figure only some callers see: a decimal string, left out of the
+/// response (not `null`) when unset or not theirs to see.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Figure(pub Option<Decimal>);
+
+impl Figure {
+    fn shown(visible: bool, value: Option<Decimal>) -> Figure {
+        Figure(shown(visible, value))
+    }
+
+    pub fn is_hidden(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+impl Serialize for Figure {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        rust_decimal::serde::str_option::serialize(&self.0, s)
+    }
+}
+
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ClientView {
     pub id: String,
@@ -89,11 +101,8 @@ pub struct ClientView {
     /// The client's default hourly rate. Admin, finance and managers only;
     /// absent when unset or not yours to see.
     #[schema(value_type = Option<String>)]
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        with = "rust_decimal::serde::str_option"
-    )]
-    pub default_rate: Option<Decimal>,
+    #[serde(skip_serializing_if = "Figure::is_hidden")]
+    pub default_rate: Figure,
     pub rounding: Option<TimeRounding>,
     pub invoice_preferences: InvoicePreferences,
     pub archived: bool,
@@ -107,7 +116,7 @@ pub struct ClientView {
 impl ClientView {
     pub fn of(caller: &Caller, c: Client) -> ClientView {
         ClientView {
-            default_rate: shown(sees_money(caller), c.default_rate),
+            default_rate: Figure::shown(sees_money(caller), c.default_rate),
             id: c.id,
             name: c.name,
             currency: c.currency,
@@ -169,11 +178,8 @@ pub struct BudgetView {
     /// In the client's currency. Admin, finance and managers only; absent when
     /// unset or not yours to see.
     #[schema(value_type = Option<String>, example = "15000.00")]
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        with = "rust_decimal::serde::str_option"
-    )]
-    pub fees: Option<Decimal>,
+    #[serde(skip_serializing_if = "Figure::is_hidden")]
+    pub fees: Figure,
     /// Percentages of the budget at which an alert is raised once.
     pub alert_thresholds: Vec<u32>,
 }
@@ -182,7 +188,7 @@ impl BudgetView {
     fn of(money: bool, b: Budget) -> BudgetView {
         BudgetView {
             hours: b.hours,
-            fees: shown(money, b.fees),
+            fees: Figure::shown(money, b.fees),
             alert_thresholds: b.alert_thresholds,
         }
     }
@@ -209,11 +215,8 @@ pub struct ProjectView {
     /// Total fee of a fixed-fee project. Admin, finance and managers only;
     /// absent when unset or not yours to see.
     #[schema(value_type = Option<String>)]
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        with = "rust_decimal::serde::str_option"
-    )]
-    pub fixed_fee: Option<Decimal>,
+    #[serde(skip_serializing_if = "Figure::is_hidden")]
+    pub fixed_fee: Figure,
     #[schema(value_type = Option<String>)]
     pub starts_on: Option<Date>,
     #[schema(value_type = Option<String>)]
@@ -243,7 +246,7 @@ impl ProjectView {
             rate_card: shown(money, Some(p.rate_card)),
             rounding: p.rounding,
             team: p.team,
-            fixed_fee: shown(money, p.fixed_fee),
+            fixed_fee: Figure::shown(money, p.fixed_fee),
             starts_on: p.starts_on,
             ends_on: p.ends_on,
             handoff: p.handoff,
@@ -301,11 +304,8 @@ pub struct MilestoneView {
     /// Amount billed when reached, in `currency`. Admin, finance and managers
     /// only; absent when unset or not yours to see.
     #[schema(value_type = Option<String>)]
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        with = "rust_decimal::serde::str_option"
-    )]
-    pub amount: Option<Decimal>,
+    #[serde(skip_serializing_if = "Figure::is_hidden")]
+    pub amount: Figure,
     pub status: MilestoneStatus,
     pub version: u64,
     #[schema(value_type = String)]
@@ -317,7 +317,7 @@ pub struct MilestoneView {
 impl MilestoneView {
     pub fn of(caller: &Caller, m: Milestone) -> MilestoneView {
         MilestoneView {
-            amount: shown(sees_money(caller), m.amount),
+            amount: Figure::shown(sees_money(caller), m.amount),
             id: m.id,
             project_id: m.project_id,
             name: m.name,
@@ -399,11 +399,8 @@ pub struct IntakeRequestView {
     /// What the client hopes to spend: shown to the staff who see money and to
     /// the client who asked; absent when unset.
     #[schema(value_type = Option<String>)]
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        with = "rust_decimal::serde::str_option"
-    )]
-    pub budget: Option<Decimal>,
+    #[serde(skip_serializing_if = "Figure::is_hidden")]
+    pub budget: Figure,
     pub status: IntakeStatus,
     pub decline_reason: Option<String>,
     /// Set when accepted: the project it became.
@@ -419,7 +416,7 @@ pub struct IntakeRequestView {
 impl IntakeRequestView {
     pub fn of(caller: &Caller, r: IntakeRequest) -> IntakeRequestView {
         IntakeRequestView {
-            budget: shown(sees_request_budget(caller), r.budget),
+            budget: Figure::shown(sees_request_budget(caller), r.budget),
             id: r.id,
             client_id: r.client_id,
             title: r.title,

@@ -304,3 +304,31 @@ async fn child_lists_filter_and_amounts_carry_their_currency() {
         StatusCode::BAD_REQUEST
     );
 }
+
+/// serde would read a struct from an array of its fields in order, so
+/// `"budget": [null, null]` used to clear a budget; an array is refused where
+/// an object is expected, on the field, and the project keeps its budget.
+#[tokio::test]
+async fn an_array_where_an_object_is_expected_is_refused_on_the_field() {
+    let app = App::new();
+    let a = agency(&app, "arrays").await;
+    let path = format!("/v1/projects/{}", a.project);
+    let before = app.get(&a.admin, &path).await.expect(200);
+    let res = app
+        .patch(&a.admin, &path, json!({"budget": [null, null]}))
+        .await
+        .expect(400);
+    assert_eq!(res.fields(), ["budget"]);
+    let res = app
+        .patch(
+            &a.admin,
+            &path,
+            json!({"rate_card": {"by_person": [["x", "1"]]}}),
+        )
+        .await
+        .expect(400);
+    assert_eq!(res.fields(), ["rate_card.by_person[0]"]);
+    let after = app.get(&a.admin, &path).await.expect(200);
+    assert_eq!(after.body["budget"], before.body["budget"]);
+    assert_eq!(after.body["version"], before.body["version"]);
+}

@@ -8,8 +8,8 @@
 //! before the expense is written, and a refused file is moved after it, so a
 //! crash anywhere is finished by the next delivery.
 
+use agencyops_domain::Id;
 use agencyops_platform::blob::Blob;
-use agencyops_platform::caller::valid_id;
 use agencyops_platform::resource;
 use agencyops_platform::{Services, Tx, TxError};
 use agencyops_store::audit::{Actor, AuditAction};
@@ -77,7 +77,7 @@ pub(crate) async fn process_object(
         }
         return Ok(Outcome::NotAReceipt);
     };
-    if !valid_id(tenant) || !valid_id(expense_id) {
+    if !Id::is_valid(tenant) || !Id::is_valid(expense_id) {
         files::quarantine(blob, key).await?;
         return Ok(Outcome::Unannounced);
     }
@@ -263,14 +263,7 @@ async fn examine(blob: &dyn Blob, key: &str, receipt: &Receipt) -> Result<Verdic
             Some(sha256),
         );
     }
-    let Some(declared) = ReceiptType::from_content_type(&receipt.declared_type) else {
-        return refuse(
-            format!("{} is not an allowed receipt type", receipt.declared_type),
-            size,
-            Some(sha256),
-        );
-    };
-    match check_file(declared, &bytes) {
+    match check_file(receipt.declared_type, &bytes) {
         Ok(kind) => {
             let suggestions = (kind == ReceiptType::Pdf)
                 .then(|| pdf::suggestions(&bytes))

@@ -100,13 +100,7 @@ pub async fn request_receipt_upload(
         .await
         .map_err(|e| ApiError::Internal(format!("presigning the upload: {e}")))?;
 
-    let pending = Receipt::pending(
-        key,
-        kind.mime().to_owned(),
-        body.size,
-        caller.person.clone(),
-        s.clock.now(),
-    );
+    let pending = Receipt::pending(key, kind, body.size, caller.person.clone(), s.clock.now());
     let updated = resource::update(
         &s,
         &caller,

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use agencyops_domain::receipt::ReceiptType;
 use agencyops_platform::extract::Path;
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
 use agencyops_store::keys;
@@ -24,7 +25,7 @@ pub struct ReceiptView {
     pub expense_id: String,
     pub status: ReceiptStatus,
     /// The type the uploader announced.
-    pub declared_type: String,
+    pub declared_type: ReceiptType,
     pub declared_size: u64,
     /// The type the content shows (accepted receipts).
     pub content_type: Option<String>,

@@ -6,7 +6,7 @@ use agencyops_platform::access;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::{nullable, IfMatch, Json, Path, Query};
 use agencyops_platform::resource::ListPage;
-use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+use agencyops_platform::{ApiResult, Caller, Services};
 use agencyops_store::record::{self, load};
 use agencyops_store::records::{EntryRef, EntrySource, TimeEntry};
 use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition};
@@ -71,23 +71,6 @@ pub fn check_minutes(p: &mut Problems, field: &str, minutes: i64) {
     }
 }
 
-/// The entry with this id and its reference, if the caller may see it.
-pub async fn visible_entry(
-    s: &Services,
-    caller: &Caller,
-    id: &str,
-) -> ApiResult<(EntryRef, TimeEntry)> {
-    policy::refuse_client(caller)?;
-    let found = load::<EntryRef>(&*s.table, &keys::entry_ref(&caller.tenant, id))
-        .await?
-        .filter(|r| policy::sees_work_of(caller, &r.person_id))
-        .ok_or(ApiError::NotFound("time entry"))?;
-    let entry = load::<TimeEntry>(&*s.table, &found.entry_key(&caller.tenant))
-        .await?
-        .ok_or(ApiError::NotFound("time entry"))?;
-    Ok((found, entry))
-}
-
 /// An entry the caller may change: theirs or, for managers, anyone's; still
 /// editable; and at the version they name.
 async fn changeable_entry(
@@ -96,7 +79,7 @@ async fn changeable_entry(
     id: &str,
     if_match: IfMatch,
 ) -> ApiResult<(EntryRef, TimeEntry)> {
-    let (found, entry) = visible_entry(s, caller, id).await?;
+    let (found, entry) = access::visible_entry(s, caller, id).await?;
     let work = policy::WorkState::of("time entry", &entry.person_id, entry.version, entry.status);
     policy::require_changeable(caller, work, if_match)?;
     Ok((found, entry))
@@ -178,29 +161,38 @@ pub async fn list(
     caller: Caller,
     Query(f): Query<WorkFilter>,
 ) -> ApiResult<axum::Json<ListPage<EntryView>>> {
+    list_entries(&s, &caller, f).await.map(axum::Json)
+}
+
+/// The entries a filter names, as the caller may see them: a project's time
+/// across its people for the staff who see all work, otherwise one person's.
+async fn list_entries(
+    s: &Services,
+    caller: &Caller,
+    f: WorkFilter,
+) -> ApiResult<ListPage<EntryView>> {
     let tenant = caller.tenant.as_str();
     if let (Some(project), None) = (f.project_id.as_deref(), f.person_id.as_deref()) {
-        if access::sees_all_work(&caller) {
-            // Staff who run the agency see a project's time across its people.
-            let page = f.project_page(&s, &caller, project).await?;
-            return Ok(axum::Json(ListPage {
-                items: view::views(&s, &caller, page.items).await?,
+        if access::sees_all_work(caller) {
+            let page = f.project_page(s, caller, project).await?;
+            return Ok(ListPage {
+                items: view::views(s, caller, page.items).await?,
                 next_cursor: page.next_cursor,
-            }));
+            });
         }
     }
     let page = f
-        .page::<TimeEntry>(&s, &caller, |person, from, to| {
+        .page::<TimeEntry>(s, caller, |person, from, to| {
             let (lo, hi) = keys::entry_range(&from.to_string(), &to.to_string());
             StoreQuery::new(Index::Table, keys::person_time(tenant, person))
                 .sk(SkCondition::Between(lo, hi))
                 .backward()
         })
         .await?;
-    Ok(axum::Json(ListPage {
-        items: view::views(&s, &caller, page.items).await?,
+    Ok(ListPage {
+        items: view::views(s, caller, page.items).await?,
         next_cursor: page.next_cursor,
-    }))
+    })
 }
 
 #[utoipa::path(get, path = "/v1/time-entries/{id}", tag = "time", params(("id" = String, Path)),
@@ -210,7 +202,7 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let (_, entry) = visible_entry(&s, &caller, &id).await?;
+    let (_, entry) = access::visible_entry(&s, &caller, &id).await?;
     respond_with_rounding(&s, &caller, entry, StatusCode::OK).await
 }
 

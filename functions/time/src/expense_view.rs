@@ -6,13 +6,12 @@
 
 use agencyops_domain::timesheet::WorkStatus;
 use agencyops_domain::Currency;
-use agencyops_platform::extract::etag;
+use agencyops_platform::resource;
 use agencyops_store::records::{
     Expense, ExpenseApproval, Receipt, ReceiptStatus, ReceiptSuggestions,
 };
-use axum::http::header::{ETAG, LOCATION};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use jiff::civil::Date;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
@@ -85,7 +84,7 @@ impl ExpenseApprovalView {
         ExpenseApprovalView {
             approved_by: a.approved_by,
             approved_at: a.approved_at,
-            billed_amount: audience.staff.then_some(a.billed_amount),
+            billed_amount: audience.staff_only(Some(a.billed_amount)),
         }
     }
 }
@@ -121,7 +120,6 @@ impl From<Receipt> for ReceiptSummary {
 
 /// The view of an expense for `audience`.
 pub fn view(e: Expense, audience: Audience) -> ExpenseView {
-    let staff = |v: Option<String>| if audience.staff { v } else { None };
     ExpenseView {
         id: e.id,
         person_id: e.person_id,
@@ -132,18 +130,14 @@ pub fn view(e: Expense, audience: Audience) -> ExpenseView {
         category: e.category,
         note: e.note,
         billable: e.billable,
-        markup_percent: if audience.staff {
-            e.markup_percent
-        } else {
-            None
-        },
+        markup_percent: audience.staff_only(e.markup_percent),
         status: e.status,
         approval: e.approval.map(|a| ExpenseApprovalView::of(a, audience)),
         rejection: e.rejection.as_ref().map(RejectionView::of),
         invoice_id: e.invoice_id,
         receipt: e.receipt.map(ReceiptSummary::from),
-        recorded_by: staff(e.recorded_by),
-        changed_by: staff(e.changed_by),
+        recorded_by: audience.staff_only(e.recorded_by),
+        changed_by: audience.staff_only(e.changed_by),
         version: e.version,
         created_at: e.created_at,
         updated_at: e.updated_at,
@@ -152,14 +146,6 @@ pub fn view(e: Expense, audience: Audience) -> ExpenseView {
 
 /// An expense as a response, with its ETag (and Location when just created).
 pub fn respond(status: StatusCode, view: &ExpenseView, location: bool) -> Response {
-    let mut res = (status, axum::Json(view)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag(view.version)) {
-        res.headers_mut().insert(ETAG, v);
-    }
-    if location {
-        if let Ok(v) = HeaderValue::from_str(&format!("/v1/expenses/{}", view.id)) {
-            res.headers_mut().insert(LOCATION, v);
-        }
-    }
-    res
+    let location = location.then(|| format!("/v1/expenses/{}", view.id));
+    resource::respond_versioned(status, view, view.version, location)
 }

@@ -4,13 +4,13 @@
 
 use agencyops_domain::timesheet::WorkStatus;
 use agencyops_domain::{validate, Currency};
+use agencyops_platform::access;
 use agencyops_platform::error::Problems;
-use agencyops_platform::extract::{nullable, IfMatch, Json, Path, Query};
+use agencyops_platform::extract::{IfMatch, Json, Path, Query};
 use agencyops_platform::period::Period;
 use agencyops_platform::resource::{self, ListPage};
-use agencyops_platform::{ApiError, ApiResult, Caller, Fails, Services, Tx};
+use agencyops_platform::{ApiResult, Caller, Fails, Services, Tx};
 use agencyops_store::audit::AuditAction;
-use agencyops_store::record::load;
 use agencyops_store::records::Expense;
 use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition};
 use axum::extract::State;
@@ -34,7 +34,7 @@ pub struct NewExpense {
     #[schema(value_type = String, format = Date, pattern = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$", example = "2026-11-20")]
     pub date: Date,
     /// Greater than zero, in the currency's minor unit (at most 2 decimals here).
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "agencyops_domain::quantity::money")]
     #[schema(value_type = String, pattern = r"^(0|[1-9][0-9]{0,11})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,11}(\.[0-9]{1,2})?$", example = "42.50")]
     pub amount: Decimal,
     /// Must be the project's currency; defaults to it.
@@ -53,8 +53,8 @@ pub struct NewExpense {
     #[serde(default)]
     pub billable: Option<bool>,
     /// Added when re-billed, 0 to 1000 (%), at most 2 decimals.
-    #[serde(default, with = "rust_decimal::serde::str_option")]
-    #[schema(value_type = Option<String>, pattern = r"^$|^([0-9]{1,3}(\.[0-9]{1,2})?|1000(\.0{1,2})?)$", example = "10")]
+    #[serde(default, with = "agencyops_domain::quantity::option")]
+    #[schema(schema_with = markup_percent_schema)]
     pub markup_percent: Option<Decimal>,
 }
 
@@ -63,7 +63,7 @@ pub struct NewExpense {
 pub struct ExpensePatch {
     #[schema(value_type = Option<String>, format = Date, pattern = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$")]
     pub date: Option<Date>,
-    #[serde(default, with = "rust_decimal::serde::str_option")]
+    #[serde(default, with = "agencyops_domain::quantity::money_option")]
     #[schema(value_type = Option<String>, pattern = r"^$|^(0|[1-9][0-9]{0,11})\.(0[1-9]|[1-9][0-9]?)$|^[1-9][0-9]{0,11}(\.[0-9]{1,2})?$")]
     pub amount: Option<Decimal>,
     #[schema(
@@ -74,10 +74,24 @@ pub struct ExpensePatch {
     #[schema(max_length = 2000)]
     pub note: Option<String>,
     pub billable: Option<bool>,
-    /// `null` removes the markup.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, pattern = r"^([0-9]{1,3}(\.[0-9]{1,2})?|1000(\.0{1,2})?)$")]
-    pub markup_percent: Option<Option<String>>,
+    /// `null` (or `""`) removes the markup.
+    #[serde(
+        default,
+        deserialize_with = "agencyops_domain::quantity::nullable::deserialize"
+    )]
+    #[schema(schema_with = markup_percent_schema)]
+    pub markup_percent: Option<Option<Decimal>>,
+}
+
+/// A markup: 0 to 1000 (%), two decimals; a string or a number, `null` or `""` for none.
+fn markup_percent_schema() -> utoipa::openapi::schema::Object {
+    agencyops_domain::quantity::schema(
+        r"^$|^([0-9]{1,3}(\.[0-9]{1,2})?|1000(\.0{1,2})?)$",
+        (0.0, 1000.0),
+        false,
+        Some(2),
+        true,
+    )
 }
 
 fn check_markup(p: &mut Problems, markup: Option<Decimal>) {
@@ -95,15 +109,6 @@ fn check_category(p: &mut Problems, category: &str) {
     p.check("category", validate::name(category, 100));
 }
 
-/// The expense with this id, if the caller may see it.
-async fn visible_expense(s: &Services, caller: &Caller, id: &str) -> ApiResult<Expense> {
-    policy::refuse_client(caller)?;
-    load::<Expense>(&*s.table, &keys::expense(&caller.tenant, id))
-        .await?
-        .filter(|e| policy::sees_work_of(caller, &e.person_id))
-        .ok_or(ApiError::NotFound("expense"))
-}
-
 /// An expense the caller may change, still editable, at the version they name.
 async fn changeable_expense(
     s: &Services,
@@ -111,7 +116,7 @@ async fn changeable_expense(
     id: &str,
     if_match: IfMatch,
 ) -> ApiResult<Expense> {
-    let expense = visible_expense(s, caller, id).await?;
+    let expense = access::visible_expense(s, caller, id).await?;
     let work = policy::WorkState::of(
         "expense",
         &expense.person_id,
@@ -228,7 +233,7 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let expense = visible_expense(&s, &caller, &id).await?;
+    let expense = access::visible_expense(&s, &caller, &id).await?;
     let view = expense_view::view(expense, Audience::of(&caller));
     Ok(expense_view::respond(StatusCode::OK, &view, false))
 }
@@ -245,17 +250,7 @@ pub async fn patch(
 ) -> ApiResult<Response> {
     let current = changeable_expense(&s, &caller, &id, if_match).await?;
     let mut p = Problems::new();
-    let markup = match &body.markup_percent {
-        Some(Some(m)) => match m.parse::<Decimal>() {
-            Ok(d) => Some(Some(d)),
-            Err(_) => {
-                p.add("markup_percent", "must be a decimal number such as \"10\"");
-                None
-            }
-        },
-        Some(None) => Some(None),
-        None => None,
-    };
+    let markup = body.markup_percent;
     check_markup(&mut p, markup.flatten());
     if let Some(d) = body.date {
         check_date(&mut p, "date", d);

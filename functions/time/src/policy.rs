@@ -1,8 +1,9 @@
-//! Who may record, see and change whose work, on which projects, and the field
-//! rules every piece of dated work shares.
+//! Whose work is recorded, on which projects, and the field rules every piece
+//! of dated work shares. Who may see or change whose work is decided in
+//! `platform::access` (re-exported here for the handlers' operations).
 
 use agencyops_domain::timesheet::WorkStatus;
-use agencyops_domain::Role;
+use agencyops_domain::{Id, Role};
 use agencyops_platform::access;
 use agencyops_platform::access::on_team;
 use agencyops_platform::error::Problems;
@@ -19,24 +20,8 @@ pub const MAX_NOTE: usize = 2000;
 const YEARS: std::ops::RangeInclusive<i16> = 1900..=2999;
 
 pub use agencyops_platform::access::{
-    may_change_work_of, refuse_client, require_records_for, sees_work_of,
+    may_change_work_of, refuse_client, require_records_for, sees_work_of, visible_work_owner,
 };
-
-/// The person a path or filter names (`me` is the caller), if the caller may
-/// see their work. Someone unknown or out of sight is "not found".
-pub async fn visible_person(s: &Services, caller: &Caller, person: &str) -> ApiResult<String> {
-    refuse_client(caller)?;
-    if person == "me" || person == caller.person {
-        return Ok(caller.person.clone());
-    }
-    if !access::sees_all_work(caller) || agencyops_domain::validate::id(person).is_err() {
-        return Err(ApiError::NotFound("person"));
-    }
-    load::<Person>(&*s.table, &keys::person(&caller.tenant, person))
-        .await?
-        .ok_or(ApiError::NotFound("person"))?;
-    Ok(person.to_owned())
-}
 
 /// Whose work is being recorded, and the role that decides which projects they may book.
 #[derive(Clone, Debug)]
@@ -65,7 +50,7 @@ pub async fn worker(s: &Services, caller: &Caller, person_id: Option<&str>) -> A
     access::require_records_for_others(caller)?;
     let person = load::<Person>(&*s.table, &keys::person(&caller.tenant, id))
         .await?
-        .filter(|p| p.active && p.role != Role::Client)
+        .filter(|p| p.active && p.role.works_for_the_agency())
         .ok_or_else(|| ApiError::field("person_id", "is not an active person who records time"))?;
     Ok(Worker {
         id: person.id,
@@ -84,7 +69,7 @@ pub async fn project_for_work(
     let project = load::<Project>(&*s.table, &keys::project(&caller.tenant, project_id))
         .await?
         .ok_or(ApiError::NotFound("project"))?;
-    if matches!(worker.role, Role::Member | Role::Contractor)
+    if access::books_only_on_own_team(worker.role)
         && !on_team(s, &caller.tenant, project_id, &worker.id).await?
     {
         return Err(ApiError::forbidden("not assigned to this project"));
@@ -120,10 +105,8 @@ pub async fn open_task(
     project_id: &str,
     id: &str,
 ) -> ApiResult<Task> {
-    if agencyops_domain::validate::id(id).is_err() {
-        return Err(ApiError::field("task_id", "is not a valid id"));
-    }
-    match load::<Task>(&*s.table, &keys::task(&caller.tenant, project_id, id)).await? {
+    let id = Id::parse(id).map_err(|why| ApiError::invalid("task_id", why))?;
+    match load::<Task>(&*s.table, &keys::task(&caller.tenant, project_id, &id)).await? {
         Some(t) if !t.archived => Ok(t),
         Some(_) => Err(ApiError::field("task_id", "the task is archived")),
         None => Err(ApiError::field("task_id", "is not a task of this project")),
@@ -147,8 +130,9 @@ pub fn check_note(p: &mut Problems, field: &str, note: &str) {
     }
 }
 
-pub fn check_id(p: &mut Problems, field: &str, id: &str) {
-    p.check(field, agencyops_domain::validate::id(id));
+/// A body id, parsed by the one id rule ([`Id`]); a bad one is a problem on `field`.
+pub fn check_id(p: &mut Problems, field: &str, id: &str) -> Option<Id> {
+    p.check(field, Id::parse(id))
 }
 
 /// The project (and task, if any) that new work names are well-formed ids.

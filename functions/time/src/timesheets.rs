@@ -179,10 +179,10 @@ pub async fn get(
     caller: Caller,
     Path((person_id, iso_week)): Path<(String, String)>,
 ) -> ApiResult<axum::Json<Timesheet>> {
-    let person = policy::visible_person(&s, &caller, &person_id).await?;
+    let person = policy::visible_work_owner(&s, &caller, &person_id).await?;
     let week: IsoWeek = iso_week
         .parse()
-        .map_err(|e: String| ApiError::field("iso_week", e))?;
+        .map_err(|why| ApiError::invalid("iso_week", why))?;
     let tenant = caller.tenant.as_str();
     let entries: Vec<TimeEntry> =
         record::all(&*s.table, &TimeEntry::week_query(tenant, &person, week)).await?;

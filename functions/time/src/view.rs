@@ -10,15 +10,14 @@ use agencyops_domain::rounding::{entry_billed_minutes, TimeRounding};
 use agencyops_domain::timesheet::WorkStatus;
 use agencyops_domain::Currency;
 use agencyops_platform::access::sees_rates;
-use agencyops_platform::extract::etag;
 use agencyops_platform::loaders::projects_with_clients;
+use agencyops_platform::resource;
 use agencyops_platform::{ApiResult, Caller, Services};
 use agencyops_store::keys;
 use agencyops_store::record::load;
 use agencyops_store::records::{Approval, Client, EntrySource, Project, Rejection, TimeEntry};
-use axum::http::header::{ETAG, LOCATION};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use jiff::civil::Date;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
@@ -37,6 +36,11 @@ impl Audience {
         Audience {
             staff: sees_rates(caller),
         }
+    }
+
+    /// `value` if this audience may see staff-only fields; absent otherwise.
+    pub fn staff_only<T>(self, value: Option<T>) -> Option<T> {
+        value.filter(|_| self.staff)
     }
 }
 
@@ -119,21 +123,16 @@ pub struct ApprovalView {
 
 impl ApprovalView {
     pub fn of(a: &Approval, audience: Audience) -> ApprovalView {
-        let staff = |v| if audience.staff { v } else { None };
         ApprovalView {
             approved_by: a.approved_by.clone(),
             approved_at: a.approved_at,
             billed_minutes: a.billed_minutes,
-            bill_rate: staff(a.bill_rate),
-            rate_source: if audience.staff { a.rate_source } else { None },
-            currency: audience.staff.then_some(a.currency),
-            cost_rate: staff(a.cost_rate),
-            cost_currency: if audience.staff {
-                a.cost_currency
-            } else {
-                None
-            },
-            value: audience.staff.then_some(a.value),
+            bill_rate: audience.staff_only(a.bill_rate),
+            rate_source: audience.staff_only(a.rate_source),
+            currency: audience.staff_only(Some(a.currency)),
+            cost_rate: audience.staff_only(a.cost_rate),
+            cost_currency: audience.staff_only(a.cost_currency),
+            value: audience.staff_only(Some(a.value)),
         }
     }
 }
@@ -169,7 +168,6 @@ pub fn view(entry: TimeEntry, policy: Option<TimeRounding>, audience: Audience) 
         Some(a) => a.billed_minutes,
         None => billed_minutes(entry.minutes, policy),
     };
-    let staff = |v: Option<String>| if audience.staff { v } else { None };
     EntryView {
         approval: entry
             .approval
@@ -189,8 +187,8 @@ pub fn view(entry: TimeEntry, policy: Option<TimeRounding>, audience: Audience) 
         status: entry.status,
         source: entry.source,
         invoice_id: entry.invoice_id,
-        recorded_by: staff(entry.recorded_by),
-        changed_by: staff(entry.changed_by),
+        recorded_by: audience.staff_only(entry.recorded_by),
+        changed_by: audience.staff_only(entry.changed_by),
         version: entry.version,
         created_at: entry.created_at,
         updated_at: entry.updated_at,
@@ -241,17 +239,8 @@ pub async fn views(
 
 /// An entry as a response, with its ETag (and Location when just created).
 pub fn respond(status: StatusCode, view: &EntryView, location: bool) -> Response {
-    let mut res = (status, axum::Json(view)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag(view.version)) {
-        res.headers_mut().insert(ETAG, v);
-    }
-    if location {
-        let loc = format!("/v1/time-entries/{}", view.id);
-        if let Ok(v) = HeaderValue::from_str(&loc) {
-            res.headers_mut().insert(LOCATION, v);
-        }
-    }
-    res
+    let location = location.then(|| format!("/v1/time-entries/{}", view.id));
+    resource::respond_versioned(status, view, view.version, location)
 }
 
 #[cfg(test)]

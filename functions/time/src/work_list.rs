@@ -72,7 +72,8 @@ impl WorkFilter {
         query: impl FnOnce(&str, Date, Date) -> StoreQuery,
     ) -> ApiResult<ListPage<R>> {
         let person =
-            policy::visible_person(s, caller, self.person_id.as_deref().unwrap_or("me")).await?;
+            policy::visible_work_owner(s, caller, self.person_id.as_deref().unwrap_or("me"))
+                .await?;
         let (from, to) = self.range()?;
         let q = query(&person, from, to);
         let keep = |w: &R| self.keeps(w);

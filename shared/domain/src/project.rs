@@ -1,5 +1,6 @@
 //! Project lifecycle and budgets.
 
+use crate::validate::Invalid;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -85,16 +86,16 @@ fn thresholds_schema() -> utoipa::openapi::schema::Array {
 }
 
 impl Budget {
-    pub fn problems(&self, currency_minor: u32) -> Vec<(String, String)> {
+    pub fn problems(&self, currency_minor: u32) -> Vec<(String, Invalid)> {
         let mut out = Vec::new();
         if let Some(h) = self.hours {
             if h <= Decimal::ZERO {
-                out.push(("hours".into(), "must be greater than zero".into()));
+                out.push(("hours".into(), Invalid::NotPositive));
             }
         }
         if let Some(h) = self.hours {
             if h > Decimal::from(1_000_000) || h.normalize().scale() > 2 {
-                out.push(("hours".into(), "at most 1000000 with 2 decimals".into()));
+                out.push(("hours".into(), Invalid::BudgetHours));
             }
         }
         if let Some(f) = self.fees {
@@ -104,26 +105,17 @@ impl Budget {
         }
         for (i, t) in self.alert_thresholds.iter().enumerate() {
             if !(1..=500).contains(t) {
-                out.push((
-                    format!("alert_thresholds[{i}]"),
-                    "must be 1 to 500 (%)".into(),
-                ));
+                out.push((format!("alert_thresholds[{i}]"), Invalid::AlertThreshold));
             }
         }
         let mut sorted = self.alert_thresholds.clone();
         sorted.sort_unstable();
         sorted.dedup();
         if sorted.len() != self.alert_thresholds.len() {
-            out.push((
-                "alert_thresholds".into(),
-                "must not repeat a threshold".into(),
-            ));
+            out.push(("alert_thresholds".into(), Invalid::RepeatedThreshold));
         }
         if !self.alert_thresholds.is_empty() && self.hours.is_none() && self.fees.is_none() {
-            out.push((
-                "alert_thresholds".into(),
-                "need a budget in hours or fees".into(),
-            ));
+            out.push(("alert_thresholds".into(), Invalid::ThresholdsWithoutBudget));
         }
         out
     }

@@ -42,6 +42,18 @@ pub mod option {
     }
 }
 
+/// A quantity a patch may clear: absent is `None` (with `#[serde(default)]`),
+/// `null` is `Some(None)`, a value is `Some(Some(_))`.
+pub mod nullable {
+    use super::*;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<Decimal>>, D::Error> {
+        option::deserialize(d).map(Some)
+    }
+}
+
 /// Money: a decimal string only.
 pub mod money {
     use super::*;

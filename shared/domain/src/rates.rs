@@ -2,6 +2,7 @@
 //! project+person, project+role, project+task, project default, client default,
 //! person default. The source is kept so an invoice line can say why.
 
+use crate::validate::Invalid;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -114,7 +115,7 @@ pub const MAX_RATE_ENTRIES: usize = 100;
 impl RateCard {
     /// Field problems, with paths relative to the rate card. Two rates for the
     /// same person, role or task would make the bill depend on list order.
-    pub fn problems(&self) -> Vec<(String, String)> {
+    pub fn problems(&self) -> Vec<(String, Invalid)> {
         let mut out = Vec::new();
         let lists: [(&str, Vec<String>); 3] = [
             (
@@ -137,13 +138,15 @@ impl RateCard {
             if keys.len() > MAX_RATE_ENTRIES {
                 out.push((
                     (*name).into(),
-                    format!("at most {MAX_RATE_ENTRIES} entries"),
+                    Invalid::TooManyEntries {
+                        max: MAX_RATE_ENTRIES,
+                    },
                 ));
                 return out;
             }
             for (i, k) in keys.iter().enumerate() {
                 if keys[..i].contains(k) {
-                    out.push((format!("{name}[{i}]"), "repeats an earlier entry".into()));
+                    out.push((format!("{name}[{i}]"), Invalid::RepeatsEarlierEntry));
                 }
             }
         }

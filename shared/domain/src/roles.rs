@@ -40,6 +40,11 @@ impl Role {
     pub fn sees_everything(self) -> bool {
         matches!(self, Role::Admin | Role::Finance | Role::Manager)
     }
+    /// People of the agency, who are on teams and record time and expenses:
+    /// everyone but client users.
+    pub fn works_for_the_agency(self) -> bool {
+        self != Role::Client
+    }
     /// Staff who set up clients, projects and people.
     pub fn manages_work(self) -> bool {
         matches!(self, Role::Admin | Role::Manager)

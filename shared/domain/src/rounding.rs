@@ -53,13 +53,13 @@ impl Default for TimeRounding {
 }
 
 impl TimeRounding {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), crate::validate::Invalid> {
         if ALLOWED_INCREMENTS.contains(&self.increment_minutes) {
             Ok(())
         } else {
-            Err(format!(
-                "increment_minutes must be one of {ALLOWED_INCREMENTS:?}"
-            ))
+            Err(crate::validate::Invalid::Increment {
+                allowed: ALLOWED_INCREMENTS,
+            })
         }
     }
 

@@ -55,9 +55,9 @@ impl fmt::Display for IsoWeek {
 }
 
 impl FromStr for IsoWeek {
-    type Err = String;
+    type Err = crate::validate::Invalid;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("`{s}` is not an ISO week such as 2026-W47");
+        let bad = || crate::validate::Invalid::IsoWeek(s.to_owned());
         let (y, w) = s.split_once("-W").ok_or_else(bad)?;
         if y.len() != 4 || w.len() != 2 {
             return Err(bad());
@@ -68,7 +68,7 @@ impl FromStr for IsoWeek {
             return Err(bad());
         }
         ISOWeekDate::new(year, week, Weekday::Monday)
-            .map_err(|_| format!("{year} has no week {week}"))?;
+            .map_err(|_| crate::validate::Invalid::NoSuchWeek { year, week })?;
         Ok(IsoWeek { year, week })
     }
 }

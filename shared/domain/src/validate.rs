@@ -1,37 +1,79 @@
-//! Small field checks shared by every resource. Each returns a message a person can act on.
+//! Small field checks shared by every resource. Each refuses with an
+//! [`Invalid`]: what is wrong, typed, whose text a person can act on. The HTTP
+//! layer puts it on the field it was found in.
 
 use rust_decimal::Decimal;
 
-/// Ids (tenants, people, records) end up inside storage keys: a safe alphabet only.
-pub fn id(s: &str) -> Result<(), String> {
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err("is not a valid id".into())
-    }
+/// What is wrong with one field. `Display` is the message shown to the caller
+/// (after the field's name, e.g. "`email` must be an email address like …").
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Invalid {
+    #[error("is not a valid id")]
+    Id,
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be at most {max} characters")]
+    TooLong { max: usize },
+    #[error("must not contain control characters")]
+    ControlCharacters,
+    #[error("must be an email address like ana@studio.example")]
+    Email,
+    #[error("{0:?} is not an IANA time zone such as Europe/Lisbon")]
+    TimeZone(String),
+    #[error("must not be negative")]
+    Negative,
+    #[error("must be greater than zero")]
+    NotPositive,
+    #[error("at most {max} decimals")]
+    TooPrecise { max: u32 },
+    #[error("at most {max} decimals in this currency")]
+    TooPreciseForCurrency { max: u32 },
+    #[error("must be below {max}")]
+    TooLarge { max: i64 },
+    #[error("must be a date as YYYY-MM-DD")]
+    Date,
+    #[error("`{0}` is not an ISO week such as 2026-W47")]
+    IsoWeek(String),
+    #[error("{year} has no week {week}")]
+    NoSuchWeek { year: i16, week: i8 },
+    #[error("increment_minutes must be one of {allowed:?}")]
+    Increment { allowed: &'static [u32] },
+    #[error("at most 1000000 with 2 decimals")]
+    BudgetHours,
+    #[error("must be 1 to 500 (%)")]
+    AlertThreshold,
+    #[error("must not repeat a threshold")]
+    RepeatedThreshold,
+    #[error("need a budget in hours or fees")]
+    ThresholdsWithoutBudget,
+    #[error("at most {max} entries")]
+    TooManyEntries { max: usize },
+    #[error("repeats an earlier entry")]
+    RepeatsEarlierEntry,
 }
 
-pub fn name(s: &str, max: usize) -> Result<(), String> {
+/// Ids (tenants, people, records) end up inside storage keys: the one rule is [`crate::Id`].
+pub fn id(s: &str) -> Result<crate::Id, Invalid> {
+    crate::Id::parse(s)
+}
+
+pub fn name(s: &str, max: usize) -> Result<(), Invalid> {
     let t = s.trim();
     if t.is_empty() {
-        return Err("must not be empty".into());
+        return Err(Invalid::Empty);
     }
     if t.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
+        return Err(Invalid::TooLong { max });
     }
     if t.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
+        return Err(Invalid::ControlCharacters);
     }
     Ok(())
 }
 
 /// A practical email check: one @, a dot in the domain, no spaces.
-pub fn email(s: &str) -> Result<(), String> {
-    let bad = || Err("must be an email address like ana@studio.example".to_owned());
+pub fn email(s: &str) -> Result<(), Invalid> {
+    let bad = || Err(Invalid::Email);
     if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return bad();
     }
@@ -50,10 +92,10 @@ pub fn email(s: &str) -> Result<(), String> {
 }
 
 /// An IANA time zone name such as "Europe/Lisbon".
-pub fn time_zone(s: &str) -> Result<(), String> {
+pub fn time_zone(s: &str) -> Result<(), Invalid> {
     jiff::tz::TimeZone::get(s)
         .map(|_| ())
-        .map_err(|_| format!("{s:?} is not an IANA time zone such as Europe/Lisbon"))
+        .map_err(|_| Invalid::TimeZone(s.to_owned()))
 }
 
 /// The names [`time_zone`] accepts, as an OpenAPI enum (for `schema_with`), so a
@@ -83,15 +125,15 @@ pub fn time_zone_or_null_schema() -> utoipa::openapi::schema::Object {
 }
 
 /// An hourly rate: not negative, at most 4 decimals, below a sanity bound.
-pub fn rate(r: &Decimal) -> Result<(), String> {
+pub fn rate(r: &Decimal) -> Result<(), Invalid> {
     if r.is_sign_negative() {
-        return Err("must not be negative".into());
+        return Err(Invalid::Negative);
     }
     if r.normalize().scale() > 4 {
-        return Err("at most 4 decimals".into());
+        return Err(Invalid::TooPrecise { max: 4 });
     }
     if *r > Decimal::from(1_000_000) {
-        return Err("must be below 1000000".into());
+        return Err(Invalid::TooLarge { max: 1_000_000 });
     }
     Ok(())
 }
@@ -101,23 +143,22 @@ pub fn rate(r: &Decimal) -> Result<(), String> {
 pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
 
 /// A positive amount in a currency with `minor` decimals (a fee, a budget, a milestone).
-pub fn amount(a: &Decimal, minor: u32) -> Result<(), String> {
+pub fn amount(a: &Decimal, minor: u32) -> Result<(), Invalid> {
     if *a <= Decimal::ZERO {
-        return Err("must be greater than zero".into());
+        return Err(Invalid::NotPositive);
     }
     if a.normalize().scale() > minor {
-        return Err(format!("at most {minor} decimals in this currency"));
+        return Err(Invalid::TooPreciseForCurrency { max: minor });
     }
     if *a > Decimal::from(MAX_AMOUNT) {
-        return Err(format!("must be below {MAX_AMOUNT}"));
+        return Err(Invalid::TooLarge { max: MAX_AMOUNT });
     }
     Ok(())
 }
 
 /// A calendar date as YYYY-MM-DD.
-pub fn date(s: &str) -> Result<jiff::civil::Date, String> {
-    s.parse::<jiff::civil::Date>()
-        .map_err(|_| "must be a date as YYYY-MM-DD".to_owned())
+pub fn date(s: &str) -> Result<jiff::civil::Date, Invalid> {
+    s.parse::<jiff::civil::Date>().map_err(|_| Invalid::Date)
 }
 
 #[cfg(test)]
@@ -149,11 +190,15 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_key_safe() {
-        assert!(id("01a2-b_c").is_ok());
-        assert!(id("a#b").is_err());
-        assert!(id("").is_err());
-        assert!(id(&"a".repeat(65)).is_err());
+    fn problems_are_typed_and_read_as_messages() {
+        assert_eq!(name("", 10), Err(Invalid::Empty));
+        assert_eq!(name("Acme", 3), Err(Invalid::TooLong { max: 3 }));
+        assert_eq!(
+            amount(&Decimal::new(1005, 3), 2).unwrap_err().to_string(),
+            "at most 2 decimals in this currency"
+        );
+        assert_eq!(rate(&Decimal::NEGATIVE_ONE), Err(Invalid::Negative));
+        assert_eq!(id("a#b").unwrap_err().to_string(), "is not a valid id");
     }
 
     #[test]

@@ -4,9 +4,9 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use agencyops_domain::Id;
 use agencyops_domain::Role;
 use agencyops_platform::auth::DevTokens;
-use agencyops_platform::caller::valid_id;
 use agencyops_platform::Caller;
 use anyhow::{bail, Context};
 
@@ -72,7 +72,9 @@ impl DataDir {
         client: Option<String>,
         ttl_secs: i64,
     ) -> anyhow::Result<String> {
-        if !valid_id(tenant) || !valid_id(person) || client.as_deref().is_some_and(|c| !valid_id(c))
+        if !Id::is_valid(tenant)
+            || !Id::is_valid(person)
+            || client.as_deref().is_some_and(|c| !Id::is_valid(c))
         {
             bail!("tenant, person and client may use letters, digits, - and _ (at most 64)");
         }

@@ -8,7 +8,9 @@ use std::collections::BTreeSet;
 use crate::{ApiError, ApiResult, Caller, Services};
 use agencyops_domain::Role;
 use agencyops_store::record::{all_up_to, load, load_many};
-use agencyops_store::records::{Client, Project, ProjectMember};
+use agencyops_store::records::{
+    Client, EntryRef, Expense, IntakeRequest, Person, Project, ProjectMember, TimeEntry,
+};
 use agencyops_store::{keys, Index, Query};
 
 /// Most memberships read when answering "which projects am I on".
@@ -105,7 +107,7 @@ pub fn sees_money(caller: &Caller) -> bool {
 
 /// An intake request's budget is what the client hopes to spend: the client
 /// who asked sees their own figure back, besides the staff who see money.
-/// (Reaching the request at all is decided by the intake function.)
+/// (Reaching the request at all is [`visible_request`].)
 pub fn sees_request_budget(caller: &Caller) -> bool {
     sees_money(caller) || caller.role == Role::Client
 }
@@ -158,7 +160,7 @@ pub fn require_moves_lock_date(caller: &Caller) -> ApiResult<()> {
 }
 
 /// An open intake request is changed by the staff who take work in and by
-/// the client user who asked (reaching the request is decided by intake).
+/// the client user who asked (reaching the request is [`visible_request`]).
 pub fn require_changes_intake_request(caller: &Caller) -> ApiResult<()> {
     caller.require(&[Role::Admin, Role::Manager, Role::Client])
 }
@@ -320,6 +322,223 @@ pub fn sees_invoice_internals(caller: &Caller) -> bool {
     caller.role.sees_everything()
 }
 
+/// How much of the agency's clients and projects a list shows the caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WorkReach {
+    /// The staff who run the agency: every client and project.
+    Everything,
+    /// A client user: their own client and its projects.
+    OwnClient(String),
+    /// Members and contractors: the projects they are on and those projects' clients.
+    OwnProjects,
+}
+
+/// Which clients and projects the caller's lists show.
+pub fn work_reach(caller: &Caller) -> ApiResult<WorkReach> {
+    Ok(match caller.role {
+        _ if sees_all_work(caller) => WorkReach::Everything,
+        Role::Client => WorkReach::OwnClient(own_client(caller)?),
+        _ => WorkReach::OwnProjects,
+    })
+}
+
+/// The client a client user acts for; a client token without one names nobody.
+fn own_client(caller: &Caller) -> ApiResult<String> {
+    caller.client.clone().ok_or(ApiError::Unauthenticated)
+}
+
+/// How much of the people directory the caller reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeopleReach {
+    /// The staff who run the agency: everyone, with rates as [`sees_money`] allows.
+    Everyone,
+    /// Members and contractors: only themselves.
+    OnlySelf,
+}
+
+/// Which people the caller may read; client users read no one.
+pub fn people_reach(caller: &Caller) -> ApiResult<PeopleReach> {
+    match caller.role {
+        _ if sees_all_work(caller) => Ok(PeopleReach::Everyone),
+        Role::Member | Role::Contractor => Ok(PeopleReach::OnlySelf),
+        _ => Err(ApiError::forbidden("client users cannot read people")),
+    }
+}
+
+/// The person's record, if the caller may read it: everyone for the staff who
+/// run the agency, themselves for members and contractors.
+pub async fn visible_person(services: &Services, caller: &Caller, id: &str) -> ApiResult<Person> {
+    if people_reach(caller)? == PeopleReach::OnlySelf && id != caller.person {
+        return Err(ApiError::NotFound("person"));
+    }
+    crate::resource::fetch::<Person>(services, &keys::person(&caller.tenant, id)).await
+}
+
+/// Which intake requests a list shows the caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IntakeReach {
+    /// Admin, finance and managers: every request.
+    Everything,
+    /// A client user: the requests of their own client.
+    OwnClient(String),
+}
+
+/// Intake requests are read by the staff who run the agency and by client
+/// users (their own client's); members and contractors read none.
+pub fn intake_reach(caller: &Caller) -> ApiResult<IntakeReach> {
+    match caller.role {
+        Role::Admin | Role::Manager | Role::Finance => Ok(IntakeReach::Everything),
+        Role::Client => Ok(IntakeReach::OwnClient(own_client(caller)?)),
+        _ => Err(ApiError::forbidden(
+            "intake requests are for managers and clients",
+        )),
+    }
+}
+
+/// The request, if the caller may see it: the staff who run the agency see
+/// all, a client user their own client's.
+pub async fn visible_request(
+    services: &Services,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<IntakeRequest> {
+    if caller.role != Role::Client {
+        intake_reach(caller)?;
+    }
+    let r = crate::resource::fetch::<IntakeRequest>(
+        services,
+        &keys::intake_request(&caller.tenant, id),
+    )
+    .await?;
+    if caller.role == Role::Client && caller.client.as_deref() != Some(r.client_id.as_str()) {
+        return Err(ApiError::NotFound("intake_request"));
+    }
+    Ok(r)
+}
+
+/// For whom the caller files an intake request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IntakeFiler {
+    /// Admins and managers file for any client they name.
+    ForAnyClient,
+    /// A client user files for their own client only.
+    ForOwnClient(String),
+}
+
+/// Admins, managers and client users file intake requests (finance reads them only).
+pub fn intake_filer(caller: &Caller) -> ApiResult<IntakeFiler> {
+    match caller.role {
+        Role::Admin | Role::Manager => Ok(IntakeFiler::ForAnyClient),
+        Role::Client => Ok(IntakeFiler::ForOwnClient(own_client(caller)?)),
+        _ => Err(ApiError::forbidden(
+            "only managers and clients file intake requests",
+        )),
+    }
+}
+
+/// The person whose work a path or filter names (`me` is the caller), if the
+/// caller may see their work: their own always, anyone's for the staff who run
+/// the agency. Someone unknown or out of sight is "not found".
+pub async fn visible_work_owner(
+    services: &Services,
+    caller: &Caller,
+    person: &str,
+) -> ApiResult<String> {
+    refuse_client(caller)?;
+    if person == "me" || person == caller.person {
+        return Ok(caller.person.clone());
+    }
+    if !sees_all_work(caller) || agencyops_domain::validate::id(person).is_err() {
+        return Err(ApiError::NotFound("person"));
+    }
+    load::<Person>(&*services.table, &keys::person(&caller.tenant, person))
+        .await?
+        .ok_or(ApiError::NotFound("person"))?;
+    Ok(person.to_owned())
+}
+
+/// The time entry with this id and its reference, if the caller may see its owner's work.
+pub async fn visible_entry(
+    services: &Services,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<(EntryRef, TimeEntry)> {
+    refuse_client(caller)?;
+    let found = load::<EntryRef>(&*services.table, &keys::entry_ref(&caller.tenant, id))
+        .await?
+        .filter(|r| sees_work_of(caller, &r.person_id))
+        .ok_or(ApiError::NotFound("time entry"))?;
+    let entry = load::<TimeEntry>(&*services.table, &found.entry_key(&caller.tenant))
+        .await?
+        .ok_or(ApiError::NotFound("time entry"))?;
+    Ok((found, entry))
+}
+
+/// The expense with this id, if the caller may see its owner's work.
+pub async fn visible_expense(services: &Services, caller: &Caller, id: &str) -> ApiResult<Expense> {
+    refuse_client(caller)?;
+    load::<Expense>(&*services.table, &keys::expense(&caller.tenant, id))
+        .await?
+        .filter(|e| sees_work_of(caller, &e.person_id))
+        .ok_or(ApiError::NotFound("expense"))
+}
+
+/// Only admins hand out the roles that see the agency's money; managers hand
+/// out the others; nobody else manages people.
+pub fn may_grant_role(caller: &Caller, role: Role) -> ApiResult<()> {
+    match (caller.role, role) {
+        (Role::Admin, _) => Ok(()),
+        (Role::Manager, Role::Admin | Role::Finance) => Err(ApiError::forbidden(
+            "only an admin may give someone the admin or finance role",
+        )),
+        (Role::Manager, _) => Ok(()),
+        _ => Err(ApiError::forbidden(
+            "only admins and managers manage people",
+        )),
+    }
+}
+
+/// Submitting work for approval: the person themself, or an admin or manager
+/// for them (the same rule as changing their work).
+pub fn require_may_submit(caller: &Caller, owner: &str) -> ApiResult<()> {
+    refuse_client(caller)?;
+    may_change_work_of(caller, owner)
+}
+
+/// Approving or rejecting someone's work, before looking at which projects:
+/// the staff who take work decisions, never on their own work except admins.
+pub fn require_may_decide(caller: &Caller, owner: &str) -> ApiResult<()> {
+    require_takes_work_decisions(caller)?;
+    if caller.person == owner && caller.role != Role::Admin {
+        return Err(ApiError::forbidden(
+            "nobody approves or rejects their own work; ask another approver",
+        ));
+    }
+    Ok(())
+}
+
+/// Managers decide only on the projects they are on; other approvers on any.
+pub fn decides_only_on_own_projects(caller: &Caller) -> bool {
+    caller.role == Role::Manager
+}
+
+/// Members and contractors book work only on projects whose team they are on;
+/// staff who run the agency book on any.
+pub fn books_only_on_own_team(role: Role) -> bool {
+    matches!(role, Role::Member | Role::Contractor)
+}
+
+/// Only an admin re-opens a closed period (moves the lock date earlier or clears it).
+pub fn require_reopens_periods(caller: &Caller) -> ApiResult<()> {
+    if caller.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only an admin may re-open a closed period (move the lock date earlier or clear it)",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod maker_checker_tests {
     use super::*;
@@ -347,6 +566,65 @@ mod maker_checker_tests {
         let boss = caller("boss", Role::Admin);
         assert!(may_approve_made_work(&boss, "rui", Some("boss"), Some("boss")).is_ok());
         assert!(made_or_changed(&boss, Some("boss"), None));
+    }
+
+    #[test]
+    fn each_role_reaches_what_its_lists_show() {
+        let client = Caller {
+            client: Some("c1".into()),
+            ..caller("cu", Role::Client)
+        };
+        for role in [Role::Admin, Role::Finance, Role::Manager] {
+            let c = caller("x", role);
+            assert_eq!(work_reach(&c).ok(), Some(WorkReach::Everything), "{role:?}");
+            assert_eq!(
+                people_reach(&c).ok(),
+                Some(PeopleReach::Everyone),
+                "{role:?}"
+            );
+            assert_eq!(
+                intake_reach(&c).ok(),
+                Some(IntakeReach::Everything),
+                "{role:?}"
+            );
+        }
+        for role in [Role::Member, Role::Contractor] {
+            let c = caller("x", role);
+            assert_eq!(
+                work_reach(&c).ok(),
+                Some(WorkReach::OwnProjects),
+                "{role:?}"
+            );
+            assert_eq!(
+                people_reach(&c).ok(),
+                Some(PeopleReach::OnlySelf),
+                "{role:?}"
+            );
+            assert!(intake_reach(&c).is_err(), "{role:?}");
+            assert!(intake_filer(&c).is_err(), "{role:?}");
+        }
+        assert_eq!(
+            work_reach(&client).ok(),
+            Some(WorkReach::OwnClient("c1".into()))
+        );
+        assert!(people_reach(&client).is_err());
+        assert_eq!(
+            intake_reach(&client).ok(),
+            Some(IntakeReach::OwnClient("c1".into()))
+        );
+        assert_eq!(
+            intake_filer(&client).ok(),
+            Some(IntakeFiler::ForOwnClient("c1".into()))
+        );
+        assert_eq!(
+            intake_filer(&caller("m", Role::Manager)).ok(),
+            Some(IntakeFiler::ForAnyClient)
+        );
+        assert!(intake_filer(&caller("f", Role::Finance)).is_err());
+        assert!(may_grant_role(&caller("m", Role::Manager), Role::Finance).is_err());
+        assert!(may_grant_role(&caller("m", Role::Manager), Role::Member).is_ok());
+        assert!(require_reopens_periods(&caller("f", Role::Finance)).is_err());
+        assert!(require_reopens_periods(&caller("b", Role::Admin)).is_ok());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use agencyops_domain::Role;
+use agencyops_domain::{Id, Role};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
@@ -56,7 +56,7 @@ impl BootstrapAdmins {
         let mut set = HashSet::new();
         for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             match entry.split_once(':') {
-                Some((tenant, person)) if valid_id(tenant) && valid_id(person) => {
+                Some((tenant, person)) if Id::is_valid(tenant) && Id::is_valid(person) => {
                     set.insert((tenant.to_owned(), person.to_owned()));
                 }
                 _ => return Err(format!("{entry:?} is not tenant:person")),
@@ -70,30 +70,25 @@ impl BootstrapAdmins {
     }
 }
 
-/// Tenants and ids end up inside keys; only a safe alphabet is accepted.
-pub fn valid_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 impl Caller {
     pub fn from_claims(claims: &HashMap<String, String>) -> Result<Caller, ApiError> {
         let tenant = claims
             .get(CLAIM_TENANT)
-            .filter(|t| valid_id(t))
+            .filter(|t| Id::is_valid(t))
             .ok_or(ApiError::Unauthenticated)?;
         let person = claims
             .get(CLAIM_PERSON)
             .or_else(|| claims.get(CLAIM_SUB))
-            .filter(|p| valid_id(p))
+            .filter(|p| Id::is_valid(p))
             .ok_or(ApiError::Unauthenticated)?;
         let role = claims
             .get(CLAIM_ROLE)
             .and_then(|r| Role::parse(r))
             .ok_or(ApiError::Unauthenticated)?;
-        let client = claims.get(CLAIM_CLIENT).filter(|c| valid_id(c)).cloned();
+        let client = claims
+            .get(CLAIM_CLIENT)
+            .filter(|c| Id::is_valid(c))
+            .cloned();
         if role == Role::Client && client.is_none() {
             // A client user without a client would see nothing or, worse, everything.
             return Err(ApiError::Unauthenticated);

@@ -1,5 +1,6 @@
 //! The one place errors become HTTP: RFC 9457 problem+json with a stable `type`.
 
+use agencyops_domain::validate::Invalid;
 use agencyops_store::StoreError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +20,11 @@ impl FieldError {
             field: field.into(),
             message: message.into(),
         }
+    }
+
+    /// The one place a domain field problem becomes what a 400 says about the field.
+    pub fn invalid(field: impl Into<String>, why: &Invalid) -> Self {
+        FieldError::new(field, why.to_string())
     }
 }
 
@@ -168,6 +174,11 @@ impl ApiError {
         ApiError::Validation(vec![FieldError::new(field, message)])
     }
 
+    /// A 400 for one field a domain validator refused.
+    pub fn invalid(field: impl Into<String>, why: Invalid) -> Self {
+        ApiError::Validation(vec![FieldError::invalid(field, &why)])
+    }
+
     /// Status, stable problem type slug, and title.
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         use ApiError::*;
@@ -310,11 +321,12 @@ impl Problems {
     pub fn new() -> Self {
         Problems::default()
     }
-    pub fn check<T>(&mut self, field: impl Into<String>, result: Result<T, String>) -> Option<T> {
+    /// Keeps what a domain validator accepted, or records why it refused on `field`.
+    pub fn check<T>(&mut self, field: impl Into<String>, result: Result<T, Invalid>) -> Option<T> {
         match result {
             Ok(v) => Some(v),
-            Err(m) => {
-                self.0.push(FieldError::new(field, m));
+            Err(why) => {
+                self.0.push(FieldError::invalid(field, &why));
                 None
             }
         }
@@ -323,9 +335,10 @@ impl Problems {
         self.0.push(FieldError::new(field, message));
     }
     /// Adds problems reported relative to `prefix` (e.g. by a domain type).
-    pub fn nest(&mut self, prefix: &str, problems: Vec<(String, String)>) {
-        for (f, m) in problems {
-            self.add(format!("{prefix}.{f}"), m);
+    pub fn nest(&mut self, prefix: &str, problems: Vec<(String, Invalid)>) {
+        for (f, why) in problems {
+            self.0
+                .push(FieldError::invalid(format!("{prefix}.{f}"), &why));
         }
     }
     pub fn finish(self) -> ApiResult<()> {

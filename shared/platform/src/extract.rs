@@ -137,7 +137,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         },
         field: None,
     })?;
-    serde_path_to_error::deserialize(document.0).map_err(|e| {
+    serde_path_to_error::deserialize(Strict(document.0)).map_err(|e| {
         let path = e.path().to_string();
         ApiError::BadBody {
             detail: e.into_inner().to_string(),
@@ -224,6 +224,137 @@ impl<'de> serde::de::Visitor<'de> for DocumentVisitor {
     }
 }
 
+/// The typed reading of a [`Document`]. serde_json would read a struct from an
+/// array of its fields in order (`"budget": [null, null]` as an empty budget);
+/// a body says which field is which, so where an object is expected only an
+/// object is accepted. Everything else reads as serde_json reads a value.
+struct Strict(serde_json::Value);
+
+impl<'de> serde::de::IntoDeserializer<'de, serde_json::Error> for Strict {
+    type Deserializer = Strict;
+    fn into_deserializer(self) -> Strict {
+        self
+    }
+}
+
+impl Strict {
+    fn visit_array<'de, V: serde::de::Visitor<'de>>(
+        items: Vec<serde_json::Value>,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        let mut seq = serde::de::value::SeqDeserializer::new(items.into_iter().map(Strict));
+        let value = visitor.visit_seq(&mut seq)?;
+        seq.end()?;
+        Ok(value)
+    }
+
+    fn visit_object<'de, V: serde::de::Visitor<'de>>(
+        fields: serde_json::Map<String, serde_json::Value>,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        let mut map =
+            serde::de::value::MapDeserializer::new(fields.into_iter().map(|(k, v)| (k, Strict(v))));
+        let value = visitor.visit_map(&mut map)?;
+        map.end()?;
+        Ok(value)
+    }
+}
+
+impl<'de> Deserializer<'de> for Strict {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            serde_json::Value::Array(items) => Strict::visit_array(items, v),
+            serde_json::Value::Object(fields) => Strict::visit_object(fields, v),
+            other => other.deserialize_any(v),
+        }
+    }
+
+    fn deserialize_option<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            serde_json::Value::Null => v.visit_none(),
+            _ => v.visit_some(self),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        v: V,
+    ) -> Result<V::Value, Self::Error> {
+        v.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            serde_json::Value::Array(items) => Strict::visit_array(items, v),
+            other => other.deserialize_seq(v),
+        }
+    }
+
+    fn deserialize_tuple<V: serde::de::Visitor<'de>>(
+        self,
+        _len: usize,
+        v: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.deserialize_seq(v)
+    }
+
+    fn deserialize_tuple_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        v: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.deserialize_seq(v)
+    }
+
+    fn deserialize_map<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            serde_json::Value::Object(fields) => Strict::visit_object(fields, v),
+            other => other.deserialize_map(v),
+        }
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            serde_json::Value::Object(map) => Strict::visit_object(map, v),
+            serde_json::Value::Array(_) => Err(serde::de::Error::invalid_type(
+                serde::de::Unexpected::Seq,
+                &"an object",
+            )),
+            other => other.deserialize_struct(name, fields, v),
+        }
+    }
+
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_enum(name, variants, v)
+    }
+
+    fn deserialize_ignored_any<V: serde::de::Visitor<'de>>(
+        self,
+        v: V,
+    ) -> Result<V::Value, Self::Error> {
+        v.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct identifier
+    }
+}
+
 /// Query parameters; unknown or malformed ones are a 400 naming the parameter.
 pub struct Query<T>(pub T);
 
@@ -260,7 +391,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
         let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::NotFound("resource"))?;
-        if raw.iter().any(|(_, v)| !crate::caller::valid_id(v)) {
+        if raw.iter().any(|(_, v)| !agencyops_domain::Id::is_valid(v)) {
             return Err(ApiError::NotFound("resource"));
         }
         axum::extract::Path::<T>::from_request_parts(parts, state)
@@ -357,6 +488,42 @@ mod tests {
             Err(ApiError::BadBody { detail, .. }) => assert!(detail.starts_with("not valid JSON")),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn an_array_is_not_read_as_a_struct() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Patch {
+            #[serde(default)]
+            inner: Option<Inner>,
+            #[serde(default)]
+            many: Vec<Inner>,
+        }
+        for (body, field) in [
+            (r#"{"inner": [1]}"#, "inner"),
+            (r#"{"many": [{"n": 1}, [2]]}"#, "many[1]"),
+        ] {
+            match parse_json::<Patch>(body.as_bytes()) {
+                Err(ApiError::BadBody { field: f, detail }) => {
+                    assert_eq!(f.as_deref(), Some(field), "{body}");
+                    assert!(detail.contains("expected an object"), "{detail}");
+                }
+                other => panic!("{body} was read: {other:?}"),
+            }
+        }
+        match parse_json::<Body>(br#"["a", {"n": 1}]"#) {
+            Err(ApiError::BadBody { field, .. }) => assert_eq!(field, None),
+            other => panic!("a whole body as an array was read: {other:?}"),
+        }
+        // Objects, lists of objects, null and absent fields still read as before.
+        let ok = parse_json::<Patch>(br#"{"inner": {"n": 1}, "many": [{"n": 2}]}"#).unwrap();
+        assert_eq!((ok.inner.map(|i| i.n), ok.many.len()), (Some(1), 1));
+        assert!(parse_json::<Patch>(br#"{"inner": null}"#)
+            .unwrap()
+            .inner
+            .is_none());
     }
 
     use axum::body::Body as HttpBody;

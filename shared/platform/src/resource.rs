@@ -30,8 +30,19 @@ pub struct ListPage<T> {
 
 /// A record as a response, with its ETag (and Location when just created).
 pub fn respond<R: Record>(status: StatusCode, record: &R, location: Option<String>) -> Response {
-    let mut res = (status, axum::Json(record)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag(record.version())) {
+    respond_versioned(status, record, record.version(), location)
+}
+
+/// Any versioned body (a record or a view built from one) as a response, with
+/// the ETag of `version` (and Location when just created).
+pub fn respond_versioned<B: serde::Serialize>(
+    status: StatusCode,
+    body: &B,
+    version: u64,
+    location: Option<String>,
+) -> Response {
+    let mut res = (status, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
         res.headers_mut().insert(ETAG, v);
     }
     if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {

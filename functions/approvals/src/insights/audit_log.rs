@@ -2,8 +2,8 @@
 //! record. Audit entries are not records (they are never updated), so they are
 //! read as raw items (see `AuditEntry::read`).
 
+use agencyops_domain::Id;
 use agencyops_platform::access;
-use agencyops_platform::caller::valid_id;
 use agencyops_platform::cursor::ListScope;
 use agencyops_platform::extract::Query;
 use agencyops_platform::resource::{self, ListPage};
@@ -35,8 +35,8 @@ pub struct AuditFilter {
 pub fn valid_entity_id(id: &str) -> bool {
     let mut parts = id.split('/');
     match (parts.next(), parts.next(), parts.next()) {
-        (Some(a), None, None) => valid_id(a),
-        (Some(a), Some(b), None) => valid_id(a) && valid_id(b),
+        (Some(a), None, None) => Id::is_valid(a),
+        (Some(a), Some(b), None) => Id::is_valid(a) && Id::is_valid(b),
         _ => false,
     }
 }
@@ -47,7 +47,7 @@ fn audit_query(tenant: &str, f: &AuditFilter) -> ApiResult<StoreQuery> {
         (None, None) => StoreQuery::new(Index::Table, keys::audit_log(tenant)),
         (Some(kind), Some(id)) => {
             // Both end up inside a key, so only the id alphabet is accepted.
-            if !valid_id(kind) {
+            if !Id::is_valid(kind) {
                 return Err(ApiError::field(
                     "query.entity_kind",
                     "must be a record kind such as project",

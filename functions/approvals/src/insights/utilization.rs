@@ -163,7 +163,7 @@ pub struct UtilizationReport {
 
 /// Whose time the report covers: people who work for the agency, still active.
 pub fn counts(person: &Person) -> bool {
-    person.active && person.role != Role::Client
+    person.active && person.role.works_for_the_agency()
 }
 
 /// The report from each counted person's tally.

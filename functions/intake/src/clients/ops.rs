@@ -1,8 +1,7 @@
 //! Operations on clients and their contacts, each returning what the caller
 //! may see of them.
 
-use agencyops_domain::Role;
-use agencyops_platform::access;
+use agencyops_platform::access::{self, WorkReach};
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::{self, fetch, ListPage};
@@ -61,8 +60,8 @@ pub async fn list(
             .is_none_or(|n| c.name.to_lowercase().contains(n))
             && f.archived.is_none_or(|a| c.archived == a)
     };
-    let ids: Vec<String> = match caller.role {
-        _ if access::sees_all_work(caller) => {
+    let ids: Vec<String> = match access::work_reach(caller)? {
+        WorkReach::Everything => {
             let q = StoreQuery::new(Index::Table, keys::clients(&caller.tenant))
                 .sk(SkCondition::BeginsWith(keys::clients_prefix()));
             let page = resource::list(
@@ -77,8 +76,8 @@ pub async fn list(
             .await?;
             return Ok(views::page(page, |c| ClientView::of(caller, c)));
         }
-        Role::Client => caller.client.iter().cloned().collect(),
-        _ => my_client_ids(s, caller).await?.into_iter().collect(),
+        WorkReach::OwnClient(own) => vec![own],
+        WorkReach::OwnProjects => my_client_ids(s, caller).await?.into_iter().collect(),
     };
     // Members and client users reach a handful of clients (through their
     // projects, or their own): all of them in one page, no cursor. Their

@@ -13,12 +13,13 @@ use agencyops_store::keys;
 use agencyops_store::record::{self as rec, load_many};
 use agencyops_store::records::{Contact, Handoff, IntakeStatus};
 
-use super::ops::{must_be_open, visible_request};
+use super::ops::must_be_open;
 use super::{Acceptance, Accepted};
 use crate::access::require_manages_work;
 use crate::projects;
 use crate::views::{IntakeRequestView, ProjectView};
 use crate::work_items::{check_milestone, new_milestone, NewMilestone};
+use agencyops_platform::access::visible_request;
 
 /// Billing milestones one acceptance may create, so the whole write fits one transaction.
 pub const MAX_MILESTONES: usize = 20;

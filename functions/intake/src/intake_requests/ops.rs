@@ -1,10 +1,10 @@
 //! Operations on intake requests other than accepting one (see `accept`).
 
-use agencyops_domain::{validate, Currency, Role};
-use agencyops_platform::access;
+use agencyops_domain::{validate, Currency, Id};
+use agencyops_platform::access::{self, IntakeFiler, IntakeReach};
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
-use agencyops_platform::resource::{self, fetch, ListPage};
+use agencyops_platform::resource::{self, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::audit::AuditAction;
 use agencyops_store::records::{IntakeRequest, IntakeStatus};
@@ -42,23 +42,6 @@ fn check_fields(
     check_amount(p, "budget", budget, currency);
 }
 
-/// The request, if the caller may see it: staff who run work see all, a client user their own.
-pub async fn visible_request(s: &Services, caller: &Caller, id: &str) -> ApiResult<IntakeRequest> {
-    match caller.role {
-        Role::Admin | Role::Manager | Role::Finance | Role::Client => {}
-        _ => {
-            return Err(ApiError::forbidden(
-                "intake requests are for managers and clients",
-            ))
-        }
-    }
-    let r = fetch::<IntakeRequest>(s, &keys::intake_request(&caller.tenant, id)).await?;
-    if caller.role == Role::Client && caller.client.as_deref() != Some(r.client_id.as_str()) {
-        return Err(ApiError::NotFound("intake_request"));
-    }
-    Ok(r)
-}
-
 /// Only an open request is edited or decided.
 pub fn must_be_open(r: &IntakeRequest) -> ApiResult<()> {
     match r.status {
@@ -77,13 +60,12 @@ pub async fn create(
     caller: &Caller,
     body: NewIntakeRequest,
 ) -> ApiResult<IntakeRequestView> {
-    let client_id = match caller.role {
-        Role::Admin | Role::Manager => body
+    let client_id = match access::intake_filer(caller)? {
+        IntakeFiler::ForAnyClient => body
             .client_id
             .clone()
             .ok_or_else(|| ApiError::field("client_id", "is required"))?,
-        Role::Client => {
-            let own = caller.client.clone().ok_or(ApiError::Unauthenticated)?;
+        IntakeFiler::ForOwnClient(own) => {
             if body.client_id.as_deref().is_some_and(|c| c != own) {
                 return Err(ApiError::forbidden(
                     "a client user can only ask for work for their own client",
@@ -91,13 +73,8 @@ pub async fn create(
             }
             own
         }
-        _ => {
-            return Err(ApiError::forbidden(
-                "only managers and clients file intake requests",
-            ))
-        }
     };
-    validate::id(&client_id).map_err(|m| ApiError::field("client_id", m))?;
+    let client_id = Id::parse(&client_id).map_err(|why| ApiError::invalid("client_id", why))?;
     let client = projects::client_for_project(s, caller, &client_id).await?;
     let mut p = Problems::new();
     check_fields(
@@ -113,7 +90,7 @@ pub async fn create(
     let now = s.clock.now();
     let request = IntakeRequest {
         id: resource::new_id(),
-        client_id: client_id.clone(),
+        client_id: client_id.to_string(),
         title: body.title.trim().to_owned(),
         brief: body.brief,
         desired_start: body.desired_start,
@@ -139,26 +116,18 @@ pub async fn list(
     f: IntakeFilter,
 ) -> ApiResult<ListPage<IntakeRequestView>> {
     let keep = |r: &IntakeRequest| f.status.is_none_or(|st| r.status == st);
-    let q = match caller.role {
-        Role::Admin | Role::Manager | Role::Finance => match &f.client_id {
+    let q = match access::intake_reach(caller)? {
+        IntakeReach::Everything => match &f.client_id {
             Some(c) => {
                 StoreQuery::new(Index::Gsi2, keys::client_intake_requests(&caller.tenant, c))
             }
             None => StoreQuery::new(Index::Table, keys::intake_requests(&caller.tenant))
                 .sk(SkCondition::BeginsWith(keys::intake_requests_prefix())),
         },
-        Role::Client => {
-            let own = caller.client.clone().ok_or(ApiError::Unauthenticated)?;
-            StoreQuery::new(
-                Index::Gsi2,
-                keys::client_intake_requests(&caller.tenant, &own),
-            )
-        }
-        _ => {
-            return Err(ApiError::forbidden(
-                "intake requests are for managers and clients",
-            ))
-        }
+        IntakeReach::OwnClient(own) => StoreQuery::new(
+            Index::Gsi2,
+            keys::client_intake_requests(&caller.tenant, &own),
+        ),
     };
     // Newest first: ids are time-ordered.
     let q = q.backward();
@@ -167,7 +136,7 @@ pub async fn list(
 }
 
 pub async fn get(s: &Services, caller: &Caller, id: &str) -> ApiResult<IntakeRequestView> {
-    let r = visible_request(s, caller, id).await?;
+    let r = access::visible_request(s, caller, id).await?;
     Ok(IntakeRequestView::of(caller, r))
 }
 
@@ -178,7 +147,7 @@ pub async fn patch(
     if_match: IfMatch,
     body: IntakeRequestPatch,
 ) -> ApiResult<IntakeRequestView> {
-    let current = visible_request(s, caller, id).await?;
+    let current = access::visible_request(s, caller, id).await?;
     access::require_changes_intake_request(caller)?;
     must_be_open(&current)?;
     let mut p = Problems::new();
@@ -223,7 +192,7 @@ pub async fn decline(
     if_match: IfMatch,
     reason: String,
 ) -> ApiResult<IntakeRequestView> {
-    let current = visible_request(s, caller, id).await?;
+    let current = access::visible_request(s, caller, id).await?;
     require_manages_work(caller)?;
     must_be_open(&current)?;
     let mut p = Problems::new();

@@ -1,10 +1,9 @@
 //! Operations on people: create, list, read and change someone, each
 //! returning what the caller may see of them.
 
-use agencyops_domain::Role;
-use agencyops_platform::access;
+use agencyops_platform::access::{self, PeopleReach};
 use agencyops_platform::extract::IfMatch;
-use agencyops_platform::resource::{self, fetch, ListPage};
+use agencyops_platform::resource::{self, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::audit::AuditAction;
 use agencyops_store::record as rec;
@@ -76,22 +75,18 @@ pub async fn list(
     caller: &Caller,
     f: PeopleFilter,
 ) -> ApiResult<ListPage<PersonView>> {
-    match caller.role {
-        _ if access::sees_all_work(caller) => {}
-        Role::Member | Role::Contractor => {
-            // Members see themselves; the directory with rates is for managers.
-            // Nobody stored (a token without a person record) is an empty list;
-            // a failed read is an error, not "nobody". Their `limit` is
-            // still checked like every list's, so the contract is one.
-            resource::page_limit(f.limit)?;
-            let me = rec::load::<Person>(&*s.table, &keys::person(&caller.tenant, &caller.person))
-                .await?;
-            return Ok(ListPage {
-                items: me.into_iter().map(|p| PersonView::of(caller, p)).collect(),
-                next_cursor: None,
-            });
-        }
-        _ => return Err(ApiError::forbidden("client users cannot list people")),
+    if access::people_reach(caller)? == PeopleReach::OnlySelf {
+        // Members see themselves; the directory with rates is for managers.
+        // Nobody stored (a token without a person record) is an empty list;
+        // a failed read is an error, not "nobody". Their `limit` is
+        // still checked like every list's, so the contract is one.
+        resource::page_limit(f.limit)?;
+        let me =
+            rec::load::<Person>(&*s.table, &keys::person(&caller.tenant, &caller.person)).await?;
+        return Ok(ListPage {
+            items: me.into_iter().map(|p| PersonView::of(caller, p)).collect(),
+            next_cursor: None,
+        });
     }
     let q = StoreQuery::new(Index::Table, keys::people(&caller.tenant))
         .sk(SkCondition::BeginsWith(keys::people_prefix()));
@@ -104,18 +99,8 @@ pub async fn list(
     Ok(views::page(page, |p| PersonView::of(caller, p)))
 }
 
-async fn visible_person(s: &Services, caller: &Caller, id: &str) -> ApiResult<Person> {
-    match caller.role {
-        _ if access::sees_all_work(caller) => {}
-        Role::Member | Role::Contractor if id == caller.person => {}
-        Role::Member | Role::Contractor => return Err(ApiError::NotFound("person")),
-        _ => return Err(ApiError::forbidden("client users cannot read people")),
-    }
-    fetch::<Person>(s, &keys::person(&caller.tenant, id)).await
-}
-
 pub async fn get(s: &Services, caller: &Caller, id: &str) -> ApiResult<PersonView> {
-    let person = visible_person(s, caller, id).await?;
+    let person = access::visible_person(s, caller, id).await?;
     Ok(PersonView::of(caller, person))
 }
 
@@ -126,7 +111,7 @@ pub async fn patch(
     if_match: IfMatch,
     body: PersonPatch,
 ) -> ApiResult<PersonView> {
-    let current = visible_person(s, caller, id).await?;
+    let current = access::visible_person(s, caller, id).await?;
     patch_problems(caller, current.role, &body)?;
     if let Some(email) = body.email.as_deref().map(str::trim) {
         if email.to_lowercase() != current.email.to_lowercase() {

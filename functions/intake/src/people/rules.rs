@@ -8,19 +8,7 @@ use rust_decimal::Decimal;
 
 use super::{NewPerson, PersonPatch};
 
-/// Only admins hand out the roles that see the agency's money.
-pub fn may_grant(caller: &Caller, role: Role) -> ApiResult<()> {
-    match (caller.role, role) {
-        (Role::Admin, _) => Ok(()),
-        (Role::Manager, Role::Admin | Role::Finance) => Err(ApiError::forbidden(
-            "only an admin may give someone the admin or finance role",
-        )),
-        (Role::Manager, _) => Ok(()),
-        _ => Err(ApiError::forbidden(
-            "only admins and managers manage people",
-        )),
-    }
-}
+pub use agencyops_platform::access::may_grant_role as may_grant;
 
 fn check_common(
     p: &mut Problems,

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use agencyops_domain::project::{BillingModel, Stage};
-use agencyops_domain::{validate, Role};
-use agencyops_platform::access;
+use agencyops_domain::Id;
+use agencyops_platform::access::{self, WorkReach};
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::{self, ListPage};
@@ -191,7 +191,7 @@ pub async fn create(s: &Services, caller: &Caller, mut body: NewProject) -> ApiR
         .name
         .take()
         .ok_or_else(|| ApiError::field("name", "is required"))?;
-    validate::id(&client_id).map_err(|m| ApiError::field("client_id", m))?;
+    let client_id = Id::parse(&client_id).map_err(|why| ApiError::invalid("client_id", why))?;
     let client = client_for_project(s, caller, &client_id).await?;
     let project = build(s, &client, name, Stage::Active, body)?;
     let mut p = Problems::new();
@@ -220,24 +220,23 @@ pub async fn list(
             && f.client_id.as_deref().is_none_or(|c| p.client_id == c)
     };
     if let Some(c) = &f.client_id {
-        validate::id(c).map_err(|m| ApiError::field("query.client_id", m))?;
+        Id::parse(c).map_err(|why| ApiError::invalid("query.client_id", why))?;
     }
     let (limit, cursor) = (f.limit, f.cursor.as_deref());
     let filters = (f.stage, f.billing_model, &f.client_id);
-    let page = match caller.role {
-        _ if access::sees_all_work(caller) => {
+    let page = match access::work_reach(caller)? {
+        WorkReach::Everything => {
             let q = match &f.client_id {
                 Some(c) => StoreQuery::new(Index::Gsi2, keys::client_projects(&caller.tenant, c)),
                 None => StoreQuery::new(Index::Gsi1, keys::projects(&caller.tenant)),
             };
             resource::list(s, caller, q, limit, cursor, &filters, keep).await?
         }
-        Role::Client => {
-            let own = caller.client.clone().ok_or(ApiError::Unauthenticated)?;
+        WorkReach::OwnClient(own) => {
             let q = StoreQuery::new(Index::Gsi2, keys::client_projects(&caller.tenant, &own));
             resource::list(s, caller, q, limit, cursor, &filters, keep).await?
         }
-        _ => {
+        WorkReach::OwnProjects => {
             // Page through the caller's memberships, then load those projects.
             let q = StoreQuery::new(
                 Index::Gsi1,

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use agencyops_domain::project::BillingModel;
-use agencyops_domain::{validate, Role};
+use agencyops_domain::validate;
 use agencyops_platform::error::Problems;
 use agencyops_platform::{ApiResult, Caller, Services};
 use agencyops_store::record::{self as rec, load_many};
@@ -119,7 +119,7 @@ pub async fn check_terms(
     };
     let staff: BTreeSet<&str> = people
         .iter()
-        .filter(|p| p.role != Role::Client)
+        .filter(|p| p.role.works_for_the_agency())
         .map(|p| p.id.as_str())
         .collect();
     strangers(project, &staff, p);

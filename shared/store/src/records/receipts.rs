@@ -4,6 +4,7 @@
 //! index item per accepted file (by SHA-256) finds the same file on another
 //! expense.
 
+use agencyops_domain::receipt::ReceiptType;
 use jiff::civil::Date;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
@@ -56,7 +57,7 @@ pub struct Receipt {
     /// receipt: an event for any other key is not this receipt's file.
     pub key: String,
     /// What the uploader announced; the file must match both.
-    pub declared_type: String,
+    pub declared_type: ReceiptType,
     pub declared_size: u64,
     pub requested_by: String,
     pub requested_at: Timestamp,
@@ -91,7 +92,7 @@ impl Receipt {
     /// The receipt as announced when its upload URL is issued.
     pub fn pending(
         key: String,
-        declared_type: String,
+        declared_type: ReceiptType,
         declared_size: u64,
         requested_by: String,
         requested_at: Timestamp,
@@ -143,5 +144,27 @@ impl Record for ReceiptHash {
     versioned!("receipt_hash");
     fn key(&self, tenant: &str) -> Key {
         keys::receipt_hash(tenant, &self.sha256, &self.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Receipts stored while the type was a string load as the enum and are
+    /// written back as the very same string.
+    #[test]
+    fn the_declared_type_keeps_its_stored_string() {
+        let stored = serde_json::json!({
+            "status": "pending", "key": "T#acme/receipts/x", "declared_type": "image/jpeg",
+            "declared_size": 10, "requested_by": "ana", "requested_at": "2026-11-20T12:00:00Z"
+        });
+        let receipt: Receipt = serde_json::from_value(stored.clone()).expect("loads");
+        assert_eq!(receipt.declared_type, ReceiptType::Jpeg);
+        let written = serde_json::to_value(&receipt).expect("writes");
+        assert_eq!(written["declared_type"], "image/jpeg");
+        let mut html = stored;
+        html["declared_type"] = "text/html".into();
+        assert!(serde_json::from_value::<Receipt>(html).is_err());
     }
 }
