@@ -85,7 +85,7 @@ pub async fn get_invoice(
 }
 
 #[utoipa::path(patch, path = "/v1/invoices/{id}", tag = "invoicing", request_body = InvoicePatch,
-    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$"), ("If-Match" = Option<String>, Header, description = "the ETag last read")),
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$")),
     responses((status = 200, body = InvoiceView), (status = 400), (status = 403), (status = 404), (status = 409), (status = 412)),
     operation_id = "update_invoice")]
 pub async fn update_invoice(
@@ -259,7 +259,6 @@ pub async fn get_settings(State(s): State<Services>, caller: Caller) -> ApiResul
 }
 
 #[utoipa::path(put, path = "/v1/settings/invoicing", tag = "invoicing", request_body = InvoicingSettingsBody,
-    params(("If-Match" = Option<String>, Header, description = "the ETag last read")),
     responses((status = 200, body = InvoicingSettingsBody), (status = 400), (status = 403), (status = 409), (status = 412)),
     operation_id = "put_invoicing_settings")]
 pub async fn put_settings(

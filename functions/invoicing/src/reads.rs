@@ -70,6 +70,9 @@ pub async fn list(
     f: InvoiceFilter,
 ) -> ApiResult<ListPage<InvoiceSummary>> {
     access::require_reads_invoices(caller)?;
+    if let Some(c) = &f.client_id {
+        agencyops_domain::Id::parse(c).map_err(|why| ApiError::invalid("query.client_id", why))?;
+    }
     let tenant = caller.tenant.as_str();
     let client = match caller.role {
         Role::Client => Some(caller.client.clone().ok_or(ApiError::NotFound("client"))?),

@@ -186,6 +186,49 @@ fn check(b: &InvoicingSettingsBody) -> ApiResult<()> {
             );
         }
     }
+    let long = |p: &mut Problems, field: String, text: Option<&str>, max: usize| {
+        if text.is_some_and(|t| t.chars().count() > max) {
+            p.add(field, format!("must be at most {max} characters"));
+        }
+    };
+    for (i, r) in b.tax_rates.iter().enumerate() {
+        long(
+            &mut p,
+            format!("tax_rates[{i}].xero_tax_type"),
+            r.xero_tax_type.as_deref(),
+            100,
+        );
+        long(
+            &mut p,
+            format!("tax_rates[{i}].qbo_tax_code"),
+            r.qbo_tax_code.as_deref(),
+            100,
+        );
+    }
+    let a = &b.agency;
+    long(&mut p, "agency.name".into(), Some(&a.name), 200);
+    long(&mut p, "agency.city".into(), a.city.as_deref(), 100);
+    long(
+        &mut p,
+        "agency.postal_code".into(),
+        a.postal_code.as_deref(),
+        20,
+    );
+    long(&mut p, "agency.tax_id".into(), a.tax_id.as_deref(), 50);
+    long(&mut p, "agency.email".into(), a.email.as_deref(), 254);
+    long(
+        &mut p,
+        "payment_instructions".into(),
+        b.payment_instructions.as_deref(),
+        2000,
+    );
+    long(&mut p, "number_pattern".into(), Some(&b.number_pattern), 40);
+    long(
+        &mut p,
+        "credit_note_pattern".into(),
+        Some(&b.credit_note_pattern),
+        40,
+    );
     if let Some(c) = &b.agency.country_code {
         if c.len() != 2 || !c.chars().all(|ch| ch.is_ascii_uppercase()) {
             p.add(
