@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use agencyops_domain::rounding::TimeRounding;
 use agencyops_domain::timesheet::WorkStatus;
-use agencyops_platform::{ApiError, ApiResult, Services};
+use agencyops_platform::{ApiError, ApiResult, Fails, Services, Tx, TxError};
 use agencyops_store::record::{self, all_items, from_item, is, Record};
 use agencyops_store::records::{
     ClaimBatch, ClaimedWork, Expense, Invoice, Project, TimeEntry, WorkKind, WorkSelection,
@@ -138,16 +138,14 @@ impl Work {
                 let mut next = (**e).clone();
                 next.status = status;
                 next.invoice_id = invoice.map(str::to_owned);
-                next.version = e.version + 1;
-                next.updated_at = now;
+                agencyops_store::record::bump(&mut next, now);
                 Ok(record::replace(tenant, &next, e.version)?)
             }
             Work::Expense(x) => {
                 let mut next = (**x).clone();
                 next.status = status;
                 next.invoice_id = invoice.map(str::to_owned);
-                next.version = x.version + 1;
-                next.updated_at = now;
+                agencyops_store::record::bump(&mut next, now);
                 Ok(record::replace(tenant, &next, x.version)?)
             }
         }
@@ -202,44 +200,58 @@ async fn reread(s: &Services, tenant: &str, work: &[Work]) -> ApiResult<Vec<Work
     Ok(out)
 }
 
-/// The writes that put `work` on `invoice_id`.
-pub fn claim_writes(
+/// What a failed write of a claiming transaction means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClaimFails {
+    /// A piece of work was taken or changed meanwhile: read it again, drop
+    /// what is no longer unbilled, and try the rest.
+    Work,
+    /// Something else the draft relies on changed (a milestone, the batch
+    /// number another builder took): the caller retries from the top.
+    Other,
+}
+
+/// Adds the writes that put `work` on `invoice_id`, each failing as [`ClaimFails::Work`].
+pub fn claim(
+    tx: &mut Tx<ClaimFails>,
     tenant: &str,
     invoice_id: &str,
     work: &[Work],
     now: Timestamp,
-) -> ApiResult<Vec<Write>> {
-    work.iter()
-        .map(|w| w.with_invoice(tenant, Some(invoice_id), now))
-        .collect()
+) -> ApiResult<()> {
+    for w in work {
+        tx.push(
+            w.with_invoice(tenant, Some(invoice_id), now)?,
+            ClaimFails::Work,
+        );
+    }
+    Ok(())
 }
 
-/// Runs `writes(work)` (whose first `lead` writes are not claims, the rest one
-/// claim per work item in order) until it commits; work another writer took
-/// meanwhile is dropped after a consistent re-read. Returns the work claimed.
+/// Runs the transaction `build(work)` makes until it commits; work another
+/// writer took meanwhile is dropped after a consistent re-read. Returns the
+/// work claimed.
 pub async fn commit_claims<F>(
     s: &Services,
     tenant: &str,
     mut work: Vec<Work>,
-    lead: usize,
-    writes: F,
+    build: F,
 ) -> ApiResult<Vec<Work>>
 where
-    F: Fn(&[Work]) -> ApiResult<Vec<Write>>,
+    F: Fn(&[Work]) -> ApiResult<Tx<ClaimFails>>,
 {
     for _ in 0..ATTEMPTS {
-        match s.table.transact(writes(&work)?).await {
+        match build(&work)?.run(&*s.table).await {
             Ok(()) => return Ok(work),
-            Err(StoreError::ConditionFailed { index, .. }) if index >= lead => {
+            Err(TxError::Failed(ClaimFails::Work) | TxError::Store(StoreError::Conflict)) => {
                 work = reread(s, tenant, &work).await?;
             }
-            Err(StoreError::ConditionFailed { .. }) => {
+            Err(TxError::Failed(ClaimFails::Other)) => {
                 return Err(ApiError::changed(
                     "the invoice changed while its work was being claimed; reload and retry",
                 ))
             }
-            Err(StoreError::Conflict) => work = reread(s, tenant, &work).await?,
-            Err(e) => return Err(e.into()),
+            Err(TxError::Store(e)) => return Err(e.into()),
         }
     }
     Err(ApiError::changed(
@@ -282,16 +294,16 @@ where
         .map(|w| Key::new(w.pk.clone(), w.sk.clone()))
         .collect();
     let now = s.clock.now();
-    let mut writes = Vec::with_capacity(going.len() + 1);
+    const RACED: &str = "the invoice's work changed while it was being released; retry";
+    let mut tx = Tx::new(tenant).contended(Fails::changed(RACED));
     let mut next = batch.clone();
     if staying.is_empty() {
         next.released = true;
     } else {
         next.work = staying.into_iter().cloned().collect();
     }
-    next.version = batch.version + 1;
-    next.updated_at = now;
-    writes.push(record::replace(tenant, &next, batch.version)?);
+    agencyops_store::record::bump(&mut next, now);
+    tx.replace(&next, batch.version, Fails::changed(RACED))?;
     for item in s.table.batch_get(&keys).await? {
         let Some(w) = Work::of_item(item)? else {
             continue;
@@ -301,16 +313,10 @@ where
             Work::Expense(x) => x.invoice_id.as_deref() == Some(invoice.id.as_str()),
         };
         if on_this {
-            writes.push(w.with_invoice(tenant, None, now)?);
+            tx.push(w.with_invoice(tenant, None, now)?, Fails::changed(RACED));
         }
     }
-    match s.table.transact(writes).await {
-        Ok(()) => Ok(()),
-        Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => Err(ApiError::changed(
-            "the invoice's work changed while it was being released; retry",
-        )),
-        Err(e) => Err(e.into()),
-    }
+    tx.commit(s).await
 }
 
 /// Releases every batch (or the work `release` picks from each).

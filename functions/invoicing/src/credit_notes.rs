@@ -8,13 +8,13 @@ use std::collections::HashMap;
 use agencyops_domain::invoice::{self, InvoiceStatus, LineInput, PaymentState};
 use agencyops_platform::error::Problems;
 use agencyops_platform::resource::{self, audit};
-use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Services, Tx, TxError};
 use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{self, from_item, is, Record};
 use agencyops_store::records::{
     CreditNote, Invoice, InvoiceLine, InvoicingSettings, LineKind, LineUnit, NumberCounter,
 };
-use agencyops_store::{keys, Item, Key, StoreError};
+use agencyops_store::{keys, Item, Key};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use rust_decimal::Decimal;
@@ -218,12 +218,14 @@ pub async fn create(
         }
         .status();
         next.credit_note_ids.push(note.id.clone());
-        next.version = inv.version + 1;
-        next.updated_at = now;
-        let writes = vec![
-            record::create(tenant, &note)?,
-            record::replace(tenant, &next, inv.version)?,
-            drawn.write,
+        agencyops_store::record::bump(&mut next, now);
+        // Every write fails the same way: the invoice or the counter moved
+        // meanwhile, so read both again.
+        let mut tx: Tx<()> = Tx::new(tenant).contended(());
+        tx.create(&note, ())?;
+        tx.replace(&next, inv.version, ())?;
+        tx.push(drawn.write, ());
+        tx.push(
             audit(
                 s,
                 caller,
@@ -232,16 +234,17 @@ pub async fn create(
                 Some(&next),
                 &inv.id,
             )?,
-        ];
-        match s.table.transact(writes).await {
+            (),
+        );
+        match tx.run(&*s.table).await {
             Ok(()) => {
                 if body.release_work {
                     release_everything(s, tenant, &next).await?;
                 }
                 return Ok((next, note));
             }
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
+            Err(TxError::Failed(())) => continue,
+            Err(TxError::Store(e)) => return Err(e.into()),
         }
     }
     Err(ApiError::changed("the invoice kept changing; retry"))

@@ -43,10 +43,8 @@ pub fn draw(
         version: 0,
         updated_at: now,
     });
-    let expected = counter.version;
     counter.last += 1;
-    counter.version = expected + 1;
-    counter.updated_at = now;
+    let expected = record::bump(&mut counter, now);
     Ok(Drawn {
         number: pattern.format(date, counter.last),
         write: record::save(tenant, &counter, expected)?,

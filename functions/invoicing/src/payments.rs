@@ -6,12 +6,12 @@
 
 use agencyops_domain::invoice::{InvoiceStatus, PaymentState};
 use agencyops_platform::error::Problems;
-use agencyops_platform::resource::{self, audit};
-use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_platform::resource;
+use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Fails, Services, Tx};
 use agencyops_store::audit::AuditAction;
-use agencyops_store::record::{self, load};
+use agencyops_store::keys;
+use agencyops_store::record::load;
 use agencyops_store::records::{Invoice, Payment};
-use agencyops_store::{keys, StoreError};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -127,27 +127,21 @@ pub async fn record_payment(
         ..figures(&inv)
     }
     .status();
-    next.version = inv.version + 1;
-    next.updated_at = now;
-    let writes = vec![
-        record::create(tenant, &payment)?,
-        record::replace(tenant, &next, inv.version)?,
-        audit(
-            s,
-            caller,
-            AuditAction::RecordPayment,
-            Some(&inv),
-            Some(&next),
-            &inv.id,
-        )?,
-    ];
-    match s.table.transact(writes).await {
-        Ok(()) => Ok((next, payment)),
-        Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {
-            Err(ApiError::changed("the invoice changed while the payment was recorded (another payment, a credit or a void); reload and retry"))
-        }
-        Err(e) => Err(e.into()),
-    }
+    agencyops_store::record::bump(&mut next, now);
+    const RACED: &str = "the invoice changed while the payment was recorded (another payment, a credit or a void); reload and retry";
+    let mut tx = Tx::new(tenant).contended(Fails::changed(RACED));
+    tx.create(&payment, Fails::Retry)?;
+    tx.replace(&next, inv.version, Fails::changed(RACED))?;
+    tx.audit(
+        s,
+        caller,
+        AuditAction::RecordPayment,
+        Some(&inv),
+        Some(&next),
+        &inv.id,
+    )?;
+    tx.commit(s).await?;
+    Ok((next, payment))
 }
 
 pub async fn reverse_payment(
@@ -179,8 +173,7 @@ pub async fn reverse_payment(
     let mut reversed = payment.clone();
     reversed.reversed_at = Some(now);
     reversed.reversed_by = Some(caller.person.clone());
-    reversed.version = payment.version + 1;
-    reversed.updated_at = now;
+    agencyops_store::record::bump(&mut reversed, now);
     let mut next = inv.clone();
     next.amount_paid -= payment.amount;
     next.status = PaymentState {
@@ -188,25 +181,19 @@ pub async fn reverse_payment(
         ..figures(&inv)
     }
     .status();
-    next.version = inv.version + 1;
-    next.updated_at = now;
-    let writes = vec![
-        record::replace(tenant, &reversed, payment.version)?,
-        record::replace(tenant, &next, inv.version)?,
-        audit(
-            s,
-            caller,
-            AuditAction::ReversePayment,
-            Some(&inv),
-            Some(&next),
-            &inv.id,
-        )?,
-    ];
-    match s.table.transact(writes).await {
-        Ok(()) => Ok(next),
-        Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => Err(ApiError::changed(
-            "the invoice changed meanwhile; reload and retry",
-        )),
-        Err(e) => Err(e.into()),
-    }
+    agencyops_store::record::bump(&mut next, now);
+    const RACED: &str = "the invoice changed meanwhile; reload and retry";
+    let mut tx = Tx::new(tenant).contended(Fails::changed(RACED));
+    tx.replace(&reversed, payment.version, Fails::changed(RACED))?;
+    tx.replace(&next, inv.version, Fails::changed(RACED))?;
+    tx.audit(
+        s,
+        caller,
+        AuditAction::ReversePayment,
+        Some(&inv),
+        Some(&next),
+        &inv.id,
+    )?;
+    tx.commit(s).await?;
+    Ok(next)
 }

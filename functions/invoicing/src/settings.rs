@@ -7,12 +7,12 @@ use agencyops_domain::invoice::TaxRateSpec;
 use agencyops_domain::MoneyRounding;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
-use agencyops_platform::resource::audit;
-use agencyops_platform::{access, ApiError, ApiResult, Caller, Services};
+
+use agencyops_platform::{access, ApiError, ApiResult, Caller, Fails, Services, Tx};
 use agencyops_store::audit::AuditAction;
-use agencyops_store::record::{self, load};
+use agencyops_store::keys;
+use agencyops_store::record::load;
 use agencyops_store::records::{AgencyDetails, InvoicingSettings};
-use agencyops_store::{keys, StoreError};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -299,25 +299,19 @@ pub async fn put(
         version: expected + 1,
         updated_at: now,
     };
-    let writes = vec![
-        record::save(tenant, &next, expected)?,
-        audit(
-            s,
-            caller,
-            AuditAction::Update,
-            current.as_ref(),
-            Some(&next),
-            "invoicing",
-        )?,
-    ];
-    match s.table.transact(writes).await {
-        Ok(()) => Ok(next),
-        Err(StoreError::ConditionFailed { .. }) if if_match.0.is_some() => {
-            Err(ApiError::PreconditionFailed)
-        }
-        Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => Err(ApiError::changed(
-            "the settings changed meanwhile; reload and retry",
-        )),
-        Err(e) => Err(e.into()),
-    }
+    const RACED: &str = "the settings changed meanwhile; reload and retry";
+    let mut tx = Tx::new(tenant)
+        .contended(Fails::changed(RACED))
+        .if_match(if_match.0.is_some());
+    tx.save(&next, expected, Fails::stale(RACED))?;
+    tx.audit(
+        s,
+        caller,
+        AuditAction::Update,
+        current.as_ref(),
+        Some(&next),
+        "invoicing",
+    )?;
+    tx.commit(s).await?;
+    Ok(next)
 }

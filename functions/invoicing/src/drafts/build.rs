@@ -6,17 +6,17 @@
 //! skipped, and a message for an invoice that is no longer building is a no-op.
 
 use agencyops_domain::invoice::InvoiceStatus;
-use agencyops_platform::resource::audit;
-use agencyops_platform::{ApiError, ApiResult, Caller, Services};
+
+use agencyops_platform::{ApiError, ApiResult, Caller, Fails, Services, Tx, TxError};
 use agencyops_store::audit::AuditAction;
-use agencyops_store::record::{self, load};
+use agencyops_store::keys;
+use agencyops_store::record::load;
 use agencyops_store::records::{ClaimedWork, Invoice, LineKind};
-use agencyops_store::{keys, StoreError};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use serde::{Deserialize, Serialize};
 
 use super::create::{names, project_of, reprice, work_into_lines, BUILDER_QUEUE};
-use crate::claims::{self, Work, CLAIMS_PER_BATCH};
+use crate::claims::{self, ClaimFails, Work, CLAIMS_PER_BATCH};
 use crate::context;
 
 /// Who the audit trail names for the builder's step: the draft's creator,
@@ -75,17 +75,18 @@ pub async fn build(s: &Services, tenant: &str, invoice_id: &str) -> ApiResult<()
     for chunk in work.chunks(CLAIMS_PER_BATCH) {
         seq += 1;
         let this = seq;
-        let result = claims::commit_claims(s, tenant, chunk.to_vec(), 1, |work: &[Work]| {
+        let result = claims::commit_claims(s, tenant, chunk.to_vec(), |work: &[Work]| {
             let claimed: Vec<ClaimedWork> = work
                 .iter()
                 .map(|w| w.claimed(tenant, roundings.get(&project_of(w)).copied().flatten()))
                 .collect();
-            let mut writes = vec![record::create(
-                tenant,
+            let mut tx = Tx::new(tenant);
+            tx.create(
                 &claims::new_batch(&inv.id, this, claimed, now),
-            )?];
-            writes.extend(claims::claim_writes(tenant, &inv.id, work, now)?);
-            Ok(writes)
+                ClaimFails::Other,
+            )?;
+            claims::claim(&mut tx, tenant, &inv.id, work, now)?;
+            Ok(tx)
         })
         .await;
         match result {
@@ -128,25 +129,22 @@ async fn finish(s: &Services, tenant: &str, inv: Invoice) -> ApiResult<()> {
         .map_err(|e| ApiError::Internal(format!("a built draft does not price: {e}")))?;
     next.status = InvoiceStatus::Draft;
     next.claim_batches = batches.iter().map(|b| b.seq).max().unwrap_or(0);
-    next.version = inv.version + 1;
-    next.updated_at = s.clock.now();
+    agencyops_store::record::bump(&mut next, s.clock.now());
     let who = creator(tenant, &inv);
-    let writes = vec![
-        record::replace(tenant, &next, inv.version)?,
-        audit(
-            s,
-            &who,
-            AuditAction::Claim,
-            Some(&inv),
-            Some(&next),
-            &inv.id,
-        )?,
-    ];
-    match s.table.transact(writes).await {
-        Ok(()) => Ok(()),
-        // Another delivery finished it first.
-        Err(StoreError::ConditionFailed { .. }) => Ok(()),
-        Err(e) => Err(e.into()),
+    let mut tx = Tx::new(tenant);
+    // Another delivery finishing it first is the only way this fails.
+    tx.replace(&next, inv.version, Fails::Retry)?;
+    tx.audit(
+        s,
+        &who,
+        AuditAction::Claim,
+        Some(&inv),
+        Some(&next),
+        &inv.id,
+    )?;
+    match tx.run(&*s.table).await {
+        Ok(()) | Err(TxError::Failed(_)) => Ok(()),
+        Err(TxError::Store(e)) => Err(e.into()),
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use agencyops_domain::invoice::InvoiceStatus;
 use agencyops_platform::access;
 use agencyops_platform::resource::{self, audit};
-use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Fails, Services, Tx};
 use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{self, load_many};
 use agencyops_store::records::{
@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 
 use super::lines::{self, Names};
 use super::request::{NewInvoice, NewLine};
-use crate::claims::{self, Work};
+use crate::claims::{self, ClaimFails, Work};
 use crate::context::{self, BillingContext};
 
 /// Work a draft claims in its own transaction: the transaction also holds
@@ -152,8 +152,7 @@ fn milestone_writes(
             let mut next = m.clone();
             next.status = MilestoneStatus::Invoiced;
             next.invoice_id = Some(invoice_id.to_owned());
-            next.version = m.version + 1;
-            next.updated_at = now;
+            agencyops_store::record::bump(&mut next, now);
             Ok(record::replace(tenant, &next, m.version)?)
         })
         .collect()
@@ -371,17 +370,16 @@ pub async fn create(s: &Services, caller: &Caller, body: NewInvoice) -> ApiResul
         inv.status = InvoiceStatus::Building;
         inv.lines = fixed;
         reprice(&mut inv)?;
-        let mut writes = vec![
-            record::create(tenant, &inv)?,
-            audit(s, caller, AuditAction::Create, None, Some(&inv), &inv.id)?,
-        ];
-        writes.extend(milestone_writes(tenant, &inv.id, &ms, now)?);
-        s.table.transact(writes).await.map_err(|e| match e {
-            agencyops_store::StoreError::ConditionFailed { .. } => {
-                ApiError::changed("a milestone changed while drafting; reload and retry")
-            }
-            e => e.into(),
-        })?;
+        let mut tx = Tx::new(tenant);
+        tx.create(&inv, Fails::AlreadyExists("invoice"))?;
+        tx.audit(s, caller, AuditAction::Create, None, Some(&inv), &inv.id)?;
+        for w in milestone_writes(tenant, &inv.id, &ms, now)? {
+            tx.push(
+                w,
+                Fails::changed("a milestone changed while drafting; reload and retry"),
+            );
+        }
+        tx.commit(s).await?;
         super::build::announce(s, tenant, &inv.id).await?;
         return Ok(Created::Building(inv));
     }
@@ -408,22 +406,25 @@ pub async fn create(s: &Services, caller: &Caller, body: NewInvoice) -> ApiResul
         inv.claim_batches = u32::from(!claimed.is_empty());
         Ok((inv, claimed))
     };
-    let lead = 2 + usize::from(!work.is_empty()) + ms.len();
-    let claimed = claims::commit_claims(s, tenant, work, lead, |work: &[Work]| {
+    let claimed = claims::commit_claims(s, tenant, work, |work: &[Work]| {
         let (inv, claimed) = compose(work)?;
-        let mut writes = vec![
-            record::create(tenant, &inv)?,
+        let mut tx = Tx::new(tenant);
+        tx.create(&inv, ClaimFails::Other)?;
+        tx.push(
             audit(s, caller, AuditAction::Create, None, Some(&inv), &inv.id)?,
-        ];
+            ClaimFails::Other,
+        );
         if !claimed.is_empty() {
-            writes.push(record::create(
-                tenant,
+            tx.create(
                 &claims::new_batch(&inv.id, 1, claimed, now),
-            )?);
+                ClaimFails::Other,
+            )?;
         }
-        writes.extend(milestone_writes(tenant, &inv.id, &ms, now)?);
-        writes.extend(claims::claim_writes(tenant, &inv.id, work, now)?);
-        Ok(writes)
+        for w in milestone_writes(tenant, &inv.id, &ms, now)? {
+            tx.push(w, ClaimFails::Other);
+        }
+        claims::claim(&mut tx, tenant, &inv.id, work, now)?;
+        Ok(tx)
     })
     .await?;
     Ok(Created::Draft(compose(&claimed)?.0))

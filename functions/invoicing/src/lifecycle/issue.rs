@@ -7,11 +7,11 @@ use std::collections::HashMap;
 
 use agencyops_domain::invoice::InvoiceStatus;
 use agencyops_platform::resource::audit;
-use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Services};
+use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Services, Tx, TxError};
 use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{from_item, is};
 use agencyops_store::records::{Invoice, InvoiceDetail, InvoicingSettings, NumberCounter};
-use agencyops_store::{keys, record, Item, Key, StoreError};
+use agencyops_store::{keys, record, Item, Key};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
@@ -98,11 +98,13 @@ pub async fn issue(s: &Services, caller: &Caller, id: &str) -> ApiResult<Invoice
         };
         let doc = docs::invoice_document(&next, &settings, &batches, &names);
         next.document = docs::keep_issued(s, tenant, &doc, &inv.id).await?;
-        next.version = inv.version + 1;
-        next.updated_at = now;
-        let writes = vec![
-            record::replace(tenant, &next, inv.version)?,
-            drawn.write,
+        agencyops_store::record::bump(&mut next, now);
+        // Every write fails the same way: someone took this number or changed
+        // the invoice meanwhile, so read again and draw again.
+        let mut tx: Tx<()> = Tx::new(tenant).contended(());
+        tx.replace(&next, inv.version, ())?;
+        tx.push(drawn.write, ());
+        tx.push(
             audit(
                 s,
                 caller,
@@ -111,12 +113,12 @@ pub async fn issue(s: &Services, caller: &Caller, id: &str) -> ApiResult<Invoice
                 Some(&next),
                 &inv.id,
             )?,
-        ];
-        match s.table.transact(writes).await {
+            (),
+        );
+        match tx.run(&*s.table).await {
             Ok(()) => return Ok(next),
-            // Someone took this number, or changed the invoice: read again.
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
+            Err(TxError::Failed(())) => continue,
+            Err(TxError::Store(e)) => return Err(e.into()),
         }
     }
     Err(ApiError::changed(

@@ -4,12 +4,12 @@
 //! released in its own; repeating the void finishes an interrupted release.
 
 use agencyops_domain::invoice::InvoiceStatus;
-use agencyops_platform::resource::audit;
-use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Services};
+
+use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Fails, Services, Tx};
 use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{self, load, Record};
 use agencyops_store::records::{Invoice, Milestone, MilestoneStatus};
-use agencyops_store::{keys, Condition, StoreError, Write};
+use agencyops_store::{keys, Write};
 
 use crate::claims;
 
@@ -28,20 +28,15 @@ pub async fn save(
     action: AuditAction,
     extra: Vec<Write>,
 ) -> ApiResult<Invoice> {
-    next.version = current.version + 1;
-    next.updated_at = s.clock.now();
-    let mut writes = vec![
-        record::replace(&caller.tenant, &next, current.version)?,
-        audit(s, caller, action, Some(current), Some(&next), &current.id)?,
-    ];
-    writes.extend(extra);
-    match s.table.transact(writes).await {
-        Ok(()) => Ok(next),
-        Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => Err(ApiError::changed(
-            "the invoice changed meanwhile (a payment, credit or another change); reload and retry",
-        )),
-        Err(e) => Err(e.into()),
-    }
+    agencyops_store::record::bump(&mut next, s.clock.now());
+    const RACED: &str =
+        "the invoice changed meanwhile (a payment, credit or another change); reload and retry";
+    let mut tx = Tx::new(&caller.tenant).contended(Fails::changed(RACED));
+    tx.replace(&next, current.version, Fails::changed(RACED))?;
+    tx.audit(s, caller, action, Some(current), Some(&next), &current.id)?;
+    tx.extend(extra);
+    tx.commit(s).await?;
+    Ok(next)
 }
 
 /// Puts a milestone line's milestone back to reached (under its version),
@@ -64,8 +59,7 @@ pub async fn release_milestone(
     let mut next = ms.clone();
     next.status = MilestoneStatus::Reached;
     next.invoice_id = None;
-    next.version = ms.version + 1;
-    next.updated_at = s.clock.now();
+    agencyops_store::record::bump(&mut next, s.clock.now());
     s.table
         .transact(vec![record::replace(tenant, &next, ms.version)?])
         .await?;
@@ -169,16 +163,13 @@ pub async fn delete_draft(s: &Services, caller: &Caller, id: &str) -> ApiResult<
     }
     release_everything(s, tenant, &inv).await?;
     let batches = claims::batches(s, tenant, &inv.id).await?;
-    let mut writes = vec![
-        Write::Delete {
-            key: inv.key(tenant),
-            condition: Some(Condition::VersionIs(inv.version)),
-        },
-        audit(s, caller, AuditAction::Delete, Some(&inv), None, &inv.id)?,
-    ];
+    const RACED: &str = "the draft changed while it was being deleted; reload and retry";
+    let mut tx = Tx::new(tenant).contended(Fails::changed(RACED));
+    tx.delete(&inv, Fails::changed(RACED));
+    tx.audit(s, caller, AuditAction::Delete, Some(&inv), None, &inv.id)?;
     // Released batches go with the draft (at most 98 more in this write; any
     // rest stays as released history, naming no work).
-    writes.extend(
+    tx.extend(
         batches
             .iter()
             .filter(|b| b.released)
@@ -188,11 +179,5 @@ pub async fn delete_draft(s: &Services, caller: &Caller, id: &str) -> ApiResult<
                 condition: None,
             }),
     );
-    match s.table.transact(writes).await {
-        Ok(()) => Ok(()),
-        Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => Err(ApiError::changed(
-            "the draft changed while it was being deleted; reload and retry",
-        )),
-        Err(e) => Err(e.into()),
-    }
+    tx.commit(s).await
 }
