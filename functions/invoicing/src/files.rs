@@ -40,7 +40,14 @@ async fn current_document(
     let settings = settings(s, &caller.tenant).await?;
     let work: Vec<_> = parts.batches.iter().flat_map(|b| b.work.clone()).collect();
     let ctx = crate::context::load(s, &caller.tenant, &inv.client_id, &[]).await?;
-    let names = names(s, &caller.tenant, &ctx, &work).await?;
+    let names = names(
+        s,
+        &caller.tenant,
+        &ctx,
+        &work,
+        agencyops_store::records::TimeGrouping::Person,
+    )
+    .await?;
     let doc = docs::invoice_document(&inv, &settings, &parts.batches, &names);
     Ok((inv, doc))
 }

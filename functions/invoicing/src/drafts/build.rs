@@ -11,7 +11,7 @@ use agencyops_platform::{ApiError, ApiResult, Caller, Fails, Services, Tx, TxErr
 use agencyops_store::audit::AuditAction;
 use agencyops_store::keys;
 use agencyops_store::record::load;
-use agencyops_store::records::{ClaimedWork, Invoice, LineKind};
+use agencyops_store::records::{ClaimBatch, ClaimedWork, Invoice, LineKind};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use serde::{Deserialize, Serialize};
 
@@ -59,11 +59,13 @@ pub async fn build(s: &Services, tenant: &str, invoice_id: &str) -> ApiResult<()
         return Ok(());
     }
     let Some(selection) = inv.selection.clone() else {
-        return finish(s, tenant, inv).await;
+        let ctx = context::load(s, tenant, &inv.client_id, &[]).await?;
+        let batches = claims::batches(s, tenant, &inv.id).await?;
+        return finish(s, tenant, inv, ctx, batches).await;
     };
     let ctx = context::load(s, tenant, &inv.client_id, &selection.project_ids).await?;
     let roundings = claims::roundings(&ctx.projects, ctx.client.rounding);
-    let done = claims::batches(s, tenant, &inv.id).await?;
+    let mut done = claims::batches(s, tenant, &inv.id).await?;
     let taken = claims::claimed_ids(&done);
     let mut seq = done.iter().map(|b| b.seq).max().unwrap_or(0);
     let work: Vec<Work> = claims::unbilled(s, tenant, &ctx.projects, &selection, inv.currency)
@@ -89,33 +91,31 @@ pub async fn build(s: &Services, tenant: &str, invoice_id: &str) -> ApiResult<()
             Ok(tx)
         })
         .await;
-        match result {
-            Ok(claimed) if claimed.is_empty() => {
-                // Everything in the chunk was taken meanwhile; the batch was
-                // still written (empty) and is harmless.
-            }
-            Ok(_) => {}
-            Err(e) => return Err(e),
-        }
+        // The batch as written (empty when everything in the chunk was taken
+        // meanwhile, which is harmless), kept so finishing reads nothing again.
+        let claimed: Vec<ClaimedWork> = result?
+            .iter()
+            .map(|w| w.claimed(tenant, roundings.get(&project_of(w)).copied().flatten()))
+            .collect();
+        done.push(claims::new_batch(&inv.id, this, claimed, now));
     }
-    finish(s, tenant, inv).await
+    finish(s, tenant, inv, ctx, done).await
 }
 
 /// Prices the lines from every batch and makes the invoice a draft.
-async fn finish(s: &Services, tenant: &str, inv: Invoice) -> ApiResult<()> {
-    let batches = claims::batches(s, tenant, &inv.id).await?;
+async fn finish(
+    s: &Services,
+    tenant: &str,
+    inv: Invoice,
+    ctx: context::BillingContext,
+    batches: Vec<ClaimBatch>,
+) -> ApiResult<()> {
     let mut claimed: Vec<ClaimedWork> = batches
         .iter()
         .filter(|b| !b.released)
         .flat_map(|b| b.work.clone())
         .collect();
-    let projects: Vec<String> = inv
-        .selection
-        .as_ref()
-        .map(|s| s.project_ids.clone())
-        .unwrap_or_default();
-    let ctx = context::load(s, tenant, &inv.client_id, &projects).await?;
-    let names = names(s, tenant, &ctx, &claimed).await?;
+    let names = names(s, tenant, &ctx, &claimed, inv.time_grouping).await?;
     let mut next = inv.clone();
     let mut all = work_into_lines(&next, &names, &mut claimed);
     all.extend(

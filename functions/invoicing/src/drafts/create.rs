@@ -13,7 +13,7 @@ use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{self, load_many};
 use agencyops_store::records::{
     BillTo, ClaimedWork, FixedFeePart, Invoice, InvoiceKind, InvoiceLine, LineKind, LineUnit,
-    Milestone, MilestoneStatus, Person, Task, WorkSelection,
+    Milestone, MilestoneStatus, Person, Task, TimeGrouping, WorkSelection,
 };
 use agencyops_store::{keys, Index, Query, SkCondition, Write};
 use rust_decimal::Decimal;
@@ -63,16 +63,21 @@ pub fn manual_lines(lines: &[NewLine], taken: usize, default_codes: &[String]) -
         .collect()
 }
 
-/// Project, task and person names the lines print.
+/// Project, task and person names the lines print for `grouping` (project
+/// names are in the context already, so grouping by project reads nothing).
 pub async fn names(
     s: &Services,
     tenant: &str,
     ctx: &BillingContext,
     work: &[ClaimedWork],
+    grouping: TimeGrouping,
 ) -> ApiResult<Names> {
     let mut n = Names::default();
     for p in &ctx.projects {
         n.projects.insert(p.id.clone(), p.name.clone());
+    }
+    if grouping == TimeGrouping::Project {
+        return Ok(n);
     }
     let tasks: BTreeSet<(&str, &str)> = work
         .iter()
@@ -390,7 +395,7 @@ pub async fn create(s: &Services, caller: &Caller, body: NewInvoice) -> ApiResul
         .iter()
         .map(|w| w.claimed(tenant, rounding_of(w)))
         .collect();
-    let names = names(s, tenant, &ctx, &all_claimed).await?;
+    let names = names(s, tenant, &ctx, &all_claimed, inv.time_grouping).await?;
     // The invoice as it stands with `work` claimed (work taken by another
     // draft meanwhile is dropped and the invoice composed again).
     let compose = |work: &[Work]| -> ApiResult<(Invoice, Vec<ClaimedWork>)> {

@@ -91,7 +91,14 @@ pub async fn issue(s: &Services, caller: &Caller, id: &str) -> ApiResult<Invoice
             let batches = crate::claims::batches(s, tenant, &inv.id).await?;
             let work: Vec<_> = batches.iter().flat_map(|b| b.work.clone()).collect();
             let ctx = crate::context::load(s, tenant, &inv.client_id, &[]).await?;
-            let names = crate::drafts::create::names(s, tenant, &ctx, &work).await?;
+            let names = crate::drafts::create::names(
+                s,
+                tenant,
+                &ctx,
+                &work,
+                agencyops_store::records::TimeGrouping::Person,
+            )
+            .await?;
             (batches, names)
         } else {
             (Vec::new(), Default::default())
