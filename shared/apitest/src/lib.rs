@@ -45,6 +45,21 @@ pub struct As {
     pub client: Option<String>,
 }
 
+impl As {
+    /// The verified claims a request by this caller carries.
+    pub fn claims(&self) -> VerifiedClaims {
+        let mut claims = HashMap::from([
+            (CLAIM_TENANT.to_owned(), self.tenant.clone()),
+            (CLAIM_PERSON.to_owned(), self.person.clone()),
+            (CLAIM_ROLE.to_owned(), self.role.clone()),
+        ]);
+        if let Some(c) = &self.client {
+            claims.insert(CLAIM_CLIENT.to_owned(), c.clone());
+        }
+        VerifiedClaims(claims)
+    }
+}
+
 pub fn who(tenant: &str, person: &str, role: &str) -> As {
     As {
         tenant: tenant.into(),
@@ -166,15 +181,7 @@ impl App {
             .body(body.map(Body::from).unwrap_or_else(Body::empty))
             .expect("request");
         if let Some(w) = who {
-            let mut claims = HashMap::from([
-                (CLAIM_TENANT.to_owned(), w.tenant.clone()),
-                (CLAIM_PERSON.to_owned(), w.person.clone()),
-                (CLAIM_ROLE.to_owned(), w.role.clone()),
-            ]);
-            if let Some(c) = &w.client {
-                claims.insert(CLAIM_CLIENT.to_owned(), c.clone());
-            }
-            req.extensions_mut().insert(VerifiedClaims(claims));
+            req.extensions_mut().insert(w.claims());
         }
         let res = self
             .router
@@ -218,15 +225,7 @@ impl App {
             .header("accept", accept)
             .body(Body::empty())
             .expect("request");
-        let mut claims = HashMap::from([
-            (CLAIM_TENANT.to_owned(), who.tenant.clone()),
-            (CLAIM_PERSON.to_owned(), who.person.clone()),
-            (CLAIM_ROLE.to_owned(), who.role.clone()),
-        ]);
-        if let Some(c) = &who.client {
-            claims.insert(CLAIM_CLIENT.to_owned(), c.clone());
-        }
-        req.extensions_mut().insert(VerifiedClaims(claims));
+        req.extensions_mut().insert(who.claims());
         let res = self
             .router
             .clone()
