@@ -58,7 +58,8 @@ impl Host {
             .merge(agencyops_time::routes())
             .merge(agencyops_approvals::routes())
             .merge(agencyops_receipts::routes())
-            .merge(agencyops_invoicing::routes());
+            .merge(agencyops_invoicing::routes())
+            .merge(agencyops_ar_followups::routes());
         let api = agencyops_platform::http::finish(routes, self.services.clone(), "local")
             .layer(from_fn_with_state(self.tokens.clone(), require_dev_token));
         Router::new()
@@ -107,6 +108,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(agencyops_approvals::openapi());
     doc.merge(agencyops_receipts::ApiDoc::openapi());
     doc.merge(agencyops_invoicing::ApiDoc::openapi());
+    doc.merge(agencyops_ar_followups::ApiDoc::openapi());
     doc.info.title = "AgencyOps".into();
     doc.info.license = None;
     let components = doc.components.get_or_insert_with(Default::default);

@@ -17,6 +17,7 @@ pub mod http;
 pub mod idempotency;
 pub mod lambda;
 pub mod loaders;
+pub mod mail;
 pub mod openapi;
 pub mod period;
 pub mod ports;

@@ -32,6 +32,7 @@
 //! | credit note on an invoice | `T#t#INVOICE#i` | `CREDIT#id` | `T#t#CREDITNOTES` / `CREDIT#id` | |
 //! | invoicing settings | `T#t#SETTINGS` | `INVOICING` | | |
 //! | number counter of a series | `T#t#COUNTER` | `INVOICE#2026`, `CREDIT#2026` | | |
+//! | a tenant the daily AR run visits | `SCHEDULE#TENANTS` | `T#t` | | |
 //!
 //! Blob (S3) keys are built here too: a receipt upload is
 //! `receipts/{tenant}/{expense}/{upload}` and a refused file moves to
@@ -416,6 +417,19 @@ pub fn invoice_document_object(tenant: &str, invoice: &str, file: &str) -> Strin
     format!("invoices/{tenant}/{invoice}/{file}")
 }
 
+/// The one partition that does not start with a tenant: the tenants the daily
+/// AR run visits (those with open invoices or billing schedules). The schedule
+/// runs for every tenant at once and keys cannot be listed across tenants, so
+/// each tenant registers itself here once, by an idempotent put.
+pub const SCHEDULED_TENANTS: &str = "SCHEDULE#TENANTS";
+pub fn scheduled_tenant(tenant: &str) -> Key {
+    Key::new(SCHEDULED_TENANTS, t(tenant))
+}
+/// The tenant a [`scheduled_tenant`] sort key names.
+pub fn parse_scheduled_tenant(sort: &str) -> Option<&str> {
+    sort.strip_prefix("T#").filter(|t| !t.is_empty())
+}
+
 pub fn counter(tenant: &str, name: &str) -> Key {
     Key::new(format!("{}#COUNTER", t(tenant)), name.to_owned())
 }
@@ -475,6 +489,18 @@ mod tests {
         ] {
             assert!(pk.starts_with("T#acme#"), "{pk}");
         }
+    }
+
+    #[test]
+    fn the_schedule_registry_names_each_tenant_once_and_reads_it_back() {
+        let k = scheduled_tenant("acme");
+        assert_eq!(
+            (k.pk.as_str(), k.sk.as_str()),
+            (SCHEDULED_TENANTS, "T#acme")
+        );
+        assert_eq!(parse_scheduled_tenant(&k.sk), Some("acme"));
+        assert_eq!(parse_scheduled_tenant("T#"), None);
+        assert_eq!(parse_scheduled_tenant("acme"), None);
     }
 
     #[test]

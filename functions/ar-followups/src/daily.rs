@@ -1,0 +1,100 @@
+//! The daily AR run: one pass over every registered tenant for one date. The
+//! same function serves the EventBridge schedule, `agencyops followups
+//! --as-of` and the local host's clock, so what is tested is what runs.
+//!
+//! Each step keeps its own once-only markers, so the run may be repeated,
+//! overlap itself or run hourly: a second run of a date changes nothing.
+
+use agencyops_platform::Services;
+use agencyops_store::keys;
+use agencyops_store::table::{Index, Query, StoreError, Write, PK, SK};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// What a run did, per tenant; the schedule's result and the CLI's report.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DailyRun {
+    pub as_of: String,
+    pub tenants: Vec<TenantRun>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TenantRun {
+    pub tenant: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DailyError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("the schedule event is not one this function understands: {0}")]
+    BadEvent(String),
+}
+
+/// The schedule's payload: `{"as_of": "YYYY-MM-DD"}`, or anything else for today.
+#[derive(Debug, Default, Deserialize)]
+struct ScheduleInput {
+    #[serde(default)]
+    as_of: Option<Date>,
+}
+
+/// The Lambda entry's work: the date the event names, or the clock's today (UTC).
+pub async fn handle_schedule(services: &Services, event: &Value) -> Result<DailyRun, DailyError> {
+    let input: ScheduleInput = match event.get("as_of") {
+        Some(_) => serde_json::from_value(event.clone())
+            .map_err(|e| DailyError::BadEvent(e.to_string()))?,
+        None => ScheduleInput::default(),
+    };
+    let as_of = input.as_of.unwrap_or_else(|| {
+        services
+            .clock
+            .now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date()
+    });
+    run(services, as_of).await
+}
+
+/// Runs `as_of` for every registered tenant.
+pub async fn run(services: &Services, as_of: Date) -> Result<DailyRun, DailyError> {
+    let mut report = DailyRun {
+        as_of: as_of.to_string(),
+        tenants: Vec::new(),
+    };
+    for tenant in scheduled_tenants(services).await? {
+        report.tenants.push(TenantRun { tenant });
+    }
+    Ok(report)
+}
+
+/// Every tenant in the schedule registry, in key order.
+pub async fn scheduled_tenants(services: &Services) -> Result<Vec<String>, StoreError> {
+    let mut tenants = Vec::new();
+    let mut next = None;
+    loop {
+        let page = services
+            .table
+            .query(&Query::new(Index::Table, keys::SCHEDULED_TENANTS).start_after(next))
+            .await?;
+        tenants.extend(page.items.iter().filter_map(|item| {
+            let sk = item.get(SK)?.as_str()?;
+            keys::parse_scheduled_tenant(sk).map(str::to_owned)
+        }));
+        match page.next {
+            Some(n) => next = Some(n),
+            None => return Ok(tenants),
+        }
+    }
+}
+
+/// The write that puts `tenant` in the registry; idempotent, so every write
+/// that gives a tenant something to follow up (an issued invoice, a billing
+/// schedule) may carry it.
+pub fn register_tenant(tenant: &str) -> Write {
+    let key = keys::scheduled_tenant(tenant);
+    let mut item = Map::new();
+    item.insert(PK.into(), Value::String(key.pk));
+    item.insert(SK.into(), Value::String(key.sk));
+    Write::put(item)
+}

@@ -1,0 +1,32 @@
+//! Getting paid: the daily AR run (reminders from the current dunning policy,
+//! late fees, recurring invoices, the AR snapshot and the Monday digest), the
+//! mail sender, and the reports finance reads.
+//!
+//! The rule every part keeps: each (invoice, stage), each fee and each
+//! recurring period happens once, however often the schedule fires or a
+//! message is delivered, and only while money is owed.
+
+pub mod daily;
+
+use agencyops_platform::Services;
+use axum::Router;
+use utoipa::OpenApi;
+
+pub const FUNCTION: &str = "ar-followups";
+
+/// The function's routes, state and cross-cutting layers.
+pub fn router(services: Services) -> Router {
+    agencyops_platform::http::finish(routes(), services, FUNCTION)
+}
+
+/// The bare routes, for hosts that add their own layers.
+pub fn routes() -> Router<Services> {
+    Router::new()
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "AgencyOps AR follow-ups", description = "Dunning policies, recurring invoices and finance reports."),
+    tags((name = "ar-followups", description = "Getting paid")),
+)]
+pub struct ApiDoc;
