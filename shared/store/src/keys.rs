@@ -29,6 +29,7 @@
 //! | invoice | `T#t#INVOICE#i` | `META` | `T#t#INVOICES` / `INVOICE#i` | `T#t#CLIENT#c#INVOICES` / `INVOICE#i` |
 //! | work an invoice claimed (a batch) | `T#t#INVOICE#i` | `CLAIM#000001` | | |
 //! | payment on an invoice | `T#t#INVOICE#i` | `PAYMENT#id` | | |
+//! | activity on an invoice (sent, reminder, late fee) | `T#t#INVOICE#i` | `ACTIVITY#id` | | |
 //! | credit note on an invoice | `T#t#INVOICE#i` | `CREDIT#id` | `T#t#CREDITNOTES` / `CREDIT#id` | |
 //! | invoicing settings | `T#t#SETTINGS` | `INVOICING` | | |
 //! | number counter of a series | `T#t#COUNTER` | `INVOICE#2026`, `CREDIT#2026` | | |
@@ -378,6 +379,14 @@ pub fn payment(tenant: &str, invoice: &str, id: &str) -> Key {
         invoice_partition(tenant, invoice),
         format!("{}{id}", payments_prefix()),
     )
+}
+/// A recorded event on an invoice (see `records::InvoiceActivity`), by the
+/// id of what it is about, so recording it again overwrites the same item.
+pub fn invoice_activity(tenant: &str, invoice: &str, id: &str) -> Key {
+    Key::new(invoice_partition(tenant, invoice), format!("ACTIVITY#{id}"))
+}
+pub fn invoice_activity_prefix() -> &'static str {
+    "ACTIVITY#"
 }
 /// Every payment in an [`invoice_partition`].
 pub fn payments_prefix() -> String {

@@ -282,6 +282,7 @@ fn draft(
         created_by: caller.person.clone(),
         created_by_role: caller.role,
         issued_at: None,
+        last_sent_on: None,
         version: 1,
         created_at: now,
         updated_at: now,

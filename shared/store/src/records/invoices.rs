@@ -182,6 +182,10 @@ pub struct Invoice {
     /// The creator's role, for the audit of a build that finishes without them.
     pub created_by_role: agencyops_domain::Role,
     pub issued_at: Option<Timestamp>,
+    /// When it was last mailed to the client by hand or on issue; dunning
+    /// stays quiet for the policy's quiet days after it.
+    #[serde(default)]
+    pub last_sent_on: Option<Date>,
     pub version: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

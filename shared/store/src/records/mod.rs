@@ -1,6 +1,7 @@
 //! The records every function stores. Functions read each other's (rates,
 //! projects, people, time), so they live here rather than in any one function.
 
+mod activity;
 mod clients;
 mod expenses;
 mod intake;
@@ -11,6 +12,7 @@ mod receipts;
 mod settings;
 mod time;
 
+pub use activity::*;
 pub use clients::*;
 pub use expenses::*;
 pub use intake::*;
