@@ -73,10 +73,7 @@ impl Host {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         tracing::info!(%addr, "agencyops listening");
         eprintln!("agencyops serving on http://{addr} (OpenAPI at /openapi.json)");
-        let schedules = tokio::spawn(run_schedules(
-            self.table.clone(),
-            self.services.clock.clone(),
-        ));
+        let schedules = tokio::spawn(run_schedules(self.table.clone(), self.services.clone()));
         let consumers = tokio::spawn(self.consumers().run());
         let app = self.app();
         axum::serve(listener, app)
@@ -167,13 +164,54 @@ impl Host {
     }
 }
 
-/// Schedules the local host runs in place of EventBridge and DynamoDB's TTL sweeper.
-async fn run_schedules(table: EmbeddedTable, clock: Arc<dyn Clock>) {
+/// What `agencyops followups` prints: the run, and what its queues delivered.
+#[derive(serde::Serialize)]
+pub struct FollowupsReport {
+    pub run: agencyops_ar_followups::daily::DailyRun,
+    /// Messages (mail, milestone drafts, invoice builds) handled after the run.
+    pub delivered: usize,
+}
+
+impl Host {
+    /// The daily AR job for `as_of` (default: the clock's today in UTC),
+    /// then every queue drained, as the scheduled Lambda and its consumers
+    /// would do it.
+    pub async fn followups(
+        &self,
+        as_of: Option<jiff::civil::Date>,
+    ) -> anyhow::Result<FollowupsReport> {
+        let as_of = as_of.unwrap_or_else(|| utc_today(&*self.services.clock));
+        let run = agencyops_ar_followups::daily::run(&self.services, as_of).await?;
+        let delivered = self.consumers().drain().await;
+        Ok(FollowupsReport { run, delivered })
+    }
+}
+
+fn utc_today(clock: &dyn Clock) -> jiff::civil::Date {
+    clock.now().to_zoned(jiff::tz::TimeZone::UTC).date()
+}
+
+/// Schedules the local host runs in place of EventBridge and DynamoDB's TTL
+/// sweeper: the sweep each minute, and the daily AR run once per UTC day (at
+/// start and whenever the date turns; the run itself is once-only per date).
+async fn run_schedules(table: EmbeddedTable, services: Services) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
+    let mut last_daily = None;
     loop {
         tick.tick().await;
+        let clock = services.clock.clone();
         if let Err(e) = table.purge_expired(clock.now().as_second()).await {
             tracing::warn!(error = %e, "ttl sweep failed");
+        }
+        let today = utc_today(&*clock);
+        if last_daily != Some(today) {
+            match agencyops_ar_followups::daily::run(&services, today).await {
+                Ok(run) => {
+                    tracing::info!(as_of = %today, tenants = run.tenants.len(), "daily AR run done");
+                    last_daily = Some(today);
+                }
+                Err(e) => tracing::warn!(error = %e, "daily AR run failed; retried next minute"),
+            }
         }
     }
 }

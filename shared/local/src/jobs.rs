@@ -70,6 +70,18 @@ impl Consumers {
         done
     }
 
+    /// Polls until a poll handles nothing (what is left failed and waits for
+    /// its visibility timeout); returns how many messages were handled.
+    pub async fn drain(&self) -> usize {
+        let mut total = 0;
+        loop {
+            match self.poll().await {
+                0 => return total,
+                n => total += n,
+            }
+        }
+    }
+
     /// Polls forever, a second apart when idle.
     pub async fn run(self) {
         loop {

@@ -57,6 +57,15 @@ enum Command {
     },
     /// Load a realistic demo agency (tenant "demo") and print tokens for its people.
     Demo,
+    /// Run the daily AR job once for one date (reminders, fees, recurring
+    /// invoices, milestone drafts, the AR snapshot), deliver what it queued,
+    /// and exit. The same code the scheduled Lambda runs; a second run of the
+    /// same date changes nothing.
+    Followups {
+        /// The day to run, YYYY-MM-DD (default: today, UTC).
+        #[arg(long)]
+        as_of: Option<jiff::civil::Date>,
+    },
 }
 
 fn parse_log_format(s: &str) -> Result<LogFormat, String> {
@@ -103,6 +112,12 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let token = data.issue_token(&tenant, &person, role, client, ttl_hours * 3600)?;
             println!("{token}");
+            Ok(())
+        }
+        Command::Followups { as_of } => {
+            let host = host::Host::open(&data, "http://127.0.0.1:3000")?;
+            let report = host.followups(as_of).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
         Command::Demo => {
