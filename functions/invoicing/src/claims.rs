@@ -23,8 +23,10 @@ pub const CLAIMS_PER_BATCH: usize = 99;
 /// Attempts at one batch when other writers take some of its work meanwhile.
 const ATTEMPTS: usize = 5;
 
-/// An entry or expense as read, ready to be claimed.
-#[derive(Clone, Debug)]
+/// An entry or expense as read, ready to be claimed. Serialisable so a
+/// draft's POST can hand what it read to the builder.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "work", content = "record", rename_all = "snake_case")]
 pub enum Work {
     Time(Box<TimeEntry>),
     Expense(Box<Expense>),
@@ -234,23 +236,39 @@ pub fn claim(
 pub async fn commit_claims<F>(
     s: &Services,
     tenant: &str,
-    mut work: Vec<Work>,
+    work: Vec<Work>,
     build: F,
 ) -> ApiResult<Vec<Work>>
 where
     F: Fn(&[Work]) -> ApiResult<Tx<ClaimFails>>,
 {
+    try_commit_claims(s, tenant, work, build)
+        .await?
+        .ok_or_else(|| {
+            ApiError::changed(
+                "the invoice changed while its work was being claimed; reload and retry",
+            )
+        })
+}
+
+/// [`commit_claims`], answering None when something other than the work
+/// failed ([`ClaimFails::Other`]), so a caller with a fallback can take it.
+pub async fn try_commit_claims<F>(
+    s: &Services,
+    tenant: &str,
+    mut work: Vec<Work>,
+    build: F,
+) -> ApiResult<Option<Vec<Work>>>
+where
+    F: Fn(&[Work]) -> ApiResult<Tx<ClaimFails>>,
+{
     for _ in 0..ATTEMPTS {
         match build(&work)?.run(&*s.table).await {
-            Ok(()) => return Ok(work),
+            Ok(()) => return Ok(Some(work)),
             Err(TxError::Failed(ClaimFails::Work) | TxError::Store(StoreError::Conflict)) => {
                 work = reread(s, tenant, &work).await?;
             }
-            Err(TxError::Failed(ClaimFails::Other)) => {
-                return Err(ApiError::changed(
-                    "the invoice changed while its work was being claimed; reload and retry",
-                ))
-            }
+            Err(TxError::Failed(ClaimFails::Other)) => return Ok(None),
             Err(TxError::Store(e)) => return Err(e.into()),
         }
     }

@@ -12,6 +12,8 @@ use agencyops_store::{keys, Index, Key, Query};
 /// Most projects one client's invoice reads.
 const MAX_PROJECTS: usize = 500;
 
+/// Serialisable so a draft's POST can hand it to the builder.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct BillingContext {
     pub client: Client,
     pub settings: InvoicingSettings,

@@ -331,7 +331,7 @@ pub async fn create(s: &Services, caller: &Caller, body: NewInvoice) -> ApiResul
         return Err(ApiError::NotFound("client"));
     }
     let now = s.clock.now();
-    let mut inv = draft(caller, &ctx, &body, now);
+    let inv = draft(caller, &ctx, &body, now);
 
     // Lines that are not claimed work come first: fee, milestones, manual.
     let mut fixed = Vec::new();
@@ -373,21 +373,7 @@ pub async fn create(s: &Services, caller: &Caller, body: NewInvoice) -> ApiResul
     }
 
     if work.len() + ms.len() > INLINE_CLAIMS {
-        inv.status = InvoiceStatus::Building;
-        inv.lines = fixed;
-        reprice(&mut inv)?;
-        let mut tx = Tx::new(tenant);
-        tx.create(&inv, Fails::AlreadyExists("invoice"))?;
-        tx.audit(s, caller, AuditAction::Create, None, Some(&inv), &inv.id)?;
-        for w in milestone_writes(tenant, &inv.id, &ms, now)? {
-            tx.push(
-                w,
-                Fails::changed("a milestone changed while drafting; reload and retry"),
-            );
-        }
-        tx.commit(s).await?;
-        super::build::announce(s, tenant, &inv.id).await?;
-        return Ok(Created::Building(inv));
+        return building(s, caller, ctx, inv, fixed, &ms, work).await;
     }
 
     let roundings = claims::roundings(&ctx.projects, ctx.client.rounding);
@@ -434,6 +420,48 @@ pub async fn create(s: &Services, caller: &Caller, body: NewInvoice) -> ApiResul
     })
     .await?;
     Ok(Created::Draft(compose(&claimed)?.0))
+}
+
+/// A draft too large for one transaction: written `building` (claiming
+/// nothing yet), then handed to the builder with what was read, so the
+/// builder reads nothing twice. The POST claims no work itself: were its
+/// reply lost after the write, a retry would find that work held by a draft
+/// whose builder message was never sent.
+async fn building(
+    s: &Services,
+    caller: &Caller,
+    ctx: BillingContext,
+    mut inv: Invoice,
+    fixed: Vec<InvoiceLine>,
+    ms: &[Milestone],
+    work: Vec<Work>,
+) -> ApiResult<Created> {
+    let tenant = caller.tenant.as_str();
+    let now = s.clock.now();
+    inv.status = InvoiceStatus::Building;
+    inv.lines = fixed;
+    reprice(&mut inv)?;
+    let mut tx = Tx::new(tenant);
+    tx.create(&inv, Fails::AlreadyExists("invoice"))?;
+    tx.audit(s, caller, AuditAction::Create, None, Some(&inv), &inv.id)?;
+    for w in milestone_writes(tenant, &inv.id, ms, now)? {
+        tx.push(
+            w,
+            Fails::changed("a milestone changed while drafting; reload and retry"),
+        );
+    }
+    tx.commit(s).await?;
+    super::build::hand_off(
+        s,
+        tenant,
+        super::build::Handoff {
+            invoice: inv.clone(),
+            context: ctx,
+            work: Some(work),
+        },
+    )
+    .await?;
+    Ok(Created::Building(inv))
 }
 
 pub fn project_of(w: &Work) -> String {
