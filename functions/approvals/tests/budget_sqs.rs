@@ -40,6 +40,7 @@ async fn duplicates_count_once_and_a_poison_message_ends_in_the_dead_letter_queu
             HashMap::from([(APPROVED_QUEUE.to_owned(), url.clone())]),
         )),
         blob: None,
+        mail: None,
         bootstrap_admins: Default::default(),
     };
     let project: Project = serde_json::from_value(json!({

@@ -7,6 +7,7 @@
 //! message is delivered, and only while money is owed.
 
 pub mod daily;
+pub mod mail_sender;
 
 use agencyops_platform::Services;
 use axum::Router;

@@ -92,6 +92,7 @@ async fn aws() -> Aws {
         idempotency_ttl_secs: 60,
         queue: Arc::new(SqsQueue::new(sqs.clone(), HashMap::new())),
         blob: Some(Arc::new(S3Blob::new(s3.clone(), BUCKET)) as Arc<dyn Blob>),
+        mail: None,
         bootstrap_admins: Default::default(),
     };
     let router = agencyops_receipts::router(services.clone());

@@ -22,6 +22,9 @@ pub struct Config {
     /// Logical queue name -> SQS URL, from `QUEUE_URL_<NAME>` variables.
     pub queue_urls: HashMap<String, String>,
     pub bucket: Option<String>,
+    /// `MAIL_FROM`: the verified SES identity mail is sent from; only the
+    /// mail sender is given one (None: this function sends no mail).
+    pub mail_from: Option<String>,
     /// An emulator endpoint (moto) instead of AWS.
     pub aws_endpoint: Option<String>,
     /// `BOOTSTRAP_ADMINS`: who may sign in before the agency has a person
@@ -72,12 +75,18 @@ impl Config {
             .collect();
         let bootstrap_admins = BootstrapAdmins::parse(&get("BOOTSTRAP_ADMINS").unwrap_or_default())
             .map_err(|why| ConfigError::Invalid("BOOTSTRAP_ADMINS", why))?;
+        let mail_from = get("MAIL_FROM");
+        if let Some(from) = &mail_from {
+            agencyops_domain::validate::email(from)
+                .map_err(|_| ConfigError::Invalid("MAIL_FROM", from.clone()))?;
+        }
         Ok(Config {
             table_name,
             cursor_secret: cursor_secret.into_bytes(),
             idempotency_ttl_secs,
             queue_urls,
             bucket: get("BUCKET_NAME"),
+            mail_from,
             aws_endpoint: get("AWS_ENDPOINT_URL"),
             bootstrap_admins,
         })
@@ -136,6 +145,25 @@ mod tests {
                 "{bad:?} was accepted"
             );
         }
+    }
+
+    #[test]
+    fn the_mail_sender_address_must_be_an_address() {
+        let base = [("TABLE_NAME", "t")];
+        let with = |from: &str| {
+            let mut v = vars(&base);
+            v.insert("MAIL_FROM".into(), from.into());
+            Config::from_vars(v)
+        };
+        assert_eq!(Config::from_vars(vars(&base)).unwrap().mail_from, None);
+        assert_eq!(
+            with("billing@lumen.studio").unwrap().mail_from.as_deref(),
+            Some("billing@lumen.studio")
+        );
+        assert!(matches!(
+            with("billing at lumen"),
+            Err(ConfigError::Invalid("MAIL_FROM", _))
+        ));
     }
 
     #[test]

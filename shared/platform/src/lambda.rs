@@ -8,6 +8,7 @@ use crate::blob::S3Blob;
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::cursor::Cursors;
+use crate::mail::SesMail;
 use crate::queue::SqsQueue;
 use crate::services::Services;
 
@@ -33,6 +34,10 @@ pub async fn services(config: &Config) -> Services {
                     .build(),
             );
             Arc::new(S3Blob::new(s3, bucket.clone())) as Arc<dyn crate::blob::Blob>
+        }),
+        mail: config.mail_from.as_ref().map(|from| {
+            let ses = aws_sdk_sesv2::Client::new(&sdk);
+            Arc::new(SesMail::new(ses, from.clone())) as Arc<dyn crate::mail::Mail>
         }),
         bootstrap_admins: config.bootstrap_admins.clone(),
     }

@@ -1,10 +1,145 @@
 //! Mail between the functions and the `mail-sender` worker. Requests never
 //! talk to a mail provider: they queue an [`OutgoingMail`] on [`MAIL_QUEUE`],
-//! and the sender delivers it through the Mail port (SES v2 in AWS, `.eml`
+//! and the sender delivers it through the [`Mail`] port (SES v2 in AWS, `.eml`
 //! files in the local host's data directory) once per `id`, however often the
 //! message is delivered.
+//!
+//! Both adapters send the same bytes: one RFC 5322 message built here
+//! ([`render`]), multipart with its attachments, so what a developer opens
+//! from `DATA/mail/` is what a client would have received.
 
+use async_trait::async_trait;
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+
+use crate::ports::{PortError, PortResult};
+
+#[cfg(feature = "embedded")]
+pub mod embedded;
+pub mod ses;
+
+#[cfg(feature = "embedded")]
+pub use embedded::EmbeddedMail;
+pub use ses::SesMail;
+
+/// SES refuses more recipients than this in one message; so do we, everywhere.
+pub const MAX_RECIPIENTS: usize = 50;
+
+/// One rendered message, ready for a provider. The sender address is the
+/// adapter's (configured once), not the message's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message {
+    /// The producer's id (see [`OutgoingMail::id`]), carried in an
+    /// `X-AgencyOps-Mail-Id` header so a delivered mail can be traced back.
+    pub id: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+    pub attachments: Vec<Attachment>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub bytes: Bytes,
+}
+
+/// The Mail port: sends one message, returns the provider's message id.
+#[async_trait]
+pub trait Mail: Send + Sync {
+    async fn send(&self, message: &Message) -> PortResult<String>;
+}
+
+/// What both adapters refuse before anything is sent: no recipient, too
+/// many, an address that is not one, or a header value that could inject
+/// another header.
+pub fn check(message: &Message, from: &str) -> PortResult<()> {
+    let refuse = |why: String| Err(PortError::Refused(why));
+    if message.to.is_empty() {
+        return refuse("a mail needs at least one recipient".into());
+    }
+    if message.to.len() + message.cc.len() > MAX_RECIPIENTS {
+        return refuse(format!("a mail has at most {MAX_RECIPIENTS} recipients"));
+    }
+    for address in
+        std::iter::once(from).chain(message.to.iter().chain(&message.cc).map(String::as_str))
+    {
+        if agencyops_domain::validate::email(address).is_err() {
+            return refuse(format!("{address:?} is not an email address"));
+        }
+    }
+    if message.subject.chars().any(char::is_control) || message.id.chars().any(char::is_control) {
+        return refuse("the subject and id must be one line".into());
+    }
+    for a in &message.attachments {
+        if a.filename.is_empty() || a.filename.chars().any(char::is_control) {
+            return refuse(format!(
+                "attachment name {:?} is empty or not one line",
+                a.filename
+            ));
+        }
+        if !a.content_type.contains('/')
+            || a.content_type
+                .chars()
+                .any(|c| c.is_control() || !c.is_ascii())
+        {
+            return refuse(format!(
+                "attachment type {:?} is not a MIME type",
+                a.content_type
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The message as MIME bytes from `from`, dated `date`, with Message-ID
+/// `<message_id>`: `multipart/mixed` (alternative text/HTML, then each
+/// attachment, base64) when it has attachments or HTML, plain text otherwise.
+pub fn render(
+    message: &Message,
+    from: &str,
+    message_id: &str,
+    date: jiff::Timestamp,
+) -> PortResult<Vec<u8>> {
+    check(message, from)?;
+    let mut b = mail_builder::MessageBuilder::new()
+        .message_id(message_id)
+        .date(date.as_second())
+        .from(from)
+        .to(message
+            .to
+            .iter()
+            .map(|a| mail_builder::headers::address::Address::new_address(None::<&str>, a.as_str()))
+            .collect::<Vec<_>>())
+        .subject(message.subject.as_str())
+        .header(
+            "X-AgencyOps-Mail-Id",
+            mail_builder::headers::raw::Raw::new(message.id.as_str()),
+        )
+        .text_body(message.text.as_str());
+    if !message.cc.is_empty() {
+        b = b.cc(message
+            .cc
+            .iter()
+            .map(|a| mail_builder::headers::address::Address::new_address(None::<&str>, a.as_str()))
+            .collect::<Vec<_>>());
+    }
+    if let Some(html) = &message.html {
+        b = b.html_body(html.as_str());
+    }
+    for a in &message.attachments {
+        b = b.attachment(
+            a.content_type.as_str(),
+            a.filename.as_str(),
+            a.bytes.as_ref(),
+        );
+    }
+    b.write_to_vec()
+        .map_err(|e| PortError::Backend(format!("rendering the mail: {e}")))
+}
 
 /// Logical queue of mail to send, consumed by the mail sender.
 pub const MAIL_QUEUE: &str = "mail-sender";

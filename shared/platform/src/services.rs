@@ -10,6 +10,7 @@ use crate::blob::Blob;
 use crate::caller::BootstrapAdmins;
 use crate::clock::Clock;
 use crate::cursor::Cursors;
+use crate::mail::Mail;
 use crate::queue::Queue;
 #[cfg(feature = "embedded")]
 use crate::{config::DEFAULT_IDEMPOTENCY_TTL_SECS, ports::PortResult, queue::EmbeddedQueue};
@@ -28,6 +29,9 @@ pub struct Services {
     pub queue: Arc<dyn Queue>,
     /// Files (receipts); None where the function has no bucket configured.
     pub blob: Option<Arc<dyn Blob>>,
+    /// Delivers mail (SES in AWS, `.eml` files locally); only the mail
+    /// sender has one: everything else queues on `mail::MAIL_QUEUE`.
+    pub mail: Option<Arc<dyn Mail>>,
     /// Who may call without a person record in AWS (see `Caller::resolve`).
     pub bootstrap_admins: BootstrapAdmins,
 }
@@ -52,8 +56,18 @@ impl Services {
             idempotency_ttl_secs: DEFAULT_IDEMPOTENCY_TTL_SECS,
             queue: queue.clone(),
             blob: None,
+            mail: None,
             bootstrap_admins: BootstrapAdmins::default(),
         };
         Ok((services, queue))
+    }
+}
+
+impl Services {
+    /// The same services delivering mail through `mail` (the local host
+    /// gives its `.eml` outbox, `mail::EmbeddedMail`, to the mail sender).
+    pub fn with_mail(mut self, mail: Arc<dyn Mail>) -> Services {
+        self.mail = Some(mail);
+        self
     }
 }

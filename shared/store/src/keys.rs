@@ -34,6 +34,7 @@
 //! | invoicing settings | `T#t#SETTINGS` | `INVOICING` | | |
 //! | number counter of a series | `T#t#COUNTER` | `INVOICE#2026`, `CREDIT#2026` | | |
 //! | a tenant the daily AR run visits | `SCHEDULE#TENANTS` | `T#t` | | |
+//! | a queued mail's delivery (sending, sent, cancelled) | `T#t#MAIL#id` | `DELIVERY` | | |
 //!
 //! Blob (S3) keys are built here too: a receipt upload is
 //! `receipts/{tenant}/{expense}/{upload}` and a refused file moves to
@@ -426,6 +427,11 @@ pub fn invoice_document_object(tenant: &str, invoice: &str, file: &str) -> Strin
     format!("invoices/{tenant}/{invoice}/{file}")
 }
 
+/// The once-only marker of the queued mail `id` (see `records::MailDelivery`).
+pub fn mail_delivery(tenant: &str, id: &str) -> Key {
+    Key::new(format!("{}#MAIL#{id}", t(tenant)), "DELIVERY")
+}
+
 /// The one partition that does not start with a tenant: the tenants the daily
 /// AR run visits (those with open invoices or billing schedules). The schedule
 /// runs for every tenant at once and keys cannot be listed across tenants, so
@@ -468,6 +474,7 @@ mod tests {
             timer("acme", "u"),
             expense("acme", "1"),
             lock_date("acme"),
+            mail_delivery("acme", "m1"),
             project_burn("acme", "p"),
             burn_applied("acme", "p", "c"),
             receipt_hash("acme", "ab12", "x"),
