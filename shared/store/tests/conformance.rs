@@ -309,7 +309,9 @@ pub async fn the_third_index_holds_only_items_that_carry_its_keys(t: Arc<dyn Tab
             "gsi3pk": "T#a#ARDUE", "gsi3sk": format!("2026-12-{:02}#{i}", 10 + i),
         }))));
     }
-    writes.push(Write::put(item(json!({"pk": "T#a#INVOICE#paid", "sk": "META"}))));
+    writes.push(Write::put(item(
+        json!({"pk": "T#a#INVOICE#paid", "sk": "META"}),
+    )));
     t.transact(writes).await.unwrap();
     let due = |upto: &str| {
         Query::new(Index::Gsi3, "T#a#ARDUE")
@@ -318,13 +320,18 @@ pub async fn the_third_index_holds_only_items_that_carry_its_keys(t: Arc<dyn Tab
     };
     let (items, _) = drain(&*t, due("2026-12-12~")).await;
     assert_eq!(
-        items.iter().map(|i| i[PK].as_str().unwrap_or("")).collect::<Vec<_>>(),
+        items
+            .iter()
+            .map(|i| i[PK].as_str().unwrap_or(""))
+            .collect::<Vec<_>>(),
         ["T#a#INVOICE#0", "T#a#INVOICE#1", "T#a#INVOICE#2"]
     );
     // Closed: written again without its index keys, it leaves the index.
-    t.transact(vec![Write::put(item(json!({"pk": "T#a#INVOICE#1", "sk": "META"})))])
-        .await
-        .unwrap();
+    t.transact(vec![Write::put(item(
+        json!({"pk": "T#a#INVOICE#1", "sk": "META"}),
+    ))])
+    .await
+    .unwrap();
     let (items, _) = drain(&*t, due("2026-12-31~")).await;
     assert_eq!(items.len(), 5);
     assert!(items.iter().all(|i| i[PK] != "T#a#INVOICE#1"));
@@ -575,7 +582,10 @@ async fn an_older_database_file_gains_the_third_index_on_open() {
     ))])
     .await
     .unwrap();
-    let page = t.query(&Query::new(Index::Gsi3, "T#a#ARDUE")).await.unwrap();
+    let page = t
+        .query(&Query::new(Index::Gsi3, "T#a#ARDUE"))
+        .await
+        .unwrap();
     assert_eq!(page.items.len(), 1);
     drop(t);
     // Opening it again is a no-op.

@@ -180,12 +180,9 @@ pub fn fee(
         parts.push(format!("{p}% of the balance of {balance} {code}"));
     }
     if let Some(stat) = &f.statutory {
-        let earlier = policy.stages[..step.stage]
-            .iter()
-            .rev()
-            .find(|s| {
-                s.offset_days > 0 && s.late_fee.as_ref().is_some_and(|f| f.statutory.is_some())
-            });
+        let earlier = policy.stages[..step.stage].iter().rev().find(|s| {
+            s.offset_days > 0 && s.late_fee.as_ref().is_some_and(|f| f.statutory.is_some())
+        });
         let from = match earlier {
             Some(s) => add_days(due, i64::from(s.offset_days)),
             None => due,
@@ -197,8 +194,8 @@ pub fn fee(
         };
         if days > 0 {
             let rate = stat.reference_rate + EU_STATUTORY_POINTS;
-            exact += balance * rate / Decimal::ONE_HUNDRED * Decimal::from(days)
-                / Decimal::from(365);
+            exact +=
+                balance * rate / Decimal::ONE_HUNDRED * Decimal::from(days) / Decimal::from(365);
             parts.push(format!(
                 "statutory interest (2011/7/EU) at {rate}% a year for {days} days on {balance} {code}"
             ));
@@ -322,13 +319,26 @@ mod tests {
                 next: d("2026-12-07")
             }
         );
-        assert_eq!(fired(decide(&p, due, d("2026-12-07"), None)).unwrap(), "STAGE#before");
-        assert_eq!(fired(decide(&p, due, d("2026-12-10"), None)).unwrap(), "STAGE#due");
+        assert_eq!(
+            fired(decide(&p, due, d("2026-12-07"), None)).unwrap(),
+            "STAGE#before"
+        );
+        assert_eq!(
+            fired(decide(&p, due, d("2026-12-10"), None)).unwrap(),
+            "STAGE#due"
+        );
         // Missed every day from the 7th to the 30th: only the latest, and the next still comes.
         let late = decide(&p, due, d("2026-12-30"), None);
-        assert_eq!(late.next(), d("2027-01-07"));
-        assert_eq!(fired(late).unwrap(), "REPEAT#1");
-        assert_eq!(fired(decide(&p, due, d("2027-01-07"), None)).unwrap(), "REPEAT#2");
+        assert_eq!(late.next(), d("2026-12-31"));
+        assert_eq!(fired(late).unwrap(), "STAGE#late");
+        assert_eq!(
+            fired(decide(&p, due, d("2027-01-06"), None)).unwrap(),
+            "REPEAT#1"
+        );
+        assert_eq!(
+            fired(decide(&p, due, d("2027-01-07"), None)).unwrap(),
+            "REPEAT#2"
+        );
         assert_eq!(decide(&p, due, d("2027-01-07"), None).next(), never());
     }
 
@@ -368,14 +378,51 @@ mod tests {
         let p = policy();
         let eur = Currency::parse("EUR").unwrap();
         let all = steps(&p, d("2026-12-10"));
-        assert_eq!(fee(&p, &all[0], d("2026-12-10"), dec!(1000), eur, MoneyRounding::HalfUp), None);
-        let f = fee(&p, &all[2], d("2026-12-10"), dec!(333.33), eur, MoneyRounding::HalfUp).unwrap();
+        assert_eq!(
+            fee(
+                &p,
+                &all[0],
+                d("2026-12-10"),
+                dec!(1000),
+                eur,
+                MoneyRounding::HalfUp
+            ),
+            None
+        );
+        let f = fee(
+            &p,
+            &all[2],
+            d("2026-12-10"),
+            dec!(333.33),
+            eur,
+            MoneyRounding::HalfUp,
+        )
+        .unwrap();
         // 10 + 1.5% of 333.33 = 10 + 4.99995 = 14.99995 -> 15.00 half up.
         assert_eq!(f.amount, dec!(15.00));
         assert_eq!(f.parts.len(), 2);
-        assert_eq!(fee(&p, &all[3], d("2026-12-10"), dec!(1000), eur, MoneyRounding::HalfUp), None, "repeats charge nothing");
+        assert_eq!(
+            fee(
+                &p,
+                &all[3],
+                d("2026-12-10"),
+                dec!(1000),
+                eur,
+                MoneyRounding::HalfUp
+            ),
+            None,
+            "repeats charge nothing"
+        );
         let jpy = Currency::parse("JPY").unwrap();
-        let f = fee(&p, &all[2], d("2026-12-10"), dec!(1001), jpy, MoneyRounding::HalfEven).unwrap();
+        let f = fee(
+            &p,
+            &all[2],
+            d("2026-12-10"),
+            dec!(1001),
+            jpy,
+            MoneyRounding::HalfEven,
+        )
+        .unwrap();
         // 10 + 15.015 = 25.015 -> 25 (no minor unit).
         assert_eq!(f.amount, dec!(25));
     }
@@ -392,11 +439,18 @@ mod tests {
             })
         };
         let mut p = DunningPolicy::none(jiff::Timestamp::UNIX_EPOCH);
-        p.stages = vec![stage("a", 0, stat()), stage("b", 30, stat()), stage("c", 60, stat())];
+        p.stages = vec![
+            stage("a", 0, stat()),
+            stage("b", 30, stat()),
+            stage("c", 60, stat()),
+        ];
         let eur = Currency::parse("EUR").unwrap();
         let due = d("2026-12-10");
         let all = steps(&p, due);
-        assert_eq!(fee(&p, &all[0], due, dec!(10000), eur, MoneyRounding::HalfUp), None);
+        assert_eq!(
+            fee(&p, &all[0], due, dec!(10000), eur, MoneyRounding::HalfUp),
+            None
+        );
         // 10000 x 10.15% x 30/365 = 83.4246.. + 40
         let b = fee(&p, &all[1], due, dec!(10000), eur, MoneyRounding::HalfUp).unwrap();
         assert_eq!(b.amount, dec!(123.42));
@@ -422,7 +476,10 @@ mod tests {
             days_overdue: -3,
         };
         assert_eq!(
-            render("{client}: {number} {balance} {due_date} +{days_overdue}", &fill),
+            render(
+                "{client}: {number} {balance} {due_date} +{days_overdue}",
+                &fill
+            ),
             "Northwind: 2026-0001 10.00 EUR 2026-12-10 +0"
         );
     }
