@@ -145,6 +145,12 @@ impl Clients {
         tenant: &str,
         ids: &BTreeSet<String>,
     ) -> Result<Clients, DunningError> {
+        if ids.is_empty() {
+            return Ok(Clients {
+                clients: HashMap::new(),
+                overrides: HashMap::new(),
+            });
+        }
         let mut wanted = Vec::with_capacity(ids.len() * 2);
         for c in ids {
             wanted.push(keys::client(tenant, c));
