@@ -7,10 +7,10 @@
 
 use agencyops_platform::Services;
 use agencyops_store::keys;
-use agencyops_store::table::{Index, Query, StoreError, Write, PK, SK};
+use agencyops_store::table::{Index, Query, StoreError, Write, SK};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// What a run did, per tenant; the schedule's result and the CLI's report.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -22,12 +22,16 @@ pub struct DailyRun {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct TenantRun {
     pub tenant: String,
+    /// Reminders and late fees.
+    pub dunning: crate::dunning::Summary,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum DailyError {
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    #[error("dunning: {0}")]
+    Dunning(#[from] crate::dunning::DunningError),
     #[error("the schedule event is not one this function understands: {0}")]
     BadEvent(String),
 }
@@ -63,7 +67,8 @@ pub async fn run(services: &Services, as_of: Date) -> Result<DailyRun, DailyErro
         tenants: Vec::new(),
     };
     for tenant in scheduled_tenants(services).await? {
-        report.tenants.push(TenantRun { tenant });
+        let dunning = crate::dunning::run_tenant(services, &tenant, as_of).await?;
+        report.tenants.push(TenantRun { tenant, dunning });
     }
     Ok(report)
 }
@@ -92,9 +97,5 @@ pub async fn scheduled_tenants(services: &Services) -> Result<Vec<String>, Store
 /// that gives a tenant something to follow up (an issued invoice, a billing
 /// schedule) may carry it.
 pub fn register_tenant(tenant: &str) -> Write {
-    let key = keys::scheduled_tenant(tenant);
-    let mut item = Map::new();
-    item.insert(PK.into(), Value::String(key.pk));
-    item.insert(SK.into(), Value::String(key.sk));
-    Write::put(item)
+    agencyops_store::records::schedule_registration(tenant)
 }

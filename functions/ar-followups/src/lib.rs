@@ -8,8 +8,10 @@
 
 pub mod daily;
 pub mod mail_sender;
+pub mod dunning;
 
 use agencyops_platform::Services;
+use axum::routing::{get, post};
 use axum::Router;
 use utoipa::OpenApi;
 
@@ -23,11 +25,24 @@ pub fn router(services: Services) -> Router {
 /// The bare routes, for hosts that add their own layers.
 pub fn routes() -> Router<Services> {
     Router::new()
+        .route(
+            "/v1/settings/dunning",
+            get(dunning::get_tenant).put(dunning::put_tenant),
+        )
+        .route(
+            "/v1/clients/{id}/dunning",
+            get(dunning::get_client).put(dunning::put_client),
+        )
+        .route("/v1/invoices/{id}/remind", post(dunning::remind))
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "AgencyOps AR follow-ups", description = "Dunning policies, recurring invoices and finance reports."),
+    paths(
+        dunning::get_tenant, dunning::put_tenant, dunning::get_client, dunning::put_client,
+        dunning::remind,
+    ),
     tags((name = "ar-followups", description = "Getting paid")),
 )]
 pub struct ApiDoc;

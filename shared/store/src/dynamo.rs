@@ -486,10 +486,13 @@ pub async fn create_table(client: &Client, table: &str) -> StoreResult<()> {
         .attribute_definitions(attr(GSI1SK)?)
         .attribute_definitions(attr(GSI2PK)?)
         .attribute_definitions(attr(GSI2SK)?)
+        .attribute_definitions(attr(GSI3PK)?)
+        .attribute_definitions(attr(GSI3SK)?)
         .key_schema(key(PK, KeyType::Hash)?)
         .key_schema(key(SK, KeyType::Range)?)
         .global_secondary_indexes(gsi("gsi1", GSI1PK, GSI1SK)?)
         .global_secondary_indexes(gsi("gsi2", GSI2PK, GSI2SK)?)
+        .global_secondary_indexes(gsi("gsi3", GSI3PK, GSI3SK)?)
         .send()
         .await
         .map_err(backend)?;

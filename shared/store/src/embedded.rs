@@ -20,12 +20,18 @@ pub struct EmbeddedTable {
     conn: Arc<Mutex<Connection>>,
 }
 
+/// The third index, created after [`migrate`] has added its columns to a
+/// file made before it existed.
+const GSI3_INDEX: &str =
+    "CREATE INDEX IF NOT EXISTS items_gsi3 ON items (gsi3pk, gsi3sk, pk, sk) WHERE gsi3pk IS NOT NULL;";
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS items (
     pk TEXT NOT NULL,
     sk TEXT NOT NULL,
     gsi1pk TEXT, gsi1sk TEXT,
     gsi2pk TEXT, gsi2sk TEXT,
+    gsi3pk TEXT, gsi3sk TEXT,
     ttl INTEGER,
     body TEXT NOT NULL,
     PRIMARY KEY (pk, sk)
@@ -51,6 +57,7 @@ impl EmbeddedTable {
         {
             let c = conn.lock().map_err(backend)?;
             c.execute_batch(SCHEMA).map_err(backend)?;
+            migrate(&c)?;
         }
         Ok(EmbeddedTable { conn })
     }
@@ -58,6 +65,7 @@ impl EmbeddedTable {
     fn init(conn: Connection) -> StoreResult<Self> {
         configure(&conn)?;
         conn.execute_batch(SCHEMA).map_err(backend)?;
+        migrate(&conn)?;
         Ok(EmbeddedTable {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -94,6 +102,27 @@ impl EmbeddedTable {
         .await
         .map_err(backend)?
     }
+}
+
+/// Brings a database file made by an older build up to the current columns:
+/// the GSI3 columns are added if missing (an existing item has no GSI3 key
+/// until it is next written, which is what a sparse index means anyway).
+fn migrate(conn: &Connection) -> StoreResult<()> {
+    let mut stmt = conn
+        .prepare("SELECT name FROM pragma_table_info('items')")
+        .map_err(backend)?;
+    let columns = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(backend)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend)?;
+    for col in [GSI3PK, GSI3SK] {
+        if !columns.iter().any(|c| c == col) {
+            conn.execute_batch(&format!("ALTER TABLE items ADD COLUMN {col} TEXT;"))
+                .map_err(backend)?;
+        }
+    }
+    conn.execute_batch(GSI3_INDEX).map_err(backend)
 }
 
 /// Pragmas for durability and for several processes opening the same file.
@@ -136,8 +165,8 @@ fn put_in(conn: &Connection, item: &Item) -> StoreResult<()> {
     let ttl = item.get(TTL).and_then(Value::as_i64);
     let body = serde_json::to_string(item).map_err(|e| StoreError::Malformed(e.to_string()))?;
     conn.execute(
-        "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, ttl, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, ttl, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             key.pk,
             key.sk,
@@ -145,6 +174,8 @@ fn put_in(conn: &Connection, item: &Item) -> StoreResult<()> {
             str_attr(item, GSI1SK),
             str_attr(item, GSI2PK),
             str_attr(item, GSI2SK),
+            str_attr(item, GSI3PK),
+            str_attr(item, GSI3SK),
             ttl,
             body
         ],

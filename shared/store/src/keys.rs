@@ -35,6 +35,15 @@
 //! | number counter of a series | `T#t#COUNTER` | `INVOICE#2026`, `CREDIT#2026` | | |
 //! | a tenant the daily AR run visits | `SCHEDULE#TENANTS` | `T#t` | | |
 //! | a queued mail's delivery (sending, sent, cancelled) | `T#t#MAIL#id` | `DELIVERY` | | |
+//! | tenant dunning policy | `T#t#SETTINGS` | `DUNNING` | | |
+//! | dunning re-index request (a policy changed) | `T#t#SETTINGS` | `DUNNING#REINDEX` | | |
+//! | client dunning policy (override) | `T#t#CLIENT#c` | `DUNNING` | | |
+//! | a reminder step fired (once-only marker) | `T#t#INVOICE#i` | `DUNNING#STAGE#name`, `DUNNING#REPEAT#n` | | |
+//!
+//! GSI3 (sparse): an invoice that may still be chased (issued or partially
+//! paid, balance above zero, a due date) is at `T#t#ARDUE` /
+//! `{next_action_on}#{invoice}`; the daily dunning step reads SK up to
+//! `{as_of}#~`, so its reads grow with what is due, never with all invoices.
 //!
 //! Blob (S3) keys are built here too: a receipt upload is
 //! `receipts/{tenant}/{expense}/{upload}` and a refused file moves to
@@ -445,6 +454,39 @@ pub fn parse_scheduled_tenant(sort: &str) -> Option<&str> {
     sort.strip_prefix("T#").filter(|t| !t.is_empty())
 }
 
+/// The due index (GSI3) partition of a tenant's open invoices.
+pub fn ar_due(tenant: &str) -> String {
+    format!("{}#ARDUE", t(tenant))
+}
+/// An invoice's place in [`ar_due`]: by the day dunning looks at it next.
+pub fn ar_due_sort(on: jiff::civil::Date, invoice: &str) -> String {
+    format!("{on}#{invoice}")
+}
+/// The last sort key of [`ar_due`] due on or before `on`.
+pub fn ar_due_until(on: jiff::civil::Date) -> String {
+    format!("{on}#~")
+}
+pub fn dunning_policy(tenant: &str) -> Key {
+    Key::new(format!("{}#SETTINGS", t(tenant)), "DUNNING")
+}
+pub fn dunning_reindex(tenant: &str) -> Key {
+    Key::new(format!("{}#SETTINGS", t(tenant)), "DUNNING#REINDEX")
+}
+pub fn client_dunning_policy(tenant: &str, client: &str) -> Key {
+    Key::new(client_partition(tenant, client), "DUNNING")
+}
+/// The once-only marker of a reminder step (`STAGE#name` or `REPEAT#n`) of an invoice.
+pub fn dunning_marker(tenant: &str, invoice: &str, step: &str) -> Key {
+    Key::new(
+        invoice_partition(tenant, invoice),
+        format!("{}{step}", dunning_markers_prefix()),
+    )
+}
+/// Every reminder marker in an [`invoice_partition`].
+pub fn dunning_markers_prefix() -> &'static str {
+    "DUNNING#"
+}
+
 pub fn counter(tenant: &str, name: &str) -> Key {
     Key::new(format!("{}#COUNTER", t(tenant)), name.to_owned())
 }
@@ -485,6 +527,10 @@ mod tests {
             invoicing_settings("acme"),
             invoice_counter("acme", "2026"),
             credit_note_counter("acme", "2026"),
+            dunning_policy("acme"),
+            dunning_reindex("acme"),
+            client_dunning_policy("acme", "c"),
+            dunning_marker("acme", "i", "STAGE#first"),
         ];
         for k in keys {
             assert!(k.pk.starts_with("T#acme#"), "{k}");
@@ -502,6 +548,7 @@ mod tests {
             invoices("acme"),
             client_invoices("acme", "c"),
             credit_notes("acme"),
+            ar_due("acme"),
         ] {
             assert!(pk.starts_with("T#acme#"), "{pk}");
         }

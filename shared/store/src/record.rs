@@ -21,9 +21,16 @@ pub trait Record: Serialize + DeserializeOwned + Send + Sync + 'static {
     fn index_keys(&self, _tenant: &str) -> [Option<(String, String)>; 2] {
         [None, None]
     }
+    /// GSI3 (partition, sort) while the record is in the sparse third index;
+    /// most records never are, so it defaults to none.
+    fn index3_key(&self, _tenant: &str) -> Option<(String, String)> {
+        None
+    }
 }
 
-const RESERVED: &[&str] = &[PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, TTL, "kind"];
+const RESERVED: &[&str] = &[
+    PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, TTL, "kind",
+];
 
 pub fn to_item<R: Record>(tenant: &str, record: &R) -> StoreResult<Item> {
     let mut item = match serde_json::to_value(record) {
@@ -36,7 +43,12 @@ pub fn to_item<R: Record>(tenant: &str, record: &R) -> StoreResult<Item> {
     item.insert(SK.into(), Value::String(key.sk));
     item.insert("kind".into(), Value::String(R::KIND.into()));
     let [g1, g2] = record.index_keys(tenant);
-    for (attrs, keys) in [((GSI1PK, GSI1SK), g1), ((GSI2PK, GSI2SK), g2)] {
+    let g3 = record.index3_key(tenant);
+    for (attrs, keys) in [
+        ((GSI1PK, GSI1SK), g1),
+        ((GSI2PK, GSI2SK), g2),
+        ((GSI3PK, GSI3SK), g3),
+    ] {
         if let Some((p, s)) = keys {
             item.insert(attrs.0.into(), Value::String(p));
             item.insert(attrs.1.into(), Value::String(s));

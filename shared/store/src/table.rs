@@ -17,6 +17,10 @@ pub const GSI1PK: &str = "gsi1pk";
 pub const GSI1SK: &str = "gsi1sk";
 pub const GSI2PK: &str = "gsi2pk";
 pub const GSI2SK: &str = "gsi2sk";
+/// The third index: sparse, for the few items a daily job looks for by date
+/// (open invoices by their next dunning action).
+pub const GSI3PK: &str = "gsi3pk";
+pub const GSI3SK: &str = "gsi3sk";
 /// Epoch seconds after which the item may be deleted (DynamoDB TTL attribute).
 pub const TTL: &str = "ttl";
 
@@ -60,6 +64,7 @@ pub enum Index {
     Table,
     Gsi1,
     Gsi2,
+    Gsi3,
 }
 
 impl Index {
@@ -69,6 +74,7 @@ impl Index {
             Index::Table => (PK, SK),
             Index::Gsi1 => (GSI1PK, GSI1SK),
             Index::Gsi2 => (GSI2PK, GSI2SK),
+            Index::Gsi3 => (GSI3PK, GSI3SK),
         }
     }
 
@@ -77,6 +83,7 @@ impl Index {
             Index::Table => None,
             Index::Gsi1 => Some("gsi1"),
             Index::Gsi2 => Some("gsi2"),
+            Index::Gsi3 => Some("gsi3"),
         }
     }
 }
@@ -321,7 +328,7 @@ pub fn precheck(writes: &[Write]) -> StoreResult<Vec<Key>> {
             if size > MAX_ITEM_BYTES {
                 return Err(StoreError::ItemTooLarge(key));
             }
-            for attr in [GSI1PK, GSI1SK, GSI2PK, GSI2SK] {
+            for attr in [GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK] {
                 if let Some(v) = item.get(attr) {
                     if !v.is_string() {
                         return Err(StoreError::Malformed(format!("{attr} must be a string")));

@@ -299,6 +299,44 @@ pub async fn gsi_queries_page_and_skip_items_without_index_keys(t: Arc<dyn Table
     assert_eq!(items.len(), 1);
 }
 
+/// The third index is sparse: an item is in it exactly while it carries the
+/// GSI3 attributes, so rewriting it without them drops it with no other write.
+pub async fn the_third_index_holds_only_items_that_carry_its_keys(t: Arc<dyn Table>) {
+    let mut writes = Vec::new();
+    for i in 0..6 {
+        writes.push(Write::put(item(json!({
+            "pk": format!("T#a#INVOICE#{i}"), "sk": "META",
+            "gsi3pk": "T#a#ARDUE", "gsi3sk": format!("2026-12-{:02}#{i}", 10 + i),
+        }))));
+    }
+    writes.push(Write::put(item(
+        json!({"pk": "T#a#INVOICE#paid", "sk": "META"}),
+    )));
+    t.transact(writes).await.unwrap();
+    let due = |upto: &str| {
+        Query::new(Index::Gsi3, "T#a#ARDUE")
+            .sk(SkCondition::AtMost(upto.into()))
+            .limit(2)
+    };
+    let (items, _) = drain(&*t, due("2026-12-12~")).await;
+    assert_eq!(
+        items
+            .iter()
+            .map(|i| i[PK].as_str().unwrap_or(""))
+            .collect::<Vec<_>>(),
+        ["T#a#INVOICE#0", "T#a#INVOICE#1", "T#a#INVOICE#2"]
+    );
+    // Closed: written again without its index keys, it leaves the index.
+    t.transact(vec![Write::put(item(
+        json!({"pk": "T#a#INVOICE#1", "sk": "META"}),
+    ))])
+    .await
+    .unwrap();
+    let (items, _) = drain(&*t, due("2026-12-31~")).await;
+    assert_eq!(items.len(), 5);
+    assert!(items.iter().all(|i| i[PK] != "T#a#INVOICE#1"));
+}
+
 pub async fn concurrent_increments_lose_nothing(t: Arc<dyn Table>) {
     let key = Key::new("T#a#COUNTER", "INVOICE#2026");
     // The counter exists before the race: moto (unlike DynamoDB) can let two
@@ -455,7 +493,8 @@ macro_rules! conformance {
                 conditions_hold_when_they_should, more_than_100_writes_are_refused_before_sending,
                 pages_cover_everything_once_in_order, gsi_queries_page_and_skip_items_without_index_keys,
                 concurrent_increments_lose_nothing, batch_get_returns_what_exists,
-                oversized_items_are_refused_before_sending, start_keys_outside_the_query_are_refused);
+                oversized_items_are_refused_before_sending, start_keys_outside_the_query_are_refused,
+                the_third_index_holds_only_items_that_carry_its_keys);
         }
     };
     (@each $make:expr; $($case:ident),*) => {
@@ -515,4 +554,40 @@ async fn embedded_data_survives_reopening_the_file() {
         t.get(&Key::new("T#a#X", "1")).await.unwrap().unwrap()["v"],
         "kept"
     );
+}
+
+/// A database file made before the third index existed gains its columns on
+/// open, keeps its items, and indexes them once they are written again.
+#[tokio::test]
+async fn an_older_database_file_gains_the_third_index_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE items (pk TEXT NOT NULL, sk TEXT NOT NULL, gsi1pk TEXT, gsi1sk TEXT,
+               gsi2pk TEXT, gsi2sk TEXT, ttl INTEGER, body TEXT NOT NULL,
+               PRIMARY KEY (pk, sk)) WITHOUT ROWID;
+             INSERT INTO items (pk, sk, body) VALUES ('T#a#X', '1', '{\"pk\":\"T#a#X\",\"sk\":\"1\",\"v\":\"old\"}');",
+        )
+        .unwrap();
+    }
+    let t = EmbeddedTable::open(&path).unwrap();
+    assert_eq!(
+        t.get(&Key::new("T#a#X", "1")).await.unwrap().unwrap()["v"],
+        "old"
+    );
+    t.transact(vec![Write::put(item(
+        json!({"pk": "T#a#X", "sk": "1", "gsi3pk": "T#a#ARDUE", "gsi3sk": "2026-12-01#x"}),
+    ))])
+    .await
+    .unwrap();
+    let page = t
+        .query(&Query::new(Index::Gsi3, "T#a#ARDUE"))
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    drop(t);
+    // Opening it again is a no-op.
+    EmbeddedTable::open(&path).unwrap();
 }

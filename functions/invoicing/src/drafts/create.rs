@@ -283,6 +283,8 @@ fn draft(
         created_by_role: caller.role,
         issued_at: None,
         last_sent_on: None,
+        next_action_on: None,
+        fee_for: None,
         version: 1,
         created_at: now,
         updated_at: now,

@@ -111,6 +111,9 @@ pub async fn issue(s: &Services, caller: &Caller, id: &str) -> ApiResult<Invoice
         let mut tx: Tx<()> = Tx::new(tenant).contended(());
         tx.replace(&next, inv.version, ())?;
         tx.push(drawn.write, ());
+        // An issued invoice is something the daily AR run follows up: the
+        // tenant joins its registry in the same transaction (an idempotent put).
+        tx.push(agencyops_store::records::schedule_registration(tenant), ());
         tx.push(
             audit(
                 s,

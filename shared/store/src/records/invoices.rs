@@ -186,6 +186,15 @@ pub struct Invoice {
     /// stays quiet for the policy's quiet days after it.
     #[serde(default)]
     pub last_sent_on: Option<Date>,
+    /// The next day the dunning step should look at this invoice (its place
+    /// in the due index). None until dunning first sets it: the invoice is
+    /// then indexed at the earliest day any policy could act on it.
+    #[serde(default)]
+    pub next_action_on: Option<Date>,
+    /// What this invoice bills if it is a late fee: the invoice and stage it
+    /// was charged for. Fee invoices are not chased themselves (no fee on a fee).
+    #[serde(default)]
+    pub fee_for: Option<FeeFor>,
     pub version: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -202,10 +211,52 @@ impl Invoice {
     }
 }
 
+/// The reminder a fee invoice charges for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeeFor {
+    pub invoice_id: String,
+    pub stage: String,
+}
+
+/// How many days before the due date the earliest dunning stage may be
+/// (policies are bounded to this), so an invoice never looked at yet is
+/// indexed where any policy would find its first stage.
+pub const DUNNING_MAX_LEAD_DAYS: i64 = 30;
+
+impl Invoice {
+    /// Whether something may still be owed and there is a date to chase it by:
+    /// exactly the invoices the due index holds.
+    pub fn may_be_chased(&self) -> bool {
+        self.status.is_open()
+            && self.due_date.is_some()
+            && self.balance_due() > Decimal::ZERO
+            && self.fee_for.is_none()
+    }
+
+    /// The day the dunning step looks at this invoice next (see `next_action_on`).
+    pub fn dunning_date(&self) -> Option<Date> {
+        let due = self.due_date?;
+        self.next_action_on.or_else(|| {
+            due.checked_sub(jiff::Span::new().days(DUNNING_MAX_LEAD_DAYS))
+                .ok()
+        })
+    }
+}
+
 impl Record for Invoice {
     versioned!("invoice");
     fn key(&self, tenant: &str) -> Key {
         keys::invoice(tenant, &self.id)
+    }
+    /// In the due index while it may be chased: a payment, void, credit or
+    /// write-off that closes it rewrites the item without these attributes,
+    /// so it leaves the index with no extra write.
+    fn index3_key(&self, tenant: &str) -> Option<(String, String)> {
+        if !self.may_be_chased() {
+            return None;
+        }
+        let on = self.dunning_date()?;
+        Some((keys::ar_due(tenant), keys::ar_due_sort(on, &self.id)))
     }
     fn index_keys(&self, tenant: &str) -> [Option<(String, String)>; 2] {
         [

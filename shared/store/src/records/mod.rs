@@ -3,6 +3,7 @@
 
 mod activity;
 mod clients;
+mod dunning;
 mod expenses;
 mod intake;
 mod invoices;
@@ -15,6 +16,7 @@ mod time;
 
 pub use activity::*;
 pub use clients::*;
+pub use dunning::*;
 pub use expenses::*;
 pub use intake::*;
 pub use invoices::*;
