@@ -9,6 +9,7 @@ mod invoices;
 mod people;
 mod projects;
 mod receipts;
+mod recurring;
 mod settings;
 mod time;
 
@@ -20,6 +21,7 @@ pub use invoices::*;
 pub use people::*;
 pub use projects::*;
 pub use receipts::*;
+pub use recurring::*;
 pub use settings::*;
 pub use time::*;
 
