@@ -22,6 +22,8 @@ pub struct DailyRun {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct TenantRun {
     pub tenant: String,
+    /// Recurring invoices drafted and milestone drafts caught up.
+    pub recurring: crate::recurring::Summary,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +32,8 @@ pub enum DailyError {
     Store(#[from] StoreError),
     #[error("the schedule event is not one this function understands: {0}")]
     BadEvent(String),
+    #[error("{0}")]
+    Api(#[from] agencyops_platform::ApiError),
 }
 
 /// The schedule's payload: `{"as_of": "YYYY-MM-DD"}`, or anything else for today.
@@ -63,7 +67,8 @@ pub async fn run(services: &Services, as_of: Date) -> Result<DailyRun, DailyErro
         tenants: Vec::new(),
     };
     for tenant in scheduled_tenants(services).await? {
-        report.tenants.push(TenantRun { tenant });
+        let recurring = crate::recurring::run_tenant(services, &tenant, as_of).await?;
+        report.tenants.push(TenantRun { tenant, recurring });
     }
     Ok(report)
 }

@@ -7,6 +7,7 @@
 //! message is delivered, and only while money is owed.
 
 pub mod daily;
+pub mod recurring;
 
 use agencyops_platform::Services;
 use axum::Router;
@@ -21,12 +22,18 @@ pub fn router(services: Services) -> Router {
 
 /// The bare routes, for hosts that add their own layers.
 pub fn routes() -> Router<Services> {
-    Router::new()
+    Router::new().route(
+        "/v1/projects/{id}/recurring",
+        axum::routing::put(recurring::put_recurring)
+            .get(recurring::get_recurring)
+            .delete(recurring::delete_recurring),
+    )
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "AgencyOps AR follow-ups", description = "Dunning policies, recurring invoices and finance reports."),
+    paths(recurring::put_recurring, recurring::get_recurring, recurring::delete_recurring),
     tags((name = "ar-followups", description = "Getting paid")),
 )]
 pub struct ApiDoc;

@@ -85,15 +85,17 @@ pub struct RecurringSchedule {
     /// Most hours carried at any time (required with rollover).
     #[serde(default, with = "rust_decimal::serde::str_option")]
     pub rollover_cap_hours: Option<Decimal>,
-    /// Hours carried into the next period to bill (0 without rollover).
+    /// Unused included time carried into the next period to bill, in minutes
+    /// (exact: included hours have two decimals, entries whole minutes).
     #[serde(with = "rust_decimal::serde::str")]
-    pub carried_hours: Decimal,
+    pub carried_minutes: Decimal,
     /// Issue each period's invoice as soon as it is drafted.
     pub auto_issue: bool,
-    /// The start of the last period invoiced: the run continues after it, so
-    /// an outage is caught up on the original anchor, never re-anchored.
+    /// The last day of the last period invoiced: the run continues with the
+    /// first anchor day after it, so an outage is caught up on the original
+    /// anchor, never re-anchored to the day the run came back.
     #[serde(default)]
-    pub last_period_start: Option<Date>,
+    pub billed_through: Option<Date>,
     pub version: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
