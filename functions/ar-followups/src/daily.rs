@@ -22,6 +22,8 @@ pub struct DailyRun {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct TenantRun {
     pub tenant: String,
+    /// Recurring invoices drafted and milestone drafts caught up.
+    pub recurring: crate::recurring::Summary,
     /// Reminders and late fees.
     pub dunning: crate::dunning::Summary,
 }
@@ -34,6 +36,8 @@ pub enum DailyError {
     Dunning(#[from] crate::dunning::DunningError),
     #[error("the schedule event is not one this function understands: {0}")]
     BadEvent(String),
+    #[error("{0}")]
+    Api(#[from] agencyops_platform::ApiError),
 }
 
 /// The schedule's payload: `{"as_of": "YYYY-MM-DD"}`, or anything else for today.
@@ -67,8 +71,15 @@ pub async fn run(services: &Services, as_of: Date) -> Result<DailyRun, DailyErro
         tenants: Vec::new(),
     };
     for tenant in scheduled_tenants(services).await? {
+        // Recurring invoices first, so a period's invoice issued today is
+        // chased by the same policy as any other from tomorrow on.
+        let recurring = crate::recurring::run_tenant(services, &tenant, as_of).await?;
         let dunning = crate::dunning::run_tenant(services, &tenant, as_of).await?;
-        report.tenants.push(TenantRun { tenant, dunning });
+        report.tenants.push(TenantRun {
+            tenant,
+            recurring,
+            dunning,
+        });
     }
     Ok(report)
 }

@@ -7,11 +7,12 @@
 //! message is delivered, and only while money is owed.
 
 pub mod daily;
-pub mod mail_sender;
 pub mod dunning;
+pub mod mail_sender;
+pub mod recurring;
 
 use agencyops_platform::Services;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use utoipa::OpenApi;
 
@@ -34,6 +35,12 @@ pub fn routes() -> Router<Services> {
             get(dunning::get_client).put(dunning::put_client),
         )
         .route("/v1/invoices/{id}/remind", post(dunning::remind))
+        .route(
+            "/v1/projects/{id}/recurring",
+            put(recurring::put_recurring)
+                .get(recurring::get_recurring)
+                .delete(recurring::delete_recurring),
+        )
 }
 
 #[derive(OpenApi)]
@@ -42,6 +49,7 @@ pub fn routes() -> Router<Services> {
     paths(
         dunning::get_tenant, dunning::put_tenant, dunning::get_client, dunning::put_client,
         dunning::remind,
+        recurring::put_recurring, recurring::get_recurring, recurring::delete_recurring,
     ),
     tags((name = "ar-followups", description = "Getting paid")),
 )]

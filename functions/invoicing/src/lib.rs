@@ -14,6 +14,7 @@ pub mod drafts;
 pub mod files;
 pub mod handlers;
 pub mod lifecycle;
+pub mod milestones;
 pub mod numbers;
 pub mod payments;
 pub mod profitability;

@@ -97,6 +97,15 @@ pub struct InvoicingSettingsBody {
     #[serde(default = "default_account")]
     #[schema(pattern = r"^[A-Za-z0-9._-]{1,20}$", example = "200")]
     pub account_code: String,
+    /// The IANA time zone the agency bills in (recurring invoices start
+    /// their periods on its calendar days).
+    #[serde(default = "default_time_zone")]
+    #[schema(
+        max_length = 64,
+        pattern = r"^[A-Za-z0-9_+/-]{1,64}$",
+        example = "Europe/Berlin"
+    )]
+    pub time_zone: String,
 }
 
 fn default_credit_pattern() -> String {
@@ -104,6 +113,9 @@ fn default_credit_pattern() -> String {
 }
 fn default_account() -> String {
     "200".into()
+}
+fn default_time_zone() -> String {
+    "UTC".into()
 }
 
 impl From<&InvoicingSettings> for InvoicingSettingsBody {
@@ -134,6 +146,7 @@ impl From<&InvoicingSettings> for InvoicingSettingsBody {
             },
             payment_instructions: s.payment_instructions.clone(),
             account_code: s.account_code.clone(),
+            time_zone: s.time_zone.clone(),
         }
     }
 }
@@ -249,6 +262,12 @@ fn check(b: &InvoicingSettingsBody) -> ApiResult<()> {
     {
         p.add("account_code", "1 to 20 letters, digits or . _ -");
     }
+    if b.time_zone.len() > 64 || jiff::tz::TimeZone::get(&b.time_zone).is_err() {
+        p.add(
+            "time_zone",
+            "must be an IANA time zone name such as Europe/Berlin",
+        );
+    }
     p.finish()
 }
 
@@ -296,6 +315,7 @@ pub async fn put(
         },
         payment_instructions: body.payment_instructions,
         account_code: body.account_code,
+        time_zone: body.time_zone,
         version: expected + 1,
         updated_at: now,
     };

@@ -259,6 +259,40 @@ pub async fn require_records_for(
     }
 }
 
+/// Marking a milestone reached: admin and finance on any project, a manager
+/// on a project they are on, and the client user of the project's client (who
+/// approves the deliverable; [`visible_project`] already keeps them to their
+/// own client's projects). Members and contractors do not.
+pub async fn require_reaches_milestone(
+    services: &Services,
+    caller: &Caller,
+    project: &Project,
+) -> ApiResult<()> {
+    match caller.role {
+        Role::Admin | Role::Finance => Ok(()),
+        Role::Manager if is_member(services, caller, &project.id).await? => Ok(()),
+        Role::Client if caller.client.as_deref() == Some(project.client_id.as_str()) => Ok(()),
+        Role::Manager => Err(ApiError::forbidden(
+            "managers mark milestones reached only on projects they are on",
+        )),
+        _ => Err(ApiError::forbidden(
+            "milestones are marked reached by the project's managers, finance, admins or the client",
+        )),
+    }
+}
+
+/// Recurring billing schedules are set by admin and finance, who bill.
+pub fn require_sets_recurring(caller: &Caller) -> ApiResult<()> {
+    caller
+        .require(&[Role::Admin, Role::Finance])
+        .map_err(|_| ApiError::forbidden("only admins and finance set recurring invoices"))
+}
+
+/// Recurring billing schedules are read by the staff who run the agency.
+pub fn require_reads_recurring(caller: &Caller) -> ApiResult<()> {
+    caller.require(RUNS_THE_AGENCY)
+}
+
 /// Admin and finance bill: issue, void, write off, take payments, credit,
 /// change settings and export. Managers only draft (see [`require_drafts_invoices`]).
 pub fn require_bills(caller: &Caller) -> ApiResult<()> {

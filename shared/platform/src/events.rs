@@ -65,6 +65,28 @@ impl BurnChange {
     }
 }
 
+/// Logical queue of reached milestones, consumed by invoicing's milestone invoicer.
+pub const MILESTONES_QUEUE: &str = "milestones";
+
+/// A milestone was marked reached. Sent after the reach is committed; the
+/// consumer drafts its invoice once (the milestone's status and invoice id
+/// make a redelivery, or the daily run's retry of a lost message, a no-op).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneReached {
+    pub tenant: String,
+    pub message_id: String,
+    pub project_id: String,
+    pub milestone_id: String,
+}
+
+impl MilestoneReached {
+    pub fn to_body(&self) -> String {
+        // A struct of strings always serialises.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

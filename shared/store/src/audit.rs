@@ -57,6 +57,8 @@ pub enum AuditAction {
     Credit,
     Claim,
     Release,
+    /// A milestone marked reached.
+    Reach,
 }
 
 impl AuditAction {
@@ -220,6 +222,7 @@ mod tests {
             (Credit, "credit"),
             (Claim, "claim"),
             (Release, "release"),
+            (Reach, "reach"),
         ];
         for (action, text) in cases {
             let json = serde_json::to_value(action).unwrap();

@@ -445,6 +445,36 @@ pub fn mail_delivery(tenant: &str, id: &str) -> Key {
 /// AR run visits (those with open invoices or billing schedules). The schedule
 /// runs for every tenant at once and keys cannot be listed across tenants, so
 /// each tenant registers itself here once, by an idempotent put.
+/// Reached milestones not yet drafted: the outbox the reach writes in its own
+/// transaction, so a lost `milestones` message is drafted by the daily run.
+pub fn reached_milestones(tenant: &str) -> String {
+    format!("{}#MILESTONES#REACHED", t(tenant))
+}
+pub fn reached_milestone(tenant: &str, project: &str, milestone: &str) -> Key {
+    Key::new(reached_milestones(tenant), format!("{project}#{milestone}"))
+}
+
+/// A project's recurring billing schedule (one per project).
+pub fn recurring_schedule(tenant: &str, project: &str) -> Key {
+    Key::new(recurring_schedules(tenant), format!("PROJECT#{project}"))
+}
+/// Every recurring schedule of a tenant, what the daily run reads.
+pub fn recurring_schedules(tenant: &str) -> String {
+    format!("{}#RECURRING", t(tenant))
+}
+/// The once-only marker of one period of a schedule: written in the same
+/// transaction as the period's draft, so a period is invoiced once.
+pub fn recurring_period(tenant: &str, project: &str, period_start: &str) -> Key {
+    Key::new(
+        format!("{}#RECURRING#PERIODS#{project}", t(tenant)),
+        format!("PERIOD#{period_start}"),
+    )
+}
+/// Every period marker of a project's schedule.
+pub fn recurring_periods(tenant: &str, project: &str) -> String {
+    format!("{}#RECURRING#PERIODS#{project}", t(tenant))
+}
+
 pub const SCHEDULED_TENANTS: &str = "SCHEDULE#TENANTS";
 pub fn scheduled_tenant(tenant: &str) -> Key {
     Key::new(SCHEDULED_TENANTS, t(tenant))

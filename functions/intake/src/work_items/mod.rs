@@ -5,7 +5,7 @@ pub mod ops;
 
 use agencyops_domain::{validate, Currency};
 use agencyops_platform::error::Problems;
-use agencyops_platform::extract::{IfMatch, Json, Path, Query};
+use agencyops_platform::extract::{IfMatch, Json, OptionalJson, Path, Query};
 use agencyops_platform::resource::{self, ListPage};
 use agencyops_platform::{ApiResult, Caller, Services};
 use agencyops_store::records::{Milestone, MilestoneStatus, Project};
@@ -244,6 +244,30 @@ pub async fn patch_milestone(
 ) -> ApiResult<Response> {
     let ids = (project_id.as_str(), id.as_str());
     let m = ops::patch_milestone(&s, &caller, ids, if_match, body).await?;
+    Ok(views::respond(StatusCode::OK, &m, None))
+}
+
+/// The reach takes no options yet; a body, if sent, must be `{}`.
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReachMilestone {}
+
+#[utoipa::path(post, path = "/v1/projects/{id}/milestones/{milestone_id}/reach", tag = "projects",
+    params(("id" = String, Path), ("milestone_id" = String, Path)),
+    request_body(content = ReachMilestone, description = "Optional; no options yet"),
+    responses((status = 200, body = MilestoneView, description = "Reached; its invoice is drafted by invoicing"),
+        (status = 400), (status = 403), (status = 404),
+        (status = 409, description = "Already reached or invoiced"), (status = 412)),
+    operation_id = "reach_milestone")]
+pub async fn reach_milestone(
+    State(s): State<Services>,
+    caller: Caller,
+    Path((project_id, id)): Path<(String, String)>,
+    if_match: IfMatch,
+    OptionalJson(_b): OptionalJson<ReachMilestone>,
+) -> ApiResult<Response> {
+    let ids = (project_id.as_str(), id.as_str());
+    let m = ops::reach_milestone(&s, &caller, ids, if_match).await?;
     Ok(views::respond(StatusCode::OK, &m, None))
 }
 

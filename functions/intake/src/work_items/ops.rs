@@ -3,12 +3,13 @@
 
 use agencyops_domain::validate;
 use agencyops_platform::error::Problems;
+use agencyops_platform::events::{MilestoneReached, MILESTONES_QUEUE};
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::resource::{self, fetch, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::audit::AuditAction;
 use agencyops_store::record::Record;
-use agencyops_store::records::{Milestone, MilestoneStatus, Project, Task};
+use agencyops_store::records::{Milestone, MilestoneStatus, Project, ReachedMilestone, Task};
 use agencyops_store::{keys, Index, Query as StoreQuery, SkCondition, Write};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -243,4 +244,73 @@ pub async fn patch_milestone(
     })
     .await?;
     Ok(MilestoneView::of(caller, m))
+}
+
+/// `POST …/milestones/{id}/reach`: planned becomes reached, with its audit,
+/// the outbox item the daily run drafts from and the tenant's place in the
+/// schedule registry in one transaction. The `milestones` message is sent
+/// after the commit; if sending fails the reach stands and the daily run
+/// drafts the milestone from the outbox item, so nothing is lost.
+pub async fn reach_milestone(
+    s: &Services,
+    caller: &Caller,
+    (project_id, id): (&str, &str),
+    if_match: IfMatch,
+) -> ApiResult<MilestoneView> {
+    let project = visible_project(s, caller, project_id).await?;
+    crate::access::require_reaches_milestone(s, caller, &project).await?;
+    let tenant = caller.tenant.as_str();
+    let current = fetch::<Milestone>(s, &keys::milestone(tenant, project_id, id)).await?;
+    match current.status {
+        MilestoneStatus::Planned => {}
+        MilestoneStatus::Reached => {
+            return Err(Conflict::NothingToDo("the milestone is already reached".into()).into())
+        }
+        MilestoneStatus::Invoiced => {
+            return Err(Conflict::AlreadyInvoiced(
+                "the milestone is already reached and invoiced".into(),
+            )
+            .into())
+        }
+    }
+    let now = s.clock.now();
+    let outbox = ReachedMilestone {
+        id: current.id.clone(),
+        project_id: project.id.clone(),
+        reached_at: now,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let extra = vec![
+        agencyops_store::record::create(tenant, &outbox)?,
+        scheduled_tenant(tenant),
+    ];
+    let m = resource::update(s, caller, current, if_match, AuditAction::Reach, |m| {
+        m.status = MilestoneStatus::Reached;
+        Ok(extra)
+    })
+    .await?;
+    let message = MilestoneReached {
+        tenant: tenant.to_owned(),
+        message_id: format!("reach-{}", m.id),
+        project_id: m.project_id.clone(),
+        milestone_id: m.id.clone(),
+    };
+    if let Err(e) = s.queue.send(MILESTONES_QUEUE, &message.to_body()).await {
+        tracing::warn!(milestone = %m.id, error = %e,
+            "the milestones message was not sent; the daily run drafts the milestone");
+    }
+    Ok(MilestoneView::of(caller, m))
+}
+
+/// The schedule registry's entry for `tenant` (the same item
+/// `agencyops_ar_followups::daily::register_tenant` writes; intake cannot
+/// depend on that crate, which depends on invoicing).
+fn scheduled_tenant(tenant: &str) -> Write {
+    let key = keys::scheduled_tenant(tenant);
+    let mut item = agencyops_store::Item::new();
+    item.insert(agencyops_store::PK.into(), key.pk.into());
+    item.insert(agencyops_store::SK.into(), key.sk.into());
+    Write::put(item)
 }

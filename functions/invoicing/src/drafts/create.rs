@@ -220,8 +220,8 @@ fn milestone_line(m: &Milestone, ctx: &BillingContext, project_name: &str) -> In
     }
 }
 
-/// The invoice every draft starts as.
-fn draft(
+/// The invoice every draft starts as (also the recurring run's drafts).
+pub fn draft(
     caller: &Caller,
     ctx: &BillingContext,
     body: &NewInvoice,

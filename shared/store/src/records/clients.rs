@@ -59,6 +59,10 @@ pub struct InvoicePreferences {
     #[serde(default)]
     #[schema(max_length = 2000)]
     pub notes: Option<String>,
+    /// Issue milestone and recurring invoices as soon as they are drafted
+    /// (default: they wait as drafts for finance).
+    #[serde(default)]
+    pub auto_issue: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

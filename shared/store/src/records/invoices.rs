@@ -421,8 +421,16 @@ pub struct InvoicingSettings {
     pub payment_instructions: Option<String>,
     /// Ledger account for exported lines (Xero `*AccountCode`).
     pub account_code: String,
+    /// The IANA time zone the agency bills in: recurring periods start on
+    /// its calendar days (settings stored before it existed read as UTC).
+    #[serde(default = "utc")]
+    pub time_zone: String,
     pub version: u64,
     pub updated_at: Timestamp,
+}
+
+fn utc() -> String {
+    "UTC".into()
 }
 
 impl InvoicingSettings {
@@ -437,6 +445,7 @@ impl InvoicingSettings {
             agency: AgencyDetails::default(),
             payment_instructions: None,
             account_code: "200".into(),
+            time_zone: utc(),
             version: 0,
             updated_at: now,
         }

@@ -11,6 +11,7 @@ mod mail;
 mod people;
 mod projects;
 mod receipts;
+mod recurring;
 mod settings;
 mod time;
 
@@ -24,6 +25,7 @@ pub use mail::*;
 pub use people::*;
 pub use projects::*;
 pub use receipts::*;
+pub use recurring::*;
 pub use settings::*;
 pub use time::*;
 
