@@ -22,12 +22,16 @@ pub struct DailyRun {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct TenantRun {
     pub tenant: String,
+    /// The AR snapshot and Monday digest (`reports::snapshot`).
+    pub reports: crate::reports::snapshot::Summary,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum DailyError {
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    #[error("aging job: {0}")]
+    Reports(#[from] crate::reports::snapshot::SnapshotError),
     #[error("the schedule event is not one this function understands: {0}")]
     BadEvent(String),
 }
@@ -63,7 +67,8 @@ pub async fn run(services: &Services, as_of: Date) -> Result<DailyRun, DailyErro
         tenants: Vec::new(),
     };
     for tenant in scheduled_tenants(services).await? {
-        report.tenants.push(TenantRun { tenant });
+        let reports = crate::reports::snapshot::run_tenant(services, &tenant, as_of).await?;
+        report.tenants.push(TenantRun { tenant, reports });
     }
     Ok(report)
 }

@@ -7,8 +7,10 @@
 //! message is delivered, and only while money is owed.
 
 pub mod daily;
+pub mod reports;
 
 use agencyops_platform::Services;
+use axum::routing::get;
 use axum::Router;
 use utoipa::OpenApi;
 
@@ -22,11 +24,15 @@ pub fn router(services: Services) -> Router {
 /// The bare routes, for hosts that add their own layers.
 pub fn routes() -> Router<Services> {
     Router::new()
+        .route("/v1/reports/ar-aging", get(reports::ar_aging))
+        .route("/v1/reports/dso", get(reports::dso_report))
+        .route("/v1/reports/cash-forecast", get(reports::cash_forecast))
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "AgencyOps AR follow-ups", description = "Dunning policies, recurring invoices and finance reports."),
-    tags((name = "ar-followups", description = "Getting paid")),
+    paths(reports::ar_aging, reports::dso_report, reports::cash_forecast),
+    tags((name = "ar-followups", description = "Getting paid"), (name = "reports", description = "Receivables reports")),
 )]
 pub struct ApiDoc;

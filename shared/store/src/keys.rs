@@ -34,6 +34,8 @@
 //! | invoicing settings | `T#t#SETTINGS` | `INVOICING` | | |
 //! | number counter of a series | `T#t#COUNTER` | `INVOICE#2026`, `CREDIT#2026` | | |
 //! | a tenant the daily AR run visits | `SCHEDULE#TENANTS` | `T#t` | | |
+//! | the AR snapshot of a day | `T#t#ARSNAPSHOT` | `DAY#date` | | |
+//! | the Monday digest of an ISO week, once queued | `T#t#ARSNAPSHOT` | `DIGEST#2026-W48` | | |
 //!
 //! Blob (S3) keys are built here too: a receipt upload is
 //! `receipts/{tenant}/{expense}/{upload}` and a refused file moves to
@@ -437,6 +439,24 @@ pub fn scheduled_tenant(tenant: &str) -> Key {
 /// The tenant a [`scheduled_tenant`] sort key names.
 pub fn parse_scheduled_tenant(sort: &str) -> Option<&str> {
     sort.strip_prefix("T#").filter(|t| !t.is_empty())
+}
+
+/// The daily AR snapshots (and digest markers) of a tenant: DSO trends read a
+/// range of days with one query, SK between `DAY#from` and `DAY#to`.
+pub fn ar_snapshots(tenant: &str) -> String {
+    format!("{}#ARSNAPSHOT", t(tenant))
+}
+pub fn ar_snapshot_sort(date: &str) -> String {
+    format!("DAY#{date}")
+}
+/// One snapshot per day: the aging job overwrites it when it runs again.
+pub fn ar_snapshot(tenant: &str, date: &str) -> Key {
+    Key::new(ar_snapshots(tenant), ar_snapshot_sort(date))
+}
+/// Marks the Monday digest of `iso_week` as queued, so a second run of the
+/// day queues nothing.
+pub fn ar_digest(tenant: &str, iso_week: &str) -> Key {
+    Key::new(ar_snapshots(tenant), format!("DIGEST#{iso_week}"))
 }
 
 pub fn counter(tenant: &str, name: &str) -> Key {

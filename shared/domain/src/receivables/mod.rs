@@ -31,7 +31,9 @@ pub const DAYS_DP: u32 = 1;
 
 /// A day figure as reports print it.
 pub fn round_days(d: Decimal) -> Decimal {
-    d.round_dp_with_strategy(DAYS_DP, RoundingStrategy::MidpointAwayFromZero)
+    let mut x = d.round_dp_with_strategy(DAYS_DP, RoundingStrategy::MidpointAwayFromZero);
+    x.rescale(DAYS_DP);
+    x
 }
 
 /// A day figure as a whole number of days (to move a date by it).
@@ -57,6 +59,11 @@ mod tests {
     fn days_round_half_away_from_zero() {
         assert_eq!(round_days(dec!(73.714)), dec!(73.7));
         assert_eq!(round_days(dec!(0.05)), dec!(0.1));
+        assert_eq!(
+            round_days(dec!(20)).to_string(),
+            "20.0",
+            "always one decimal"
+        );
         assert_eq!(whole_days(dec!(2.5)), 3);
         assert_eq!(whole_days(dec!(-2.5)), -3);
         assert_eq!(whole_days(dec!(4.4)), 4);

@@ -2,6 +2,7 @@
 //! projects, people, time), so they live here rather than in any one function.
 
 mod activity;
+mod ar_snapshot;
 mod clients;
 mod expenses;
 mod intake;
@@ -13,6 +14,7 @@ mod settings;
 mod time;
 
 pub use activity::*;
+pub use ar_snapshot::*;
 pub use clients::*;
 pub use expenses::*;
 pub use intake::*;
