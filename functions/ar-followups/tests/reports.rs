@@ -907,3 +907,122 @@ async fn bad_query_parameters_are_400_problems_naming_the_field() {
         app.get(&s.finance, path).await.expect(200);
     }
 }
+
+/// Counts the store round trips the reports make.
+struct Counting {
+    inner: std::sync::Arc<dyn Table>,
+    reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[async_trait::async_trait]
+impl Table for Counting {
+    async fn get(
+        &self,
+        key: &agencyops_store::Key,
+    ) -> agencyops_store::StoreResult<Option<agencyops_store::Item>> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get(key).await
+    }
+    async fn batch_get(
+        &self,
+        keys: &[agencyops_store::Key],
+    ) -> agencyops_store::StoreResult<Vec<agencyops_store::Item>> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.batch_get(keys).await
+    }
+    async fn query(
+        &self,
+        query: &agencyops_store::Query,
+    ) -> agencyops_store::StoreResult<agencyops_store::Page> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.query(query).await
+    }
+    async fn transact(
+        &self,
+        writes: Vec<agencyops_store::Write>,
+    ) -> agencyops_store::StoreResult<()> {
+        self.inner.transact(writes).await
+    }
+    async fn increment(
+        &self,
+        key: &agencyops_store::Key,
+        attr: &str,
+        by: i64,
+    ) -> agencyops_store::StoreResult<i64> {
+        self.inner.increment(key, attr, by).await
+    }
+}
+
+/// n = 253 invoices, 3 of them paid: the reading cost is ceil(n / 200) index
+/// pages plus one partition per invoice the answer depends on, plus the
+/// report's own look-ups.
+#[tokio::test]
+async fn reads_grow_with_touched_invoices_not_with_all_of_them() {
+    let reads = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = reads.clone();
+    let app = App::with_table(routes(), move |inner| {
+        std::sync::Arc::new(Counting {
+            inner,
+            reads: counter,
+        })
+    });
+    let s = studio(&app, "acme").await;
+    let t = s.tenant.as_str();
+    let mut open = Vec::new();
+    for _ in 0..250 {
+        let mut inv = invoice(&s.client, "EUR", dec!(10), "2026-10-01", "2026-10-31");
+        inv.updated_at = at("2026-10-01");
+        open.push(inv);
+    }
+    for chunk in open.chunks(90) {
+        let writes = chunk
+            .iter()
+            .map(|i| record::create(t, i).unwrap())
+            .collect();
+        app.embedded.transact(writes).await.unwrap();
+    }
+    for _ in 0..3 {
+        book(
+            &app,
+            t,
+            invoice(&s.client, "EUR", dec!(10), "2026-10-01", "2026-10-31"),
+            &[(dec!(10), "2026-11-05")],
+            &[],
+        )
+        .await;
+    }
+    let cost = |path: &'static str| {
+        let app = &app;
+        let s = &s;
+        let reads = reads.clone();
+        async move {
+            reads.store(0, std::sync::atomic::Ordering::SeqCst);
+            let r = app.get(&s.finance, path).await.expect(200);
+            (reads.load(std::sync::atomic::Ordering::SeqCst), r.body)
+        }
+    };
+    let (n, r) = cost("/v1/reports/ar-aging?as_of=2026-11-20").await;
+    assert_eq!(total(&r, "EUR")["total"], "2500.00");
+    // The caller's person record (1), 2 index pages, 3 partitions, client names (1).
+    assert_eq!(
+        n,
+        1 + 2 + 3 + 1,
+        "as of today, untouched invoices cost no partition read"
+    );
+    let (n, r) = cost("/v1/reports/ar-aging?as_of=2026-10-15").await;
+    assert_eq!(total(&r, "EUR")["total"], "2530.00");
+    assert_eq!(
+        n,
+        1 + 2 + 3 + 1,
+        "untouched since before the day asked: still none"
+    );
+    let (n, _) = cost("/v1/reports/ar-aging?as_of=2026-09-30").await;
+    assert_eq!(
+        n,
+        1 + 2 + 253 + 1,
+        "changed after the day asked: every partition is read"
+    );
+    // Forecast: the paid ones only, then clients, projects, WIP and each of the 2 projects' milestones.
+    let (n, _) = cost("/v1/reports/cash-forecast").await;
+    assert_eq!(n, 1 + 2 + 3 + 1 + 1 + 1 + 2);
+}

@@ -161,6 +161,9 @@ fn plus(d: Date, n: i64) -> Date {
     d.checked_add(Span::new().days(n)).unwrap_or(d)
 }
 
+/// One currency's exact sums: per week per source, after the window, not expected.
+type Placed = (Vec<BTreeMap<Source, Decimal>>, Decimal, Decimal);
+
 /// Places every expected amount in its week, per scenario and currency (exact
 /// sums, rounded once when shown).
 pub fn forecast(
@@ -173,9 +176,7 @@ pub fn forecast(
     Scenario::ALL
         .iter()
         .map(|sc| {
-            // currency -> (per week per source, after, not expected)
-            let mut by: BTreeMap<Currency, (Vec<BTreeMap<Source, Decimal>>, Decimal, Decimal)> =
-                BTreeMap::new();
+            let mut by: BTreeMap<Currency, Placed> = BTreeMap::new();
             for e in expected {
                 let late = lateness.get(&e.client_id).copied().unwrap_or(agency);
                 let when = match e.source {
