@@ -22,10 +22,16 @@ pub struct DailyRun {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct TenantRun {
     pub tenant: String,
+    /// Why this tenant's run stopped, if it did; the other tenants still run,
+    /// and the next run (or a retry) picks up where this one stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
     /// Recurring invoices drafted and milestone drafts caught up.
     pub recurring: crate::recurring::Summary,
     /// Reminders and late fees.
     pub dunning: crate::dunning::Summary,
+    /// The AR snapshot and Monday digest (`reports::snapshot`).
+    pub reports: crate::reports::snapshot::Summary,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,10 +40,14 @@ pub enum DailyError {
     Store(#[from] StoreError),
     #[error("dunning: {0}")]
     Dunning(#[from] crate::dunning::DunningError),
+    #[error("aging job: {0}")]
+    Reports(#[from] crate::reports::snapshot::SnapshotError),
     #[error("the schedule event is not one this function understands: {0}")]
     BadEvent(String),
     #[error("{0}")]
     Api(#[from] agencyops_platform::ApiError),
+    #[error("the run failed for {0} tenant(s); see the log")]
+    TenantsFailed(usize),
 }
 
 /// The schedule's payload: `{"as_of": "YYYY-MM-DD"}`, or anything else for today.
@@ -61,7 +71,13 @@ pub async fn handle_schedule(services: &Services, event: &Value) -> Result<Daily
             .to_zoned(jiff::tz::TimeZone::UTC)
             .date()
     });
-    run(services, as_of).await
+    let run = run(services, as_of).await?;
+    // A failed tenant fails the invocation, so the schedule retries it and
+    // the alarm shows it; every step is once-only, so the retry is harmless.
+    match run.tenants.iter().filter(|t| t.failed.is_some()).count() {
+        0 => Ok(run),
+        n => Err(DailyError::TenantsFailed(n)),
+    }
 }
 
 /// Runs `as_of` for every registered tenant.
@@ -71,17 +87,32 @@ pub async fn run(services: &Services, as_of: Date) -> Result<DailyRun, DailyErro
         tenants: Vec::new(),
     };
     for tenant in scheduled_tenants(services).await? {
-        // Recurring invoices first, so a period's invoice issued today is
-        // chased by the same policy as any other from tomorrow on.
-        let recurring = crate::recurring::run_tenant(services, &tenant, as_of).await?;
-        let dunning = crate::dunning::run_tenant(services, &tenant, as_of).await?;
-        report.tenants.push(TenantRun {
+        let mut run = TenantRun {
             tenant,
-            recurring,
-            dunning,
-        });
+            ..TenantRun::default()
+        };
+        if let Err(e) = run_tenant(services, &mut run, as_of).await {
+            tracing::error!(tenant = %run.tenant, error = %e, "daily AR run failed for a tenant");
+            run.failed = Some(e.to_string());
+        }
+        report.tenants.push(run);
     }
     Ok(report)
+}
+
+/// One tenant's day, step by step. Recurring invoices come first, so a
+/// period's invoice issued today is chased by the same policy as any other;
+/// the snapshot comes last, so it shows the day's reminders and invoices.
+async fn run_tenant(
+    services: &Services,
+    run: &mut TenantRun,
+    as_of: Date,
+) -> Result<(), DailyError> {
+    let tenant = run.tenant.clone();
+    run.recurring = crate::recurring::run_tenant(services, &tenant, as_of).await?;
+    run.dunning = crate::dunning::run_tenant(services, &tenant, as_of).await?;
+    run.reports = crate::reports::snapshot::run_tenant(services, &tenant, as_of).await?;
+    Ok(())
 }
 
 /// Every tenant in the schedule registry, in key order.

@@ -10,6 +10,7 @@ pub mod daily;
 pub mod dunning;
 pub mod mail_sender;
 pub mod recurring;
+pub mod reports;
 
 use agencyops_platform::Services;
 use axum::routing::{get, post, put};
@@ -41,6 +42,9 @@ pub fn routes() -> Router<Services> {
                 .get(recurring::get_recurring)
                 .delete(recurring::delete_recurring),
         )
+        .route("/v1/reports/ar-aging", get(reports::ar_aging))
+        .route("/v1/reports/dso", get(reports::dso_report))
+        .route("/v1/reports/cash-forecast", get(reports::cash_forecast))
 }
 
 #[derive(OpenApi)]
@@ -50,7 +54,8 @@ pub fn routes() -> Router<Services> {
         dunning::get_tenant, dunning::put_tenant, dunning::get_client, dunning::put_client,
         dunning::remind,
         recurring::put_recurring, recurring::get_recurring, recurring::delete_recurring,
+        reports::ar_aging, reports::dso_report, reports::cash_forecast,
     ),
-    tags((name = "ar-followups", description = "Getting paid")),
+    tags((name = "ar-followups", description = "Getting paid"), (name = "reports", description = "Receivables reports")),
 )]
 pub struct ApiDoc;

@@ -8,6 +8,7 @@ pub mod project;
 pub mod quantity;
 pub mod rates;
 pub mod receipt;
+pub mod receivables;
 pub mod roles;
 pub mod rounding;
 pub mod timesheet;

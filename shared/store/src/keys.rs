@@ -44,6 +44,8 @@
 //! paid, balance above zero, a due date) is at `T#t#ARDUE` /
 //! `{next_action_on}#{invoice}`; the daily dunning step reads SK up to
 //! `{as_of}#~`, so its reads grow with what is due, never with all invoices.
+//! | the AR snapshot of a day | `T#t#ARSNAPSHOT` | `DAY#date` | | |
+//! | the Monday digest of an ISO week, once queued | `T#t#ARSNAPSHOT` | `DIGEST#2026-W48` | | |
 //!
 //! Blob (S3) keys are built here too: a receipt upload is
 //! `receipts/{tenant}/{expense}/{upload}` and a refused file moves to
@@ -515,6 +517,24 @@ pub fn dunning_marker(tenant: &str, invoice: &str, step: &str) -> Key {
 /// Every reminder marker in an [`invoice_partition`].
 pub fn dunning_markers_prefix() -> &'static str {
     "DUNNING#"
+}
+
+/// The daily AR snapshots (and digest markers) of a tenant: DSO trends read a
+/// range of days with one query, SK between `DAY#from` and `DAY#to`.
+pub fn ar_snapshots(tenant: &str) -> String {
+    format!("{}#ARSNAPSHOT", t(tenant))
+}
+pub fn ar_snapshot_sort(date: &str) -> String {
+    format!("DAY#{date}")
+}
+/// One snapshot per day: the aging job overwrites it when it runs again.
+pub fn ar_snapshot(tenant: &str, date: &str) -> Key {
+    Key::new(ar_snapshots(tenant), ar_snapshot_sort(date))
+}
+/// Marks the Monday digest of `iso_week` as queued, so a second run of the
+/// day queues nothing.
+pub fn ar_digest(tenant: &str, iso_week: &str) -> Key {
+    Key::new(ar_snapshots(tenant), format!("DIGEST#{iso_week}"))
 }
 
 pub fn counter(tenant: &str, name: &str) -> Key {

@@ -2,6 +2,7 @@
 //! projects, people, time), so they live here rather than in any one function.
 
 mod activity;
+mod ar_snapshot;
 mod clients;
 mod dunning;
 mod expenses;
@@ -16,6 +17,7 @@ mod settings;
 mod time;
 
 pub use activity::*;
+pub use ar_snapshot::*;
 pub use clients::*;
 pub use dunning::*;
 pub use expenses::*;
