@@ -93,6 +93,8 @@ fn invoice(client: &str, currency: &str, total: Decimal, issued: &str, due: &str
         created_by_role: Role::Finance,
         issued_at: Some(at(issued)),
         last_sent_on: None,
+        next_action_on: None,
+        fee_for: None,
         version: 2,
         created_at: at(issued),
         updated_at: now(),
