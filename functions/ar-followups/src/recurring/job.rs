@@ -333,7 +333,7 @@ async fn bill_period(
         s,
         tenant,
         &schedule.client_id,
-        &[schedule.project_id.clone()],
+        std::slice::from_ref(&schedule.project_id),
     )
     .await?;
     if ctx.client.currency != schedule.currency {
@@ -363,7 +363,7 @@ async fn bill_period(
                 ),
             ));
         }
-        w.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
+        w.sort_by_key(order_key);
         w
     } else {
         Vec::new()
