@@ -548,3 +548,33 @@ async fn the_daily_run_reports_what_it_billed() {
     let acme = again.tenants.iter().find(|t| t.tenant == "acme").unwrap();
     assert_eq!(acme.recurring.invoices, 0);
 }
+
+/// A schedule deleted and saved again with the same start does not bill the
+/// periods its predecessor billed; it continues on the anchor after them.
+#[tokio::test]
+async fn a_schedule_saved_again_never_bills_a_period_twice() {
+    let (app, s) = setup().await;
+    app.put(&s.finance, &path(&s.project), monthly(10, "2026-01-01"))
+        .await
+        .expect(201);
+    run_days(&app, date(2026, 1, 1), date(2026, 3, 31), 1).await;
+    app.delete(&s.finance, &path(&s.project)).await.expect(204);
+    let again = app
+        .put(&s.finance, &path(&s.project), monthly(10, "2026-01-01"))
+        .await
+        .expect(201);
+    assert_eq!(again.body["next_period_start"], "2026-01-10");
+    run_days(&app, date(2026, 4, 1), date(2026, 5, 31), 2).await;
+    assert_eq!(
+        issue_dates(&invoices(&app, &s).await),
+        [
+            "2026-01-10",
+            "2026-02-10",
+            "2026-03-10",
+            "2026-04-10",
+            "2026-05-10"
+        ]
+    );
+    let view = app.get(&s.finance, &path(&s.project)).await.expect(200);
+    assert_eq!(view.body["next_period_start"], "2026-06-10");
+}

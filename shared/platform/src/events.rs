@@ -111,4 +111,22 @@ mod tests {
             "minutes":60,"billable_minutes":60,"fees":"1","cost":"1","currency":"EUR"}"#;
         assert!(serde_json::from_str::<BurnChange>(unknown).is_err());
     }
+
+    /// The milestones message as the reach sends it and the invoicer reads it;
+    /// anything else on the queue is refused (and dead-lettered), not guessed at.
+    #[test]
+    fn milestone_messages_round_trip_and_refuse_strangers() {
+        let m = MilestoneReached {
+            tenant: "acme".into(),
+            message_id: "reach-m1".into(),
+            project_id: "p1".into(),
+            milestone_id: "m1".into(),
+        };
+        let back: MilestoneReached = serde_json::from_str(&m.to_body()).expect("reads back");
+        assert_eq!(back, m);
+        let extra = r#"{"tenant":"acme","message_id":"x","project_id":"p","milestone_id":"m","amount":"1"}"#;
+        assert!(serde_json::from_str::<MilestoneReached>(extra).is_err());
+        let missing = r#"{"tenant":"acme","message_id":"x","project_id":"p"}"#;
+        assert!(serde_json::from_str::<MilestoneReached>(missing).is_err());
+    }
 }

@@ -297,6 +297,22 @@ async fn run_schedule(
         MAX_PERIODS_PER_RUN,
     );
     for period in due {
+        let marker =
+            keys::recurring_period(tenant, &schedule.project_id, &period.start.to_string());
+        if load::<RecurringPeriodMarker>(&*s.table, &marker)
+            .await
+            .map_err(|e| format!("{name}: {e}"))?
+            .is_some()
+        {
+            // Billed under an earlier schedule of the project (deleted and
+            // saved again): step over it, on the anchor, without a draft.
+            match skip_period(s, tenant, &schedule, period).await {
+                Ok(next) => schedule = next,
+                Err(ApiError::Conflict(_)) => return Ok(()),
+                Err(e) => return Err(format!("{name}: {e}")),
+            }
+            continue;
+        }
         match bill_period(s, tenant, &schedule, period).await {
             Ok((next, inv)) => {
                 summary.invoices += 1;
@@ -320,6 +336,26 @@ async fn run_schedule(
     Ok(())
 }
 
+/// Advances the schedule past a period that is already billed.
+async fn skip_period(
+    s: &Services,
+    tenant: &str,
+    schedule: &RecurringSchedule,
+    period: Period,
+) -> ApiResult<RecurringSchedule> {
+    let mut next = schedule.clone();
+    next.billed_through = Some(period.end);
+    agencyops_store::record::bump(&mut next, s.clock.now());
+    let mut tx = Tx::new(tenant);
+    tx.replace(
+        &next,
+        schedule.version,
+        Fails::changed("the schedule changed meanwhile"),
+    )?;
+    tx.commit(s).await?;
+    Ok(next)
+}
+
 /// Drafts the period's invoice with its marker, claims and the advanced
 /// schedule in one transaction; returns the schedule as stored after it.
 async fn bill_period(
@@ -333,7 +369,7 @@ async fn bill_period(
         s,
         tenant,
         &schedule.client_id,
-        &[schedule.project_id.clone()],
+        std::slice::from_ref(&schedule.project_id),
     )
     .await?;
     if ctx.client.currency != schedule.currency {
@@ -363,7 +399,7 @@ async fn bill_period(
                 ),
             ));
         }
-        w.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
+        w.sort_by_key(order_key);
         w
     } else {
         Vec::new()
