@@ -494,6 +494,21 @@ async fn dso_reads_the_snapshot_for_ending_ar_and_average_days_to_pay() {
     assert_eq!(tot["ending_ar"], "300.00");
     assert_eq!(tot["average_days_to_pay"], "20.0", "(30 + 10) / 2");
     assert_eq!(tot["invoices_paid"], 2);
+
+    // With the opening day's snapshot too, both AR figures come from snapshots
+    // and only the invoices paid in the period are read in detail.
+    daily::run(&app.services, day("2026-09-30")).await.unwrap();
+    let again = app
+        .get(&s.finance, "/v1/reports/dso?from=2026-10-01&to=2026-11-20")
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(again["opening_ar_source"], "snapshot");
+    let tot = total(&again, "EUR");
+    assert_eq!(tot["opening_ar"], "0.00");
+    assert_eq!(tot["ending_ar"], "300.00");
+    assert_eq!(tot["average_days_to_pay"], "20.0");
+    assert_eq!(tot["credit_sales"], "1810.00");
 }
 
 async fn run_days(app: &App, tenant: &str, days: &[&str]) -> Vec<daily::DailyRun> {

@@ -167,47 +167,49 @@ fn months(to: Date) -> Vec<(Date, Date)> {
         .collect()
 }
 
-/// AR by (client, currency) and by currency at the end of `day`: the
-/// snapshot of that day if the job kept one.
-async fn ar_on(
-    table: &dyn Table,
-    tenant: &str,
-    day: Date,
-    entries: &[Entry],
-) -> StoreResult<(
+type ArFigures = (
     BTreeMap<(String, Currency), Decimal>,
     BTreeMap<Currency, Decimal>,
     ArSource,
-)> {
-    if let Some(snap) =
+);
+
+/// AR by (client, currency) and by currency at the end of `day`, from the
+/// aging job's snapshot of that day (one read), if it kept one.
+async fn snapshot_ar(table: &dyn Table, tenant: &str, day: Date) -> StoreResult<Option<ArFigures>> {
+    let Some(snap) =
         load::<ArSnapshot>(table, &keys::ar_snapshot(tenant, &day.to_string())).await?
-    {
-        let clients = snap
-            .clients
-            .iter()
-            .map(|c| {
-                (
-                    (c.client_id.clone(), c.currency),
-                    Buckets::from(c.buckets).total(),
-                )
-            })
-            .collect();
-        let totals = snap
-            .totals
-            .iter()
-            .map(|t| (t.currency, Buckets::from(t.buckets).total()))
-            .collect();
-        return Ok((clients, totals, ArSource::Snapshot));
-    }
+    else {
+        return Ok(None);
+    };
+    let clients = snap
+        .clients
+        .iter()
+        .map(|c| {
+            (
+                (c.client_id.clone(), c.currency),
+                Buckets::from(c.buckets).total(),
+            )
+        })
+        .collect();
+    let totals = snap
+        .totals
+        .iter()
+        .map(|t| (t.currency, Buckets::from(t.buckets).total()))
+        .collect();
+    Ok(Some((clients, totals, ArSource::Snapshot)))
+}
+
+/// AR at the end of `day` computed from the invoices.
+fn computed_ar(entries: &[Entry], day: Date) -> ArFigures {
     let a = Aging::of(entries, day);
-    Ok((
+    (
         a.clients
             .iter()
             .map(|(k, b)| (k.clone(), b.total()))
             .collect(),
         a.totals.iter().map(|(k, b)| (*k, b.total())).collect(),
         ArSource::Computed,
-    ))
+    )
 }
 
 fn figures(currency: Currency, s: &Sums, days: u32) -> DsoFigures {
@@ -264,18 +266,23 @@ pub async fn report(s: &Services, caller: &Caller, p: DsoParams) -> ApiResult<Ds
     let days = span as u32;
     let tenant = caller.tenant.as_str();
     let opening_day = plus_days(from, -1);
-    let entries = ledger::load(
-        &*s.table,
-        tenant,
+    let table = &*s.table;
+    let ending = snapshot_ar(table, tenant, to).await?;
+    let opening = snapshot_ar(table, tenant, opening_day).await?;
+    // With both snapshots, only the invoices paid in the period need their
+    // partitions (for days to pay); otherwise balances are computed too.
+    let need = if ending.is_some() && opening.is_some() {
+        Need::Settlements(from)
+    } else {
         Need::BalancesAndSettlements {
             from: opening_day,
             since: from,
-        },
-    )
-    .await?;
-    let (end_c, end_t, ending_ar_source) = ar_on(&*s.table, tenant, to, &entries).await?;
+        }
+    };
+    let entries = ledger::load(table, tenant, need).await?;
+    let (end_c, end_t, ending_ar_source) = ending.unwrap_or_else(|| computed_ar(&entries, to));
     let (open_c, open_t, opening_ar_source) =
-        ar_on(&*s.table, tenant, opening_day, &entries).await?;
+        opening.unwrap_or_else(|| computed_ar(&entries, opening_day));
     let windows = months(to);
 
     let mut clients: BTreeMap<(String, Currency), Sums> = BTreeMap::new();
@@ -347,6 +354,12 @@ pub async fn report(s: &Services, caller: &Caller, p: DsoParams) -> ApiResult<Ds
         opening_ar_source,
         clients: clients
             .iter()
+            .filter(|(_, sums)| {
+                !(sums.sales.is_zero()
+                    && sums.opening.is_zero()
+                    && sums.ending.is_zero()
+                    && sums.days_to_pay.is_empty())
+            })
             .map(|((c, cur), sums)| ClientDso {
                 client_id: c.clone(),
                 client_name: names.get(c).cloned(),

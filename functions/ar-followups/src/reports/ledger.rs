@@ -139,8 +139,9 @@ pub async fn load(table: &dyn Table, tenant: &str, need: Need) -> StoreResult<Ve
 
 impl Entry {
     /// The balance at the end of `day`, `None` when it was not receivable.
-    /// Without the partition, the invoice had nothing paid or credited, so
-    /// its facts are complete.
+    /// Under the balance needs, an invoice whose partition was not read had
+    /// nothing paid or credited, so its facts are complete; under
+    /// [`Need::Settlements`] only the invoice's own (today's) figures are.
     pub fn balance_on(&self, day: Date) -> Option<rust_decimal::Decimal> {
         self.facts.balance_on(day)
     }
