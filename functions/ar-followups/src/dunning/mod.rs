@@ -68,7 +68,6 @@ pub async fn get_tenant(State(s): State<Services>, caller: Caller) -> ApiResult<
 }
 
 #[utoipa::path(put, path = "/v1/settings/dunning", tag = "ar-followups", request_body = DunningPolicyBody,
-    params(("If-Match" = Option<String>, Header, description = "The ETag last read")),
     responses((status = 200, body = DunningPolicyView), (status = 400), (status = 401), (status = 403),
         (status = 409), (status = 412), (status = 415)),
     operation_id = "put_dunning_policy")]
@@ -97,7 +96,7 @@ pub async fn get_client(
 }
 
 #[utoipa::path(put, path = "/v1/clients/{id}/dunning", tag = "ar-followups", request_body = DunningPolicyBody,
-    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    params(("id" = String, Path)),
     responses((status = 200, body = DunningPolicyView), (status = 400), (status = 401), (status = 403),
         (status = 404), (status = 409), (status = 412), (status = 415)),
     operation_id = "put_client_dunning_policy")]
@@ -114,7 +113,7 @@ pub async fn put_client(
 }
 
 #[utoipa::path(post, path = "/v1/invoices/{id}/remind", tag = "ar-followups",
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response")),
+    params(("id" = String, Path)),
     responses((status = 200, body = ReminderSent, description = "The reminder due now, queued, with its fee"),
         (status = 401), (status = 403), (status = 404),
         (status = 409, description = "Nothing owed, no due date, no stages, or this step was sent already"),

@@ -66,10 +66,16 @@ pub struct StageBody {
     #[schema(
         min_length = 1,
         max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
         example = "Invoice {number} is {days_overdue} days overdue"
     )]
     pub subject: String,
-    #[schema(min_length = 1, max_length = 5000)]
+    /// Lines may break; no other control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 5000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub body: String,
     #[serde(default)]
     pub late_fee: Option<LateFeeBody>,
@@ -189,8 +195,7 @@ fn check(b: &DunningPolicyBody) -> ApiResult<()> {
                 p.add(f(field), format!("1 to {max} characters"));
             } else if text
                 .chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-                || (field == "subject" && text.contains(['\n', '\r']))
+                .any(|c| c.is_control() && (field == "subject" || !matches!(c, '\n' | '\r' | '\t')))
             {
                 p.add(f(field), "contains control characters");
             } else if let Err(why) = plan::template_names(text) {
