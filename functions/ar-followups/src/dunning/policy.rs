@@ -30,8 +30,30 @@ pub struct StatutoryBody {
     /// The central bank's reference rate in percent (e.g. the ECB's main
     /// refinancing rate of the half-year), 0 to 20, at most 4 decimals.
     #[serde(with = "agencyops_domain::quantity")]
-    #[schema(value_type = String, pattern = r"^([0-9]|1[0-9]|20)(\.[0-9]{1,4})?$", example = "2.15")]
+    #[schema(schema_with = reference_rate_schema)]
     pub reference_rate: Decimal,
+}
+
+/// A reference rate: 0 to 20 percent, 4 decimals; a string or a number (read exactly).
+fn reference_rate_schema() -> utoipa::openapi::schema::Object {
+    agencyops_domain::quantity::schema(
+        r"^([0-9]|1[0-9])(\.[0-9]{1,4})?$|^20(\.0{1,4})?$",
+        (0.0, 20.0),
+        false,
+        Some(4),
+        false,
+    )
+}
+
+/// A percent of the balance: 0 to 100, 4 decimals; a string, a number or null.
+fn fee_percent_schema() -> utoipa::openapi::schema::Object {
+    agencyops_domain::quantity::schema(
+        r"^([0-9]{1,2}(\.[0-9]{1,4})?|100(\.0{1,4})?)$",
+        (0.0, 100.0),
+        false,
+        Some(4),
+        true,
+    )
 }
 
 /// What a stage charges when it fires: a flat amount in the invoice's
@@ -43,7 +65,7 @@ pub struct LateFeeBody {
     #[schema(value_type = Option<String>, pattern = r"^(0|[1-9][0-9]{0,5})(\.[0-9]{1,2})?$", example = "15.00")]
     pub flat: Option<Decimal>,
     #[serde(default, with = "agencyops_domain::quantity::option")]
-    #[schema(value_type = Option<String>, pattern = r"^([0-9]{1,2}(\.[0-9]{1,4})?|100(\.0{1,4})?)$", example = "1.5")]
+    #[schema(schema_with = fee_percent_schema)]
     pub percent: Option<Decimal>,
     #[serde(default)]
     pub statutory: Option<StatutoryBody>,
