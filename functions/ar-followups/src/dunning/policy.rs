@@ -56,6 +56,30 @@ fn fee_percent_schema() -> utoipa::openapi::schema::Object {
     )
 }
 
+/// A percent read exactly (string or number) or null; an empty string is
+/// not a percent (the shared reader takes it for "none").
+mod percent_field {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use serde_json::Value;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        match Option::<Value>::deserialize(d)? {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => {
+                Err(serde::de::Error::custom("must be a decimal such as 1.5"))
+            }
+            Some(v) => {
+                agencyops_domain::quantity::option::deserialize(v).map_err(serde::de::Error::custom)
+            }
+        }
+    }
+
+    pub fn serialize<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        rust_decimal::serde::str_option::serialize(value, s)
+    }
+}
+
 /// What a stage charges when it fires: a flat amount in the invoice's
 /// currency and/or a percent of the balance, and optionally statutory interest.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -64,7 +88,7 @@ pub struct LateFeeBody {
     #[serde(default, with = "agencyops_domain::quantity::money_option")]
     #[schema(value_type = Option<String>, pattern = r"^(0|[1-9][0-9]{0,5})(\.[0-9]{1,2})?$", example = "15.00")]
     pub flat: Option<Decimal>,
-    #[serde(default, with = "agencyops_domain::quantity::option")]
+    #[serde(default, with = "percent_field")]
     #[schema(schema_with = fee_percent_schema)]
     pub percent: Option<Decimal>,
     #[serde(default)]
