@@ -199,6 +199,7 @@ async fn bad_policies_are_refused_by_field_and_change_nothing() {
         json!({"stages": "none"}),
         json!({"paused": true}),
         json!({"stages": [{"name": "a", "offset_days": "x", "subject": "s", "body": "b"}]}),
+        json!({"stages": [{"name": "a", "offset_days": 1, "subject": "s", "body": "b", "late_fee": {"percent": ""}}]}),
         json!([]),
     ] {
         let res = app

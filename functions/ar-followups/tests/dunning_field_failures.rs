@@ -346,3 +346,63 @@ async fn concurrent_runs_send_each_reminder_once() {
     assert_eq!(mails.len(), 5);
     assert_eq!(fee_invoices(&app, &s.tenant).await.len(), 5);
 }
+
+/// A payment that lands after the run read the invoice wins: the reminder's
+/// transaction is under the invoice's version, so nothing is marked,
+/// charged or queued.
+#[tokio::test]
+async fn a_payment_between_reading_and_firing_wins() {
+    use agencyops_ar_followups::dunning::{plan, run as dun};
+    let (app, s) = setup().await;
+    set_policy(&app, &s, policy()).await;
+    let id = issued(&app, &s, "100.00", "2026-12-10").await;
+    let read = invoice(&app, &s.tenant, &id).await;
+    pay(&app, &s, &id, "100.00").await;
+    let ctx = dun::TenantContext::load(&app.services, &s.tenant)
+        .await
+        .unwrap();
+    let all = plan::steps(&ctx.policy, d("2026-12-10"));
+    let late = all.iter().find(|st| st.id == "STAGE#late").unwrap();
+    let fired = dun::fire(
+        &app.services,
+        &ctx,
+        &read,
+        None,
+        &ctx.policy.clone(),
+        late,
+        plan::never(),
+        d("2026-12-24"),
+        &dun::By::schedule(),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(fired, dun::Fired::Changed);
+    assert!(markers(&app, &s.tenant, &id).await.is_empty());
+    assert!(fee_invoices(&app, &s.tenant).await.is_empty());
+    assert!(mails(&app).await.is_empty());
+    // And the paid invoice has left the due index: the run never reads it.
+    let report = run(&app, "2026-12-24", 1).await;
+    assert_eq!(report.tenants[0].dunning.due, 0);
+}
+
+/// Issuing is what puts a tenant on the daily run's list, in the issue's
+/// own transaction.
+#[tokio::test]
+async fn issuing_an_invoice_registers_the_tenant_for_the_daily_run() {
+    let (app, s) = setup().await;
+    assert!(
+        agencyops_ar_followups::daily::scheduled_tenants(&app.services)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    issued(&app, &s, "100.00", "2026-12-10").await;
+    issued(&app, &s, "100.00", "2026-12-10").await;
+    assert_eq!(
+        agencyops_ar_followups::daily::scheduled_tenants(&app.services)
+            .await
+            .unwrap(),
+        ["acme"]
+    );
+}

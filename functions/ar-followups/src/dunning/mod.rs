@@ -2,6 +2,37 @@
 //! dunning policies, the daily reminder step over the sparse due index,
 //! manual reminders and late fees. `plan` decides (pure), `policy`, `run`
 //! and `remind` are the operations, the handlers below only translate HTTP.
+//!
+//! The rules, as finance reads them:
+//! - A policy has up to 10 stages, each `offset_days` from the due date in
+//!   -30..=365 (negative: before it), strictly increasing, names unique
+//!   (1-40 letters, digits, spaces, `_`, `-`); after the last stage it
+//!   repeats every `repeat_every_days` (1-90) up to `max_repeats` (0-24)
+//!   times; `quiet_days_after_send` (0-60) keeps reminders away for that many
+//!   days after the invoice was mailed by hand; `paused` stops everything.
+//!   A client's own policy replaces the tenant's for its invoices.
+//! - Subjects (1-200 characters, one line) and bodies (1-5000) may use
+//!   `{number}`, `{balance}`, `{due_date}`, `{client}`, `{days_overdue}`;
+//!   any other `{...}` is refused when saved.
+//! - Each day the latest step whose date has come is sent, once per
+//!   invoice (a marker per stage or repeat); a missed day sends the latest,
+//!   not every missed one. Only invoices issued or partially paid, with a
+//!   balance and a due date, are in the due index; fee invoices are not
+//!   chased (no fee on a fee).
+//! - A late fee (`flat` in the invoice's currency, 0-999999 with 2
+//!   decimals, plus `percent` 0-100 of the balance, plus optional
+//!   `statutory` 2011/7/EU interest: reference rate + 8 points a year from
+//!   the day after the due date to the stage's date, or from the previous
+//!   stage that charged it, on a 365-day year, and EUR 40 once with the
+//!   first such stage on EUR invoices) is charged once per stage that carries
+//!   one, repeats charge none. The sum is rounded once to the currency's
+//!   minor unit by the invoice's rounding rule (half up unless the tenant
+//!   chose half even) and billed as its own issued invoice (kind `manual`,
+//!   numbered in the normal series, one line naming the stage and invoice,
+//!   `late_fee` activity on the original, audited); the reminder mail says so.
+//! - A reminder sent by hand (`POST /v1/invoices/{id}/remind`) is the step
+//!   due now (the first stage, early, if none is due yet), with its fee,
+//!   through the same marker; it also starts the quiet days.
 
 pub mod plan;
 pub mod policy;
@@ -37,7 +68,6 @@ pub async fn get_tenant(State(s): State<Services>, caller: Caller) -> ApiResult<
 }
 
 #[utoipa::path(put, path = "/v1/settings/dunning", tag = "ar-followups", request_body = DunningPolicyBody,
-    params(("If-Match" = Option<String>, Header, description = "The ETag last read")),
     responses((status = 200, body = DunningPolicyView), (status = 400), (status = 401), (status = 403),
         (status = 409), (status = 412), (status = 415)),
     operation_id = "put_dunning_policy")]
@@ -66,7 +96,7 @@ pub async fn get_client(
 }
 
 #[utoipa::path(put, path = "/v1/clients/{id}/dunning", tag = "ar-followups", request_body = DunningPolicyBody,
-    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    params(("id" = String, Path)),
     responses((status = 200, body = DunningPolicyView), (status = 400), (status = 401), (status = 403),
         (status = 404), (status = 409), (status = 412), (status = 415)),
     operation_id = "put_client_dunning_policy")]
@@ -83,7 +113,7 @@ pub async fn put_client(
 }
 
 #[utoipa::path(post, path = "/v1/invoices/{id}/remind", tag = "ar-followups",
-    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first response")),
+    params(("id" = String, Path)),
     responses((status = 200, body = ReminderSent, description = "The reminder due now, queued, with its fee"),
         (status = 401), (status = 403), (status = 404),
         (status = 409, description = "Nothing owed, no due date, no stages, or this step was sent already"),

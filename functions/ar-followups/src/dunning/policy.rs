@@ -30,8 +30,54 @@ pub struct StatutoryBody {
     /// The central bank's reference rate in percent (e.g. the ECB's main
     /// refinancing rate of the half-year), 0 to 20, at most 4 decimals.
     #[serde(with = "agencyops_domain::quantity")]
-    #[schema(value_type = String, pattern = r"^([0-9]|1[0-9]|20)(\.[0-9]{1,4})?$", example = "2.15")]
+    #[schema(schema_with = reference_rate_schema)]
     pub reference_rate: Decimal,
+}
+
+/// A reference rate: 0 to 20 percent, 4 decimals; a string or a number (read exactly).
+fn reference_rate_schema() -> utoipa::openapi::schema::Object {
+    agencyops_domain::quantity::schema(
+        r"^([0-9]|1[0-9])(\.[0-9]{1,4})?$|^20(\.0{1,4})?$",
+        (0.0, 20.0),
+        false,
+        Some(4),
+        false,
+    )
+}
+
+/// A percent of the balance: 0 to 100, 4 decimals; a string, a number or null.
+fn fee_percent_schema() -> utoipa::openapi::schema::Object {
+    agencyops_domain::quantity::schema(
+        r"^([0-9]{1,2}(\.[0-9]{1,4})?|100(\.0{1,4})?)$",
+        (0.0, 100.0),
+        false,
+        Some(4),
+        true,
+    )
+}
+
+/// A percent read exactly (string or number) or null; an empty string is
+/// not a percent (the shared reader takes it for "none").
+mod percent_field {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use serde_json::Value;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        match Option::<Value>::deserialize(d)? {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => {
+                Err(serde::de::Error::custom("must be a decimal such as 1.5"))
+            }
+            Some(v) => {
+                agencyops_domain::quantity::option::deserialize(v).map_err(serde::de::Error::custom)
+            }
+        }
+    }
+
+    pub fn serialize<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        rust_decimal::serde::str_option::serialize(value, s)
+    }
 }
 
 /// What a stage charges when it fires: a flat amount in the invoice's
@@ -42,8 +88,8 @@ pub struct LateFeeBody {
     #[serde(default, with = "agencyops_domain::quantity::money_option")]
     #[schema(value_type = Option<String>, pattern = r"^(0|[1-9][0-9]{0,5})(\.[0-9]{1,2})?$", example = "15.00")]
     pub flat: Option<Decimal>,
-    #[serde(default, with = "agencyops_domain::quantity::option")]
-    #[schema(value_type = Option<String>, pattern = r"^([0-9]{1,2}(\.[0-9]{1,4})?|100(\.0{1,4})?)$", example = "1.5")]
+    #[serde(default, with = "percent_field")]
+    #[schema(schema_with = fee_percent_schema)]
     pub percent: Option<Decimal>,
     #[serde(default)]
     pub statutory: Option<StatutoryBody>,
@@ -66,10 +112,16 @@ pub struct StageBody {
     #[schema(
         min_length = 1,
         max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
         example = "Invoice {number} is {days_overdue} days overdue"
     )]
     pub subject: String,
-    #[schema(min_length = 1, max_length = 5000)]
+    /// Lines may break; no other control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 5000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub body: String,
     #[serde(default)]
     pub late_fee: Option<LateFeeBody>,
@@ -189,8 +241,7 @@ fn check(b: &DunningPolicyBody) -> ApiResult<()> {
                 p.add(f(field), format!("1 to {max} characters"));
             } else if text
                 .chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-                || (field == "subject" && text.contains(['\n', '\r']))
+                .any(|c| c.is_control() && (field == "subject" || !matches!(c, '\n' | '\r' | '\t')))
             {
                 p.add(f(field), "contains control characters");
             } else if let Err(why) = plan::template_names(text) {
