@@ -121,7 +121,7 @@ pub async fn list(s: &Services, caller: &Caller, id: &str) -> ApiResult<InvoiceA
             });
         }
     }
-    out.sort_by(|a, b| (a.date, a.at).cmp(&(b.date, b.at)));
+    out.sort_by_key(|a| (a.date, a.at));
     Ok(InvoiceActivityList {
         invoice_id: inv.id,
         items: out,
