@@ -41,6 +41,7 @@ async fn duplicates_count_once_and_a_poison_message_ends_in_the_dead_letter_queu
         )),
         blob: None,
         mail: None,
+        public_url: None,
         bootstrap_admins: Default::default(),
     };
     let project: Project = serde_json::from_value(json!({

@@ -76,8 +76,7 @@ async fn issued(w: &World) -> (String, String) {
     (id, inv.document.expect("kept on issue").blob_key)
 }
 
-fn mail(id: &str, invoice: &str, purpose: MailPurpose, doc: Option<&str>) -> OutgoingMail {
-    let _ = invoice;
+fn mail(id: &str, purpose: MailPurpose, doc: Option<&str>) -> OutgoingMail {
     OutgoingMail {
         id: id.into(),
         tenant: "acme".into(),
@@ -125,7 +124,6 @@ async fn an_invoice_mail_delivered_twice_is_sent_once_with_its_pdf_and_recorded_
     let (inv, doc) = issued(&w).await;
     let m = mail(
         "send-1",
-        &inv,
         MailPurpose::InvoiceSent {
             invoice_id: inv.clone(),
         },
@@ -185,7 +183,6 @@ async fn a_reminder_for_an_invoice_paid_after_it_was_queued_is_cancelled_not_sen
         .expect(201);
     let m = mail(
         "remind-1",
-        &inv,
         MailPurpose::Reminder {
             invoice_id: inv.clone(),
             stage: "first".into(),
@@ -221,7 +218,6 @@ async fn a_reminder_on_an_invoice_still_owed_is_sent_and_recorded_as_a_reminder(
         .expect(201);
     let m = mail(
         "remind-2",
-        &inv,
         MailPurpose::Reminder {
             invoice_id: inv.clone(),
             stage: "first".into(),
@@ -244,7 +240,6 @@ async fn a_crashed_claim_blocks_a_second_sender_until_its_lease_runs_out() {
     let (inv, _) = issued(&w).await;
     let m = mail(
         "send-crash",
-        &inv,
         MailPurpose::InvoiceSent {
             invoice_id: inv.clone(),
         },
@@ -291,7 +286,6 @@ async fn the_lambda_reports_only_the_failed_messages_of_a_batch() {
     let (inv, _) = issued(&w).await;
     let good = serde_json::to_string(&mail(
         "send-ok",
-        &inv,
         MailPurpose::InvoiceSent {
             invoice_id: inv.clone(),
         },
@@ -300,7 +294,6 @@ async fn the_lambda_reports_only_the_failed_messages_of_a_batch() {
     .unwrap();
     let bad_id = serde_json::to_string(&mail(
         "has spaces/and slashes",
-        &inv,
         MailPurpose::InvoiceSent {
             invoice_id: inv.clone(),
         },

@@ -371,3 +371,40 @@ pub async fn profitability(
         crate::profitability::report(&s, &caller, p).await?,
     ))
 }
+
+#[utoipa::path(post, path = "/v1/invoices/{id}/send", tag = "invoicing",
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$"),
+           ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key replays the answer and queues nothing twice")),
+    request_body(content = crate::sending::SendInvoice, description = "Optional: recipients instead of the client's billing contacts, cc, a note"),
+    responses(
+        (status = 202, body = crate::sending::SendQueued, description = "Queued for the mail sender, the issued PDF attached"),
+        (status = 400), (status = 403), (status = 404),
+        (status = 409, description = "A draft, void, paid or written-off invoice, or one without a kept document"),
+        (status = 422, description = "The Idempotency-Key was used for another request")),
+    operation_id = "send_invoice")]
+pub async fn send_invoice(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    OptionalJson(body): OptionalJson<crate::sending::SendInvoice>,
+) -> ApiResult<(StatusCode, axum::Json<crate::sending::SendQueued>)> {
+    let key = headers
+        .get(agencyops_platform::idempotency::HEADER)
+        .and_then(|v| v.to_str().ok());
+    let queued = crate::sending::send(&s, &caller, &id, body, key).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(queued)))
+}
+
+#[utoipa::path(get, path = "/v1/invoices/{id}/activity", tag = "invoicing",
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$")),
+    responses((status = 200, body = crate::activity::InvoiceActivityList, description = "Sent, reminders, late fees, payments and credit notes, oldest first"),
+        (status = 403), (status = 404)),
+    operation_id = "get_invoice_activity")]
+pub async fn invoice_activity(
+    State(s): State<Services>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<crate::activity::InvoiceActivityList>> {
+    Ok(axum::Json(crate::activity::list(&s, &caller, &id).await?))
+}

@@ -6,6 +6,7 @@
 //! WIP (the unbilled index) or named by exactly one live claim batch of one
 //! invoice that is not void, and the entry says which (see [`claims`]).
 
+pub mod activity;
 pub mod claims;
 pub mod context;
 pub mod credit_notes;
@@ -19,6 +20,7 @@ pub mod numbers;
 pub mod payments;
 pub mod profitability;
 pub mod reads;
+pub mod sending;
 pub mod settings;
 pub mod view;
 
@@ -50,6 +52,8 @@ pub fn routes() -> Router<Services> {
         )
         .route("/v1/invoices/{id}/issue", post(issue_invoice))
         .route("/v1/invoices/{id}/void", post(void_invoice))
+        .route("/v1/invoices/{id}/send", post(send_invoice))
+        .route("/v1/invoices/{id}/activity", get(invoice_activity))
         .route("/v1/invoices/{id}/write-off", post(write_off_invoice))
         .route("/v1/invoices/{id}/payments", post(record_payment))
         .route(
@@ -81,6 +85,7 @@ pub fn routes() -> Router<Services> {
         handlers::get_settings, handlers::put_settings,
         handlers::get_document, handlers::get_ubl, handlers::get_credit_note_ubl,
         handlers::export_invoices, handlers::profitability,
+        handlers::send_invoice, handlers::invoice_activity,
     ),
     components(schemas(files::ExportFormat)),
     tags((name = "invoicing", description = "Invoices, payments and credit notes")),

@@ -93,6 +93,7 @@ async fn aws() -> Aws {
         queue: Arc::new(SqsQueue::new(sqs.clone(), HashMap::new())),
         blob: Some(Arc::new(S3Blob::new(s3.clone(), BUCKET)) as Arc<dyn Blob>),
         mail: None,
+        public_url: None,
         bootstrap_admins: Default::default(),
     };
     let router = agencyops_receipts::router(services.clone());

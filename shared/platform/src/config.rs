@@ -25,6 +25,8 @@ pub struct Config {
     /// `MAIL_FROM`: the verified SES identity mail is sent from; only the
     /// mail sender is given one (None: this function sends no mail).
     pub mail_from: Option<String>,
+    /// `PUBLIC_URL`: where people reach the app, for links in mail.
+    pub public_url: Option<String>,
     /// An emulator endpoint (moto) instead of AWS.
     pub aws_endpoint: Option<String>,
     /// `BOOTSTRAP_ADMINS`: who may sign in before the agency has a person
@@ -87,6 +89,7 @@ impl Config {
             queue_urls,
             bucket: get("BUCKET_NAME"),
             mail_from,
+            public_url: get("PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
             aws_endpoint: get("AWS_ENDPOINT_URL"),
             bootstrap_admins,
         })

@@ -39,6 +39,7 @@ pub async fn services(config: &Config) -> Services {
             let ses = aws_sdk_sesv2::Client::new(&sdk);
             Arc::new(SesMail::new(ses, from.clone())) as Arc<dyn crate::mail::Mail>
         }),
+        public_url: config.public_url.clone(),
         bootstrap_admins: config.bootstrap_admins.clone(),
     }
 }

@@ -32,6 +32,9 @@ pub struct Services {
     /// Delivers mail (SES in AWS, `.eml` files locally); only the mail
     /// sender has one: everything else queues on `mail::MAIL_QUEUE`.
     pub mail: Option<Arc<dyn Mail>>,
+    /// Where people reach the app (`PUBLIC_URL`), for links in mail; None:
+    /// links are paths only.
+    pub public_url: Option<String>,
     /// Who may call without a person record in AWS (see `Caller::resolve`).
     pub bootstrap_admins: BootstrapAdmins,
 }
@@ -57,6 +60,7 @@ impl Services {
             queue: queue.clone(),
             blob: None,
             mail: None,
+            public_url: None,
             bootstrap_admins: BootstrapAdmins::default(),
         };
         Ok((services, queue))

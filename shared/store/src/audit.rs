@@ -50,6 +50,8 @@ pub enum AuditAction {
     BudgetAlert,
     /// Invoicing.
     Issue,
+    /// An issued invoice mailed to the client.
+    Send,
     Void,
     WriteOff,
     RecordPayment,
