@@ -43,6 +43,14 @@ impl Host {
             .with_clock(clock.clone()),
         );
         services.blob = Some(blob.clone());
+        // Mail leaves as one .eml file per message under DATA/mail/, which
+        // any mail client opens; only the mail sender delivers it.
+        let mail = agencyops_platform::mail::EmbeddedMail::new(
+            data.root.join("mail"),
+            "billing@agencyops.localhost",
+        )
+        .with_clock(clock.clone());
+        let services = services.with_mail(Arc::new(mail));
         Ok(Host {
             services,
             table,
@@ -154,9 +162,30 @@ impl Host {
                 async move { agencyops_invoicing::handle_build_message(&services, &body).await },
             )
         });
+        let services = self.services.clone();
+        let mail: Handler = Arc::new(move |body| {
+            let services = services.clone();
+            Box::pin(async move {
+                agencyops_ar_followups::mail_sender::handle_body(&services, &body)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        });
+        let services = self.services.clone();
+        let milestones: Handler = Arc::new(move |body| {
+            let services = services.clone();
+            Box::pin(async move {
+                agencyops_invoicing::milestones::handle_body(&services, &body)
+                    .await
+                    .map(|_| ())
+            })
+        });
         Consumers::new(self.queue.clone())
             .on(agencyops_platform::events::APPROVED_QUEUE, budget)
             .on(agencyops_invoicing::BUILDER_QUEUE, builder)
+            .on(agencyops_platform::events::MILESTONES_QUEUE, milestones)
+            .on(agencyops_platform::mail::MAIL_QUEUE, mail)
             .on(
                 agencyops_platform::blob::embedded::BLOB_EVENTS_QUEUE,
                 receipts,
