@@ -200,6 +200,7 @@ async fn bad_policies_are_refused_by_field_and_change_nothing() {
         json!({"paused": true}),
         json!({"stages": [{"name": "a", "offset_days": "x", "subject": "s", "body": "b"}]}),
         json!({"stages": [{"name": "a", "offset_days": 1, "subject": "s", "body": "b", "late_fee": {"percent": ""}}]}),
+        json!({"stages": [{"name": "a", "offset_days": 1, "subject": "s", "body": "b", "late_fee": {"flat": ""}}]}),
         json!([]),
     ] {
         let res = app

@@ -80,12 +80,34 @@ mod percent_field {
     }
 }
 
+/// A flat fee: a decimal string or null; an empty string is not an amount.
+mod flat_field {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use serde_json::Value;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        match Option::<Value>::deserialize(d)? {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => {
+                Err(serde::de::Error::custom("must be an amount such as 15.00"))
+            }
+            Some(v) => agencyops_domain::quantity::money_option::deserialize(v)
+                .map_err(serde::de::Error::custom),
+        }
+    }
+
+    pub fn serialize<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        rust_decimal::serde::str_option::serialize(value, s)
+    }
+}
+
 /// What a stage charges when it fires: a flat amount in the invoice's
 /// currency and/or a percent of the balance, and optionally statutory interest.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LateFeeBody {
-    #[serde(default, with = "agencyops_domain::quantity::money_option")]
+    #[serde(default, with = "flat_field")]
     #[schema(value_type = Option<String>, pattern = r"^(0|[1-9][0-9]{0,5})(\.[0-9]{1,2})?$", example = "15.00")]
     pub flat: Option<Decimal>,
     #[serde(default, with = "percent_field")]
