@@ -89,6 +89,9 @@ pub async fn load(host: &Host) -> anyhow::Result<String> {
         crate::demo_invoices::seed(&api, &team)
             .await
             .context("invoicing the demo agency's work")?;
+        crate::demo_followups::seed(host, &api)
+            .await
+            .context("following up the demo agency's invoices")?;
     }
     report(host, &api, already).await
 }

@@ -3,6 +3,7 @@
 
 pub mod datadir;
 pub mod demo;
+mod demo_followups;
 mod demo_invoices;
 mod demo_time;
 pub mod host;

@@ -237,16 +237,16 @@ async fn demo_loads_a_working_agency_once() {
     let projects = wip["projects"].as_array().cloned().unwrap_or_default();
     assert_eq!(projects.len(), 1, "{wip}");
     assert_eq!(projects[0]["total"]["amount"], "2035.12", "{wip}");
-    // A paid, a partially paid, an overdue and a draft invoice.
+    // A paid, a partially paid, an overdue and a draft invoice, one due
+    // today, yesterday's late fee, the retainer's period and the reached
+    // milestone's draft.
     let (_, invoices) = send(
-        http.get(format!("{}/v1/invoices", server.base))
+        http.get(format!("{}/v1/invoices?limit=100", server.base))
             .bearer_auth(&admin),
     )
     .await;
-    let mut states: Vec<(String, bool)> = invoices["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    let items = invoices["items"].as_array().cloned().unwrap_or_default();
+    let states: Vec<(String, bool)> = items
         .iter()
         .map(|i| {
             let overdue = i["due_date"]
@@ -256,16 +256,61 @@ async fn demo_loads_a_working_agency_once() {
             (i["status"].as_str().unwrap_or("").to_owned(), overdue)
         })
         .collect();
-    states.sort();
-    assert_eq!(
-        states,
-        [
-            ("draft".into(), false),
-            ("issued".into(), true),
-            ("paid".into(), false),
-            ("partially_paid".into(), false)
-        ],
-        "{invoices}"
+    for want in [
+        ("draft", false),
+        ("issued", true),
+        ("issued", false),
+        ("paid", false),
+        ("partially_paid", false),
+    ] {
+        assert!(
+            states.contains(&(want.0.to_owned(), want.1)),
+            "{want:?} missing: {invoices}"
+        );
+    }
+    assert!(
+        items
+            .iter()
+            .any(|i| i["kind"] == "milestone" && i["status"] == "draft"),
+        "the reached milestone is drafted: {invoices}"
+    );
+    // The brand audit (the overdue one) was reminded yesterday with its fee,
+    // and the mail is in the outbox.
+    let audit = items
+        .iter()
+        .find(|i| {
+            i["status"] == "issued"
+                && i["due_date"]
+                    .as_str()
+                    .is_some_and(|d| d < wip["as_of"].as_str().unwrap_or(""))
+        })
+        .cloned()
+        .unwrap_or_default();
+    let (_, activity) = send(
+        http.get(format!(
+            "{}/v1/invoices/{}/activity",
+            server.base,
+            audit["id"].as_str().unwrap_or("")
+        ))
+        .bearer_auth(&admin),
+    )
+    .await;
+    let kinds: Vec<&str> = activity["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(kinds.contains(&"reminder"), "{activity}");
+    assert!(kinds.contains(&"late_fee"), "{activity}");
+    let mails = std::fs::read_dir(data.join("mail"))
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                .count()
+        })
+        .unwrap_or(0);
+    assert!(
+        mails >= 2,
+        "yesterday's reminders are .eml files in DATA/mail ({mails})"
     );
     let tm = invoices["items"]
         .as_array()

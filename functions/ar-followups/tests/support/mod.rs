@@ -123,8 +123,22 @@ pub async fn run(app: &App, day: &str, times: usize) -> agencyops_ar_followups::
     last.unwrap()
 }
 
-/// Every mail queued since the last call, in order (taken off the queue).
+/// Every reminder mail queued since the last call, in order (all mail is
+/// taken off the queue; the Monday digest the same run queues is not a
+/// reminder and is left out).
 pub async fn mails(app: &App) -> Vec<OutgoingMail> {
+    let mut all = queued(app).await;
+    all.retain(|m| {
+        matches!(
+            m.purpose,
+            agencyops_platform::mail::MailPurpose::Reminder { .. }
+        )
+    });
+    all
+}
+
+/// Every mail queued since the last call, in order (taken off the queue).
+pub async fn queued(app: &App) -> Vec<OutgoingMail> {
     let mut out = Vec::new();
     loop {
         let got = app
