@@ -373,9 +373,8 @@ pub async fn profitability(
 }
 
 #[utoipa::path(post, path = "/v1/invoices/{id}/send", tag = "invoicing",
-    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$"),
-           ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key replays the answer and queues nothing twice")),
-    request_body(content = crate::sending::SendInvoice, description = "Optional: recipients instead of the client's billing contacts, cc, a note"),
+    params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$")),
+    request_body(content = crate::sending::SendInvoice, description = "Optional: recipients instead of the client's billing contacts, cc, a note. A retry with the same Idempotency-Key replays the answer and queues nothing twice"),
     responses(
         (status = 202, body = crate::sending::SendQueued, description = "Queued for the mail sender, the issued PDF attached"),
         (status = 400), (status = 403), (status = 404),

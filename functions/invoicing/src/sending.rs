@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-/// Most recipients one send names (To and Cc together).
+/// Most recipients in each of To and Cc.
 pub const MAX_RECIPIENTS: usize = 20;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -28,7 +28,7 @@ pub const MAX_RECIPIENTS: usize = 20;
 pub struct SendInvoice {
     /// Instead of the client's billing contacts.
     #[serde(default)]
-    #[schema(max_items = 20, value_type = Option<Vec<String>>, format = Email)]
+    #[schema(min_items = 1, max_items = 20, value_type = Option<Vec<String>>, format = Email)]
     pub to: Option<Vec<String>>,
     #[serde(default)]
     #[schema(max_items = 20, value_type = Vec<String>, format = Email)]
@@ -79,9 +79,16 @@ fn validate(body: &SendInvoice) -> ApiResult<()> {
         check_addresses("to", to)?;
     }
     check_addresses("cc", &body.cc)?;
-    if body.to.as_ref().map_or(0, Vec::len) + body.cc.len() > MAX_RECIPIENTS {
+    // Each list on its own, as the schema says (together within SES's 50).
+    if body.to.as_ref().map_or(0, Vec::len) > MAX_RECIPIENTS {
         return Err(ApiError::field(
             "to",
+            format!("at most {MAX_RECIPIENTS} recipients"),
+        ));
+    }
+    if body.cc.len() > MAX_RECIPIENTS {
+        return Err(ApiError::field(
+            "cc",
             format!("at most {MAX_RECIPIENTS} recipients"),
         ));
     }
