@@ -43,6 +43,8 @@ impl Host {
             .with_clock(clock.clone()),
         );
         services.blob = Some(blob.clone());
+        // Links in mail (the client's view of an invoice) point here.
+        services.public_url = Some(base_url.trim_end_matches('/').to_owned());
         // Mail leaves as one .eml file per message under DATA/mail/, which
         // any mail client opens; only the mail sender delivers it.
         let mail = agencyops_platform::mail::EmbeddedMail::new(

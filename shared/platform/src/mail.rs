@@ -22,6 +22,73 @@ pub mod ses;
 pub use embedded::EmbeddedMail;
 pub use ses::SesMail;
 
+/// A queued mail's id from what it is about (`kind` and its parts), readable
+/// when it fits the id rule (64 of `[A-Za-z0-9_-]`), else the kind and a hash
+/// of the parts: the same parts always give the same id, so producing a mail
+/// twice yields one, whatever a stage or tenant is called.
+pub fn message_id(kind: &str, parts: &[&str]) -> String {
+    let readable: String = std::iter::once(kind)
+        .chain(parts.iter().copied())
+        .collect::<Vec<_>>()
+        .join("-")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if readable.len() <= 64 {
+        return readable;
+    }
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    let kind: String = kind
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(16)
+        .collect();
+    format!("{kind}-{}", &hex::encode(h.finalize())[..40])
+}
+
+#[cfg(test)]
+mod id_tests {
+    use super::message_id;
+
+    #[test]
+    fn mail_ids_fit_the_id_rule_whatever_they_are_about() {
+        let invoice = "0193a1f0-2b3c-7d4e-8f5a-6b7c8d9e0f1a";
+        assert_eq!(
+            message_id("reminder", &[invoice, "STAGE#due"]),
+            format!("reminder-{invoice}-STAGE-due")
+        );
+        let long = message_id("reminder", &[invoice, "STAGE#Friendly reminder before due"]);
+        assert!(long.len() <= 64 && long.starts_with("reminder-"), "{long}");
+        assert!(
+            long.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+            "{long}"
+        );
+        assert_eq!(
+            long,
+            message_id("reminder", &[invoice, "STAGE#Friendly reminder before due"])
+        );
+        assert_ne!(
+            long,
+            message_id(
+                "reminder",
+                &[invoice, "STAGE#Friendly reminder before due!"]
+            )
+        );
+        assert!(agencyops_domain::Id::parse(&long).is_ok());
+    }
+}
+
 /// SES refuses more recipients than this in one message; so do we, everywhere.
 pub const MAX_RECIPIENTS: usize = 50;
 

@@ -337,7 +337,7 @@ fn recipient(inv: &Invoice, client: Option<&Client>) -> Option<String> {
 
 /// The mail of a step: id from invoice and step, so producing it twice is one mail.
 pub fn mail_id(invoice: &str, step: &Step) -> String {
-    format!("reminder-{invoice}-{}", step.id.replace(['#', ' '], "-"))
+    agencyops_platform::mail::message_id("reminder", &[invoice, &step.id])
 }
 
 /// Attempts at the fee invoice's number while other issues take the ones read.

@@ -61,7 +61,7 @@ pub fn iso_week(d: Date) -> String {
 
 /// The digest's mail id: one per tenant and ISO week.
 pub fn digest_id(tenant: &str, d: Date) -> String {
-    format!("digest-{tenant}-{}", iso_week(d))
+    agencyops_platform::mail::message_id("digest", &[tenant, &iso_week(d)])
 }
 
 fn start_of(d: Date) -> jiff::Timestamp {
