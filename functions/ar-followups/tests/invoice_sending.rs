@@ -398,3 +398,61 @@ async fn activity_lists_payments_credit_notes_and_mail_in_order_for_whoever_read
         .await
         .expect(404);
 }
+
+#[tokio::test]
+async fn an_auto_issued_milestone_invoice_is_sent_once_with_its_pdf() {
+    let w = world().await;
+    w.app
+        .patch(
+            &w.s.admin,
+            &format!("/v1/clients/{}", w.s.client),
+            json!({"invoice_preferences": {"auto_issue": true}}),
+        )
+        .await
+        .expect(200);
+    let m = w
+        .app
+        .create(
+            &w.s.admin,
+            &format!("/v1/projects/{}/milestones", w.s.project),
+            json!({"name": "Concepts", "amount": "4000.00"}),
+        )
+        .await;
+    w.app
+        .post(
+            &w.s.finance,
+            &format!("/v1/projects/{}/milestones/{m}/reach", w.s.project),
+            json!({}),
+        )
+        .await
+        .expect(200);
+    let got = w
+        .app
+        .queue
+        .receive(
+            agencyops_platform::events::MILESTONES_QUEUE,
+            10,
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    // The message delivered twice: drafted, issued and sent once.
+    for _ in 0..2 {
+        agencyops_invoicing::milestones::handle_body(&w.app.services, &got[0].body)
+            .await
+            .unwrap();
+    }
+    let mails: Vec<agencyops_platform::mail::OutgoingMail> = queued(&w)
+        .await
+        .iter()
+        .map(|b| serde_json::from_str(b).unwrap())
+        .collect();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(matches!(
+        mails[0].purpose,
+        agencyops_platform::mail::MailPurpose::InvoiceSent { .. }
+    ));
+    assert!(mails[0].to.contains(&"ap@northwind.example".to_owned()));
+    assert_eq!(mails[0].attachments.len(), 1, "the issued PDF is attached");
+}

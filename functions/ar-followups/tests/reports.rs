@@ -811,9 +811,40 @@ async fn cash_forecast_scenarios_on_a_small_agency_with_known_history() {
     assert_eq!(hist["average_days_late"], "15.0");
     assert_eq!(hist["worst_days_late"], 20);
     assert_eq!(hist["invoices_paid"], 2);
-    assert!(r["not_included"][0].as_str().unwrap().contains("recurring"));
+    assert_eq!(
+        r["not_included"],
+        serde_json::json!([]),
+        "every source is read"
+    );
 
-    // A shorter window pushes the conservative WIP beyond it.
+    // A retainer of 300.00 a month from 1 Dec: each period is invoiced on its
+    // start and paid after 30 days' terms (best: on the due date), so 31 Dec
+    // (week 6) and 31 Jan (week 11); February's falls after the window.
+    app.put(
+        &s.finance,
+        &format!("/v1/projects/{}/recurring", s.project),
+        serde_json::json!({"amount": "300.00", "period": "monthly", "day_of_month": 1, "start_on": "2026-12-01"}),
+    )
+    .await
+    .expect(201);
+    let with_retainer = app
+        .get(&s.finance, "/v1/reports/cash-forecast?weeks=13")
+        .await
+        .expect(200)
+        .body;
+    let best_eur = with_retainer["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["scenario"] == "best")
+        .unwrap()["currencies"][0]
+        .clone();
+    assert_eq!(week(&best_eur, 6, "recurring"), "300.00", "{best_eur}");
+    assert_eq!(week(&best_eur, 11, "recurring"), "300.00", "{best_eur}");
+    assert_eq!(best_eur["total_in_window"], "3100.00");
+
+    // A shorter window pushes the conservative WIP (and December's retainer,
+    // due 31 Dec) beyond it.
     let r = app
         .get(&s.finance, "/v1/reports/cash-forecast?weeks=4")
         .await
@@ -826,7 +857,7 @@ async fn cash_forecast_scenarios_on_a_small_agency_with_known_history() {
         .find(|x| x["scenario"] == "conservative")
         .unwrap()
         .clone();
-    assert_eq!(cons["currencies"][0]["after_window"], "1500.00");
+    assert_eq!(cons["currencies"][0]["after_window"], "1800.00");
     assert_eq!(cons["currencies"][0]["total_in_window"], "1000.00");
 }
 
@@ -1039,7 +1070,8 @@ async fn reads_grow_with_touched_invoices_not_with_all_of_them() {
         1 + 2 + 253 + 1,
         "changed after the day asked: every partition is read"
     );
-    // Forecast: the paid ones only, then clients, projects, WIP and each of the 2 projects' milestones.
+    // Forecast: the paid ones only, then clients, projects, WIP, each of the 2
+    // projects' milestones and the recurring schedules.
     let (n, _) = cost("/v1/reports/cash-forecast").await;
-    assert_eq!(n, 1 + 2 + 3 + 1 + 1 + 1 + 2);
+    assert_eq!(n, 1 + 2 + 3 + 1 + 1 + 1 + 2 + 1);
 }

@@ -160,11 +160,28 @@ async fn finish(
     let Some(inv) = load::<Invoice>(&*s.table, &keys::invoice(tenant, invoice_id)).await? else {
         return Ok(false);
     };
-    if inv.status != InvoiceStatus::Draft || inv.created_by != INVOICER {
+    if inv.created_by != INVOICER {
         return Ok(false);
     }
-    crate::lifecycle::issue(s, caller, invoice_id).await?;
-    Ok(true)
+    let issued_now = match inv.status {
+        InvoiceStatus::Draft => {
+            crate::lifecycle::issue(s, caller, invoice_id).await?;
+            true
+        }
+        InvoiceStatus::Issued if inv.last_sent_on.is_none() => false,
+        _ => return Ok(false),
+    };
+    // And sent, once: the send is named by the invoice, so a redelivery (or
+    // a retry after a crash between issuing and sending) queues the same mail,
+    // which the mail sender delivers once. A send that cannot go (no billing
+    // address, no kept PDF) leaves the invoice issued for finance to send.
+    let key = format!("auto-{invoice_id}");
+    if let Err(e) =
+        crate::sending::send(s, caller, invoice_id, Default::default(), Some(&key)).await
+    {
+        tracing::warn!(invoice = %invoice_id, error = %e, "auto-issued milestone invoice not sent");
+    }
+    Ok(issued_now)
 }
 
 /// The daily run's sweep: drafts every reached milestone of the tenant whose
