@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde_json::Value;
-use support::{cli, send, token, Server};
+use support::{cli, lines_until, send, stderr_lines, token, Server};
 
 fn outbox(data: &Path) -> BTreeSet<String> {
     std::fs::read_dir(data.join("mail"))
@@ -173,4 +173,24 @@ async fn a_year_of_days_fires_each_stage_once_charges_each_fee_once_and_bills_ea
         - start.month() as i32
         + 1;
     assert_eq!(periods.len() as i32, months, "{periods:?}");
+}
+
+#[tokio::test]
+async fn serve_runs_the_daily_job_by_itself_and_delivers_its_mail() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    cli(data, &["demo"]);
+    let before = outbox(data).len();
+    let mut server = Server::start_with(data, std::process::Stdio::piped());
+    let rx = stderr_lines(&mut server);
+    lines_until(&rx, |l| l.contains("daily AR run done"));
+    // Today's run reminds the copy deck due today; the consumers deliver it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while outbox(data).len() <= before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no mail from today's run ({before} before)"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
