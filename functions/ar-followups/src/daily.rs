@@ -26,6 +26,8 @@ pub struct TenantRun {
     /// and the next run (or a retry) picks up where this one stopped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed: Option<String>,
+    /// Mail committed but not queued (a crash, a queue outage), queued now.
+    pub mail_requeued: usize,
     /// Recurring invoices drafted and milestone drafts caught up.
     pub recurring: crate::recurring::Summary,
     /// Reminders and late fees.
@@ -44,6 +46,8 @@ pub enum DailyError {
     Reports(#[from] crate::reports::snapshot::SnapshotError),
     #[error("the schedule event is not one this function understands: {0}")]
     BadEvent(String),
+    #[error("mail outbox: {0}")]
+    Outbox(#[from] agencyops_platform::mail::outbox::OutboxError),
     #[error("{0}")]
     Api(#[from] agencyops_platform::ApiError),
     #[error("the run failed for {0} tenant(s); see the log")]
@@ -100,7 +104,9 @@ pub async fn run(services: &Services, as_of: Date) -> Result<DailyRun, DailyErro
     Ok(report)
 }
 
-/// One tenant's day, step by step. Recurring invoices come first, so a
+/// One tenant's day, step by step. Mail a crash left in the outbox goes
+/// first and what today's steps could not queue goes last (`mail::outbox`).
+/// Recurring invoices come first, so a
 /// period's invoice issued today is chased by the same policy as any other;
 /// the snapshot comes last, so it shows the day's reminders and invoices.
 async fn run_tenant(
@@ -109,9 +115,13 @@ async fn run_tenant(
     as_of: Date,
 ) -> Result<(), DailyError> {
     let tenant = run.tenant.clone();
+    run.mail_requeued = agencyops_platform::mail::outbox::flush(services, &tenant).await?;
     run.recurring = crate::recurring::run_tenant(services, &tenant, as_of).await?;
     run.dunning = crate::dunning::run_tenant(services, &tenant, as_of).await?;
     run.reports = crate::reports::snapshot::run_tenant(services, &tenant, as_of).await?;
+    // What today's steps committed but could not queue: queued now, or the
+    // tenant's run fails and the schedule's retry tries again.
+    run.mail_requeued += agencyops_platform::mail::outbox::flush(services, &tenant).await?;
     Ok(())
 }
 

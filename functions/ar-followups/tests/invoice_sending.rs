@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use agencyops_apitest::outage::SwitchQueue;
 use agencyops_apitest::{client_user, studio, who, App, As, Studio};
 use agencyops_ar_followups::mail_sender::handle_body;
 use agencyops_platform::blob::EmbeddedBlob;
@@ -20,11 +21,15 @@ struct World {
     app: App,
     s: Studio,
     outbox: Arc<EmbeddedMail>,
+    /// The queue the functions send on, to take it down.
+    switch: Arc<SwitchQueue>,
     _dir: tempfile::TempDir,
 }
 
 fn routes() -> axum::Router<agencyops_platform::Services> {
-    agencyops_intake::routes().merge(agencyops_invoicing::routes())
+    agencyops_intake::routes()
+        .merge(agencyops_invoicing::routes())
+        .merge(agencyops_ar_followups::routes())
 }
 
 async fn world() -> World {
@@ -44,6 +49,8 @@ async fn world() -> World {
     app.services.blob = Some(Arc::new(blob));
     app.services.public_url = Some("https://app.lumen.studio".into());
     app.services = app.services.clone().with_mail(outbox.clone());
+    let switch = SwitchQueue::new(app.services.queue.clone());
+    app.services.queue = switch.clone();
     app.router = agencyops_platform::http::finish(routes(), app.services.clone(), "test");
     let s = studio(&app, "acme").await;
     app.patch(
@@ -69,6 +76,7 @@ async fn world() -> World {
         app,
         s,
         outbox,
+        switch,
         _dir: dir,
     }
 }
@@ -455,4 +463,125 @@ async fn an_auto_issued_milestone_invoice_is_sent_once_with_its_pdf() {
     ));
     assert!(mails[0].to.contains(&"ap@northwind.example".to_owned()));
     assert_eq!(mails[0].attachments.len(), 1, "the issued PDF is attached");
+}
+
+#[tokio::test]
+async fn a_send_accepted_while_the_queue_was_down_is_mailed_by_the_daily_run_once() {
+    let w = world().await;
+    let id = issued(&w).await;
+    w.switch.set_down(true);
+    let res = w
+        .app
+        .post(&w.s.finance, &format!("/v1/invoices/{id}/send"), json!({}))
+        .await
+        .expect(202);
+    w.switch.set_down(false);
+    assert!(queued(&w).await.is_empty(), "the queue refused it");
+    assert_eq!(
+        stored(&w, &id).await.last_sent_on,
+        Some("2026-11-20".parse().unwrap()),
+        "the send is recorded"
+    );
+
+    let day = "2026-11-20".parse().unwrap();
+    let run = agencyops_ar_followups::daily::run(&w.app.services, day)
+        .await
+        .unwrap();
+    assert_eq!(run.tenants[0].mail_requeued, 1, "{run:?}");
+    let bodies = queued(&w).await;
+    assert_eq!(bodies.len(), 1);
+    let mail: OutgoingMail = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(
+        json!(mail.id),
+        res.body["mail_id"],
+        "the mail the caller was told of"
+    );
+    handle_body(&w.app.services, &bodies[0]).await.unwrap();
+    assert_eq!(w.outbox.list().await.unwrap().len(), 1, "delivered");
+
+    let again = agencyops_ar_followups::daily::run(&w.app.services, day)
+        .await
+        .unwrap();
+    assert_eq!(again.tenants[0].mail_requeued, 0);
+    assert!(queued(&w).await.is_empty(), "queued once");
+}
+
+#[tokio::test]
+async fn a_late_fee_invoice_keeps_its_pdf_and_is_mailed_like_any_invoice() {
+    let w = world().await;
+    let id = issued(&w).await;
+    let due = stored(&w, &id).await.due_date.unwrap();
+    w.app
+        .put(
+            &w.s.finance,
+            "/v1/settings/dunning",
+            json!({"stages": [{"name": "late", "offset_days": 14,
+                   "subject": "Invoice {number} is overdue", "body": "{balance} is overdue.",
+                   "late_fee": {"flat": "15.00"}}]}),
+        )
+        .await
+        .expect(200);
+    let day = due.checked_add(jiff::Span::new().days(14)).unwrap();
+    agencyops_ar_followups::daily::run(&w.app.services, day)
+        .await
+        .unwrap();
+    let reminder: OutgoingMail = serde_json::from_str(&queued(&w).await[0]).unwrap();
+    let fee_number = reminder
+        .text
+        .rsplit("invoice ")
+        .next()
+        .unwrap()
+        .trim_end_matches('.')
+        .to_owned();
+    let list = w
+        .app
+        .get(&w.s.finance, "/v1/invoices?status=issued")
+        .await
+        .expect(200);
+    let fee = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["number"] == fee_number.as_str())
+        .unwrap_or_else(|| panic!("fee invoice {fee_number} in {}", list.body))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        stored(&w, &fee).await.document.is_some(),
+        "kept like any issued invoice"
+    );
+    let pdf = w
+        .app
+        .raw(
+            Some(&w.s.finance),
+            axum::http::Method::GET,
+            &format!("/v1/invoices/{fee}/document"),
+            None,
+            &[("accept", "application/pdf")],
+        )
+        .await
+        .expect(200);
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+
+    w.app
+        .post(&w.s.finance, &format!("/v1/invoices/{fee}/send"), json!({}))
+        .await
+        .expect(202);
+    let body = queued(&w).await.remove(0);
+    handle_body(&w.app.services, &body).await.unwrap();
+    let sent = w.outbox.list().await.unwrap();
+    assert_eq!(sent.len(), 1);
+    let raw = w.outbox.read(&sent[0]).await.unwrap().unwrap();
+    let mail = MessageParser::default().parse(&raw).unwrap();
+    let text = pdf_text(mail.attachments().next().unwrap().contents());
+    assert!(
+        text.contains("Late fee"),
+        "the fee's line is on the PDF: {text}"
+    );
+    assert!(text.contains("15.00"), "{text}");
+}
+
+fn pdf_text(bytes: &[u8]) -> String {
+    pdf_extract::extract_text_from_mem(bytes).unwrap_or_default()
 }

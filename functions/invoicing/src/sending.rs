@@ -9,7 +9,7 @@
 
 use agencyops_domain::invoice::InvoiceStatus;
 use agencyops_domain::validate;
-use agencyops_platform::mail::{MailAttachment, MailPurpose, OutgoingMail, MAIL_QUEUE};
+use agencyops_platform::mail::{outbox, MailAttachment, MailPurpose, OutgoingMail};
 use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::audit::AuditAction;
 use agencyops_store::record::{self, load};
@@ -243,12 +243,17 @@ pub async fn send(
     let today = s.clock.now().to_zoned(jiff::tz::TimeZone::UTC).date();
     let mut next = inv.clone();
     next.last_sent_on = Some(today);
-    crate::lifecycle::void::save(s, caller, &inv, next, AuditAction::Send, Vec::new()).await?;
-    let message = serde_json::to_string(&mail).map_err(|e| ApiError::Internal(e.to_string()))?;
-    s.queue
-        .send(MAIL_QUEUE, &message)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    // The mail commits with the send (the outbox): a crash or a queue outage
+    // before it is queued leaves it for the daily run, never a send recorded
+    // but not mailed.
+    let queued =
+        outbox::item(&mail, s.clock.now()).map_err(|e| ApiError::Internal(e.to_string()))?;
+    crate::lifecycle::void::save(s, caller, &inv, next, AuditAction::Send, vec![queued]).await?;
+    // The send is committed with its mail: a queue outage now delays the
+    // mail to the next flush, it does not make the caller send again.
+    if let Err(e) = outbox::publish(s, &mail).await {
+        tracing::warn!(mail = %mail.id, error = %e, "invoice mail left in the outbox");
+    }
     Ok(SendQueued {
         invoice_id: inv.id,
         mail_id: mail.id,

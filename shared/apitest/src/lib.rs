@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod bench;
 pub mod fixtures;
+pub mod outage;
 mod studio;
 pub mod time;
 

@@ -16,6 +16,7 @@ use crate::ports::{PortError, PortResult};
 
 #[cfg(feature = "embedded")]
 pub mod embedded;
+pub mod outbox;
 pub mod ses;
 
 #[cfg(feature = "embedded")]

@@ -35,6 +35,7 @@
 //! | number counter of a series | `T#t#COUNTER` | `INVOICE#2026`, `CREDIT#2026` | | |
 //! | a tenant the daily AR run visits | `SCHEDULE#TENANTS` | `T#t` | | |
 //! | a queued mail's delivery (sending, sent, cancelled) | `T#t#MAIL#id` | `DELIVERY` | | |
+//! | a mail committed, not yet queued (outbox) | `T#t#OUTBOX#MAIL` | `MAIL#id` | | |
 //! | tenant dunning policy | `T#t#SETTINGS` | `DUNNING` | | |
 //! | dunning re-index request (a policy changed) | `T#t#SETTINGS` | `DUNNING#REINDEX` | | |
 //! | client dunning policy (override) | `T#t#CLIENT#c` | `DUNNING` | | |
@@ -441,6 +442,14 @@ pub fn invoice_document_object(tenant: &str, invoice: &str, file: &str) -> Strin
 /// The once-only marker of the queued mail `id` (see `records::MailDelivery`).
 pub fn mail_delivery(tenant: &str, id: &str) -> Key {
     Key::new(format!("{}#MAIL#{id}", t(tenant)), "DELIVERY")
+}
+
+/// Mail committed but not yet known to be queued (`records::MailOutboxItem`).
+pub fn mail_outbox(tenant: &str) -> String {
+    format!("{}#OUTBOX#MAIL", t(tenant))
+}
+pub fn mail_outbox_item(tenant: &str, id: &str) -> Key {
+    Key::new(mail_outbox(tenant), format!("MAIL#{id}"))
 }
 
 /// The one partition that does not start with a tenant: the tenants the daily

@@ -43,6 +43,7 @@ fn store(e: DunningError) -> ApiError {
     match e {
         DunningError::Store(e) => e.into(),
         DunningError::Queue(e) => ApiError::Internal(format!("queue: {e}")),
+        DunningError::Document(e) => ApiError::Internal(format!("fee invoice document: {e}")),
         DunningError::Settings(e) => Conflict::Changed(format!(
             "the invoicing settings cannot number a fee invoice: {e}"
         ))

@@ -1,6 +1,7 @@
 //! The reminder step of the daily run, and the one way a reminder fires
 //! (automatic or by hand): its marker, the invoice's next date, any fee and
-//! its audit in one transaction under the invoice's version, then the mail.
+//! its audit and the mail's outbox item in one transaction under the invoice's
+//! version; then the mail is queued.
 //!
 //! The step reads the due index up to the day (so its reads grow with what
 //! is due, not with all invoices), decides each invoice from the policy as it
@@ -11,7 +12,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use agencyops_domain::invoice::InvoiceStatus;
 use agencyops_domain::Role;
-use agencyops_platform::mail::{MailPurpose, OutgoingMail, MAIL_QUEUE};
+use agencyops_invoicing::documents::store as docs;
+use agencyops_platform::mail::{outbox, MailPurpose, OutgoingMail};
 use agencyops_platform::resource::{audit_entry, new_id};
 use agencyops_platform::{Services, Tx, TxError};
 use agencyops_store::audit::{Actor, AuditAction};
@@ -55,6 +57,8 @@ pub enum DunningError {
     Store(#[from] StoreError),
     #[error("queue: {0}")]
     Queue(String),
+    #[error("fee invoice document: {0}")]
+    Document(String),
     #[error("{0}")]
     Settings(String),
 }
@@ -353,7 +357,7 @@ enum Why {
 
 /// Fires `step` of `inv` once: marker, next date (and the manual send's
 /// date), fee invoice with its number, activity and audit, all or nothing
-/// under the invoice's version; then queues the mail.
+/// and the mail's outbox item under the invoice's version; then queues the mail.
 #[allow(clippy::too_many_arguments)]
 pub async fn fire(
     s: &Services,
@@ -402,9 +406,16 @@ pub async fn fire(
             None => None,
         };
         let fee_inv = match (&fee, &drawn) {
-            (Some(fee), Some(d)) => Some(fee_invoice(
-                inv, client, step, policy, fee, &d.number, today, now,
-            )),
+            (Some(fee), Some(d)) => {
+                let mut f = fee_invoice(inv, client, step, policy, fee, &d.number, today, now);
+                // Kept like any issued invoice's (before the commit: a blob
+                // no invoice names is harmless), so it can be mailed and opened.
+                let doc = docs::invoice_document(&f, &ctx.settings, &[], &Default::default());
+                f.document = docs::keep_issued(s, tenant, &doc, &f.id)
+                    .await
+                    .map_err(|e| DunningError::Document(e.to_string()))?;
+                Some(f)
+            }
             _ => None,
         };
         let marker = DunningMarker {
@@ -482,25 +493,31 @@ pub async fn fire(
                 number: drawn.number.clone(),
             });
         }
+        let out = reminder_mail(
+            inv,
+            client,
+            policy,
+            step,
+            today,
+            &to,
+            &mail,
+            charged.as_ref(),
+            tenant,
+        );
+        // The mail commits with the marker (the outbox), so a crash before
+        // it is queued leaves it for the next run instead of losing it.
+        tx.push(
+            outbox::item(&out, now).map_err(|e| DunningError::Queue(e.to_string()))?,
+            Why::Other,
+        );
         match tx.run(&*s.table).await {
             Ok(()) => {
-                let out = reminder_mail(
-                    inv,
-                    client,
-                    policy,
-                    step,
-                    today,
-                    &to,
-                    &mail,
-                    charged.as_ref(),
-                    tenant,
-                );
-                let body =
-                    serde_json::to_string(&out).map_err(|e| DunningError::Queue(e.to_string()))?;
-                s.queue
-                    .send(MAIL_QUEUE, &body)
-                    .await
-                    .map_err(|e| DunningError::Queue(e.to_string()))?;
+                // Committed is sent: a queue outage leaves the mail in the
+                // outbox, which the daily run's closing flush queues (or
+                // fails the run, so the schedule retries it).
+                if let Err(e) = outbox::publish(s, &out).await {
+                    tracing::warn!(mail = %out.id, error = %e, "reminder left in the outbox");
+                }
                 return Ok(Fired::Sent {
                     mail_id: mail,
                     fee: charged,

@@ -44,3 +44,26 @@ impl Record for MailDelivery {
         keys::mail_delivery(tenant, &self.id)
     }
 }
+
+/// A mail committed but perhaps not yet queued: the transactional outbox.
+/// The write that decides a mail (a reminder fired, an invoice sent) carries
+/// this item, the producer queues the body and then deletes the item, and the
+/// daily run queues whatever is left, so a crash between the commit and the
+/// queue loses no mail (the sender's marker makes a second queueing one mail).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MailOutboxItem {
+    /// The mail's id.
+    pub id: String,
+    /// The queue message, as the mail sender reads it.
+    pub body: String,
+    pub version: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Record for MailOutboxItem {
+    versioned!("mail_outbox");
+    fn key(&self, tenant: &str) -> Key {
+        keys::mail_outbox_item(tenant, &self.id)
+    }
+}
