@@ -578,3 +578,165 @@ async fn a_schedule_saved_again_never_bills_a_period_twice() {
     let view = app.get(&s.finance, &path(&s.project)).await.expect(200);
     assert_eq!(view.body["next_period_start"], "2026-06-10");
 }
+
+/// A table whose `fail_at`-th transaction from now fails unwritten, as a
+/// run stopped between two writes leaves the store.
+struct StopAt {
+    inner: std::sync::Arc<dyn Table>,
+    fail_at: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Table for StopAt {
+    async fn get(
+        &self,
+        key: &agencyops_store::Key,
+    ) -> agencyops_store::StoreResult<Option<agencyops_store::Item>> {
+        self.inner.get(key).await
+    }
+    async fn batch_get(
+        &self,
+        keys: &[agencyops_store::Key],
+    ) -> agencyops_store::StoreResult<Vec<agencyops_store::Item>> {
+        self.inner.batch_get(keys).await
+    }
+    async fn query(
+        &self,
+        q: &agencyops_store::Query,
+    ) -> agencyops_store::StoreResult<agencyops_store::Page> {
+        self.inner.query(q).await
+    }
+    async fn transact(
+        &self,
+        writes: Vec<agencyops_store::Write>,
+    ) -> agencyops_store::StoreResult<()> {
+        use std::sync::atomic::Ordering;
+        let left = self.fail_at.load(Ordering::SeqCst);
+        if left == 1 {
+            self.fail_at.store(usize::MAX, Ordering::SeqCst);
+            return Err(agencyops_store::StoreError::Backend(
+                "the run stopped here".into(),
+            ));
+        }
+        if left != usize::MAX {
+            self.fail_at.store(left - 1, Ordering::SeqCst);
+        }
+        self.inner.transact(writes).await
+    }
+    async fn increment(
+        &self,
+        key: &agencyops_store::Key,
+        attr: &str,
+        by: i64,
+    ) -> agencyops_store::StoreResult<i64> {
+        self.inner.increment(key, attr, by).await
+    }
+}
+
+/// A retainer month of 250 approved hours, more than one transaction holds.
+async fn big_retainer_month() -> (App, Studio, std::sync::Arc<StopAt>) {
+    let mut stop = None;
+    let app = App::with_table(routes(), |inner| {
+        let t = std::sync::Arc::new(StopAt {
+            inner,
+            fail_at: usize::MAX.into(),
+        });
+        stop = Some(t.clone());
+        t
+    });
+    let s = studio(&app, "acme").await;
+    let body = json!({"amount": "1000.00", "period": "monthly", "day_of_month": 1,
+                      "start_on": "2026-10-01", "end_on": "2026-10-31", "included_hours": "10"});
+    app.put(&s.finance, &path(&s.project), body)
+        .await
+        .expect(201);
+    let entries: Vec<TimeEntry> = (0..250)
+        .map(|i| {
+            approved(
+                &s.member.person,
+                &s.project,
+                date(2026, 10, 1 + (i % 28) as i8),
+                60,
+                dec!(100),
+            )
+        })
+        .collect();
+    for chunk in entries.chunks(100) {
+        store_entries(&app, &s.tenant, chunk).await;
+    }
+    (app, s, stop.unwrap())
+}
+
+/// The one October invoice: every entry on it once, 10 h included, 240 h over.
+async fn assert_one_exact_october_invoice(app: &App, s: &Studio) {
+    let invs = invoices(app, s).await;
+    assert_eq!(
+        issue_dates(&invs),
+        ["2026-10-01"],
+        "one invoice for the period"
+    );
+    assert_eq!(invs[0]["status"], "draft");
+    assert_eq!(
+        dec_of(&invs[0]["total"]),
+        dec!(25000.00),
+        "1000 + 240 h x 100"
+    );
+    let id = invs[0]["id"].as_str().unwrap();
+    let inv = app
+        .get(&s.finance, &format!("/v1/invoices/{id}"))
+        .await
+        .expect(200);
+    let lines = inv.body["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(dec_of(&lines[1]["quantity"]), dec!(240));
+    let sum: Decimal = lines.iter().map(|l| dec_of(&l["amount"])).sum();
+    assert_eq!(sum, dec_of(&inv.body["total"]), "lines sum to the total");
+    let on_it: Vec<TimeEntry> = record::all(
+        &app.embedded,
+        &agencyops_store::Query::new(
+            agencyops_store::Index::Table,
+            agencyops_store::keys::person_time(&s.tenant, &s.member.person),
+        )
+        .sk(agencyops_store::SkCondition::BeginsWith("ENTRY#".into())),
+    )
+    .await
+    .unwrap();
+    assert_eq!(on_it.len(), 250);
+    assert!(
+        on_it.iter().all(|e| e.invoice_id.as_deref() == Some(id)),
+        "every entry claimed by the one invoice"
+    );
+    app.post(
+        &s.finance,
+        "/v1/invoices",
+        json!({"client_id": s.client, "kind": "time_and_materials", "project_ids": [s.project]}),
+    )
+    .await
+    .expect(409);
+}
+
+#[tokio::test]
+async fn a_retainer_month_larger_than_one_transaction_is_one_invoice_of_every_entry() {
+    let (app, s, _) = big_retainer_month().await;
+    run_days(&app, date(2026, 11, 2), date(2026, 11, 2), 2).await;
+    assert_one_exact_october_invoice(&app, &s).await;
+}
+
+#[tokio::test]
+async fn a_run_stopped_between_claim_batches_is_finished_by_the_next_run() {
+    let (app, s, stop) = big_retainer_month().await;
+    // The period is taken and its first batch claimed; the second batch's write stops the run.
+    stop.fail_at.store(3, std::sync::atomic::Ordering::SeqCst);
+    let run = daily::run(&app.services, date(2026, 11, 2)).await.unwrap();
+    assert_eq!(run.tenants[0].recurring.failures.len(), 1, "{run:?}");
+    let half = invoices(&app, &s).await;
+    assert_eq!(half.len(), 1);
+    assert_eq!(
+        half[0]["status"], "building",
+        "not a draft anyone could issue yet"
+    );
+    app.delete(&s.finance, &path(&s.project)).await.expect(409);
+
+    run_days(&app, date(2026, 11, 2), date(2026, 11, 3), 2).await;
+    assert_one_exact_october_invoice(&app, &s).await;
+}

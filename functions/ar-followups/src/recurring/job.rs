@@ -13,8 +13,8 @@
 //! billed again on a time-and-materials invoice; time beyond the included
 //! hours (plus any carried) is billed as overage at the rate its approval
 //! fixed from the rate card, one line per rate. One period's invoice claims
-//! at most [`MAX_PERIOD_ENTRIES`] entries (one transaction); a period with
-//! more is reported as a failure of the run and retried by the next.
+//! at most [`MAX_PERIOD_ENTRIES`] entries in its one transaction; a period
+//! with more is claimed batch by batch (`large`).
 
 use std::collections::BTreeMap;
 
@@ -45,9 +45,9 @@ use super::RecurringBody;
 
 /// Who the audit trail and the invoices name for the run's drafts and issues.
 pub const INVOICER: &str = "recurring-invoicer";
-/// Most approved entries one period's invoice claims (its one transaction
-/// also holds the invoice, its audit, claim batch, marker, schedule and the
-/// registry entry).
+/// Most approved entries a period's invoice claims in its one transaction
+/// (which also holds the invoice, its audit, claim batch, marker, schedule
+/// and the registry entry); more are claimed batch by batch (`large`).
 pub const MAX_PERIOD_ENTRIES: usize = 90;
 /// Most hours a schedule includes or carries.
 const MAX_HOURS: u32 = 10_000;
@@ -204,6 +204,7 @@ pub async fn put(
         },
         auto_issue: body.auto_issue,
         billed_through: current.as_ref().and_then(|c| c.billed_through),
+        building: current.as_ref().and_then(|c| c.building.clone()),
         version: expected + 1,
         created_at: current.as_ref().map_or(now, |c| c.created_at),
         updated_at: now,
@@ -239,6 +240,12 @@ pub async fn delete(
         if v != current.version {
             return Err(ApiError::PreconditionFailed);
         }
+    }
+    if current.building.is_some() {
+        // Its half-claimed invoice is finished by the schedule's next run.
+        return Err(ApiError::changed(
+            "a period's invoice is still being built; delete the schedule after the next daily run",
+        ));
     }
     let mut tx = Tx::new(&caller.tenant).if_match(if_match.0.is_some());
     tx.delete(
@@ -286,6 +293,18 @@ async fn run_schedule(
     summary: &mut Summary,
 ) -> Result<(), String> {
     let name = schedule.project_id.clone();
+    if schedule.building.is_some() {
+        // A large period a stopped run left half claimed: finished first,
+        // so the next period starts from its carried hours.
+        match super::large::finish(s, &invoicer(tenant), schedule).await {
+            Ok((next, inv)) => {
+                schedule = next;
+                billed(s, tenant, &name, schedule.auto_issue, &inv, summary).await;
+            }
+            Err(ApiError::Conflict(_)) => return Ok(()),
+            Err(e) => return Err(format!("{name}: finishing a period's invoice: {e}")),
+        }
+    }
     let anchor =
         anchor_of(&schedule).ok_or_else(|| format!("{name}: the schedule has no anchor"))?;
     let due = plan::due(
@@ -315,18 +334,8 @@ async fn run_schedule(
         }
         match bill_period(s, tenant, &schedule, period).await {
             Ok((next, inv)) => {
-                summary.invoices += 1;
                 schedule = next;
-                if schedule.auto_issue {
-                    let caller = invoicer(tenant);
-                    match agencyops_invoicing::lifecycle::issue(s, &caller, &inv.id).await {
-                        Ok(_) => summary.issued += 1,
-                        Err(e) => summary.failures.push(format!(
-                            "{name}: invoice {} drafted but not issued: {e}",
-                            inv.id
-                        )),
-                    }
-                }
+                billed(s, tenant, &name, schedule.auto_issue, &inv, summary).await;
             }
             // Another run billed it meanwhile: the next run continues after it.
             Err(ApiError::Conflict(_)) => return Ok(()),
@@ -334,6 +343,28 @@ async fn run_schedule(
         }
     }
     Ok(())
+}
+
+/// Counts a period's draft, and issues it when the schedule says so.
+async fn billed(
+    s: &Services,
+    tenant: &str,
+    name: &str,
+    auto_issue: bool,
+    inv: &Invoice,
+    summary: &mut Summary,
+) {
+    summary.invoices += 1;
+    if auto_issue {
+        let caller = invoicer(tenant);
+        match agencyops_invoicing::lifecycle::issue(s, &caller, &inv.id).await {
+            Ok(_) => summary.issued += 1,
+            Err(e) => summary.failures.push(format!(
+                "{name}: invoice {} drafted but not issued: {e}",
+                inv.id
+            )),
+        }
+    }
 }
 
 /// Advances the schedule past a period that is already billed.
@@ -390,15 +421,6 @@ async fn bill_period(
                 .into_iter()
                 .filter(|w| matches!(w, Work::Time(_)))
                 .collect();
-        if w.len() > MAX_PERIOD_ENTRIES {
-            return Err(ApiError::field(
-                "included_hours",
-                format!(
-                    "the period has {} approved entries; one retainer invoice claims at most {MAX_PERIOD_ENTRIES}",
-                    w.len()
-                ),
-            ));
-        }
         w.sort_by_key(order_key);
         w
     } else {
@@ -427,6 +449,10 @@ async fn bill_period(
     };
     let now = s.clock.now();
     let base = draft(&caller, &ctx, &body, now);
+    if work.len() > MAX_PERIOD_ENTRIES {
+        let taken = super::large::start(s, &caller, schedule, period, base).await?;
+        return super::large::finish(s, &caller, taken).await;
+    }
     let project_name = ctx
         .projects
         .first()
@@ -482,7 +508,7 @@ async fn bill_period(
     Ok((next, inv))
 }
 
-fn order_key(w: &Work) -> (Date, String) {
+pub(super) fn order_key(w: &Work) -> (Date, String) {
     match w {
         Work::Time(e) => (e.date, e.id.clone()),
         Work::Expense(x) => (x.date, x.id.clone()),
@@ -497,7 +523,7 @@ fn hours(minutes: Decimal) -> Decimal {
 
 /// The period's lines (the amount, then overage per rate) with each claimed
 /// entry assigned to its line, and the schedule advanced past the period.
-fn period_lines(
+pub(super) fn period_lines(
     schedule: &RecurringSchedule,
     period: Period,
     project_name: &str,

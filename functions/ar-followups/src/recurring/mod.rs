@@ -3,6 +3,7 @@
 //! `plan` computes the periods.
 
 pub mod job;
+mod large;
 pub mod plan;
 
 use agencyops_platform::extract::{IfMatch, Json, Path};
@@ -172,7 +173,8 @@ pub async fn get_recurring(
 
 #[utoipa::path(delete, path = "/v1/projects/{id}/recurring", tag = "ar-followups",
     params(("id" = String, Path, pattern = r"^[A-Za-z0-9_-]{1,64}$")),
-    responses((status = 204), (status = 403), (status = 404), (status = 412)),
+    responses((status = 204), (status = 403), (status = 404),
+        (status = 409, description = "a period's invoice is still being built"), (status = 412)),
     operation_id = "delete_recurring")]
 pub async fn delete_recurring(
     State(s): State<Services>,

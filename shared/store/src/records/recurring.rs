@@ -96,9 +96,25 @@ pub struct RecurringSchedule {
     /// anchor, never re-anchored to the day the run came back.
     #[serde(default)]
     pub billed_through: Option<Date>,
+    /// A period whose invoice is too large for one transaction, set while its
+    /// claims are written batch by batch and cleared with the last: a run
+    /// that finds it set finishes that invoice before anything else.
+    #[serde(default)]
+    pub building: Option<BuildingPeriod>,
     pub version: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// The period a schedule is still claiming work for (see `building`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BuildingPeriod {
+    pub invoice_id: String,
+    pub start: Date,
+    pub end: Date,
+    /// The schedule's carried minutes before this period, what its lines start from.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub carried_minutes: Decimal,
 }
 
 impl Record for RecurringSchedule {
