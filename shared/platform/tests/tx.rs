@@ -11,8 +11,8 @@ use agencyops_store::audit::{AuditAction, AuditEntry};
 use agencyops_store::record::{self, Record};
 use agencyops_store::records::LockDate;
 use agencyops_store::{
-    keys, Condition, EmbeddedTable, Index, Item, Key, Page, Query, StoreError, StoreResult, Table,
-    Write, MAX_TRANSACT_ITEMS,
+    Condition, EmbeddedTable, Index, Item, Key, Page, Query, StoreError, StoreResult, Table, Write,
+    MAX_TRANSACT_ITEMS,
 };
 use axum::http::StatusCode;
 use jiff::Timestamp;
@@ -285,15 +285,12 @@ async fn the_audit_write_names_the_caller_the_action_and_both_states() {
         )
         .unwrap();
     tx.commit(&h.services).await.unwrap();
-    let page = h
-        .table
-        .query(&Query::new(Index::Table, keys::audit_log(TENANT)))
+    let (page, _) = agencyops_store::audit::read_log(&*h.table, TENANT, None, 50)
         .await
         .unwrap();
     let entries: Vec<AuditEntry> = page
-        .items
         .into_iter()
-        .filter_map(AuditEntry::read)
+        .filter_map(|(_, item)| AuditEntry::read(item))
         .collect::<StoreResult<_>>()
         .unwrap();
     assert_eq!(entries.len(), 1);

@@ -153,7 +153,13 @@ impl AuditEntry {
             _ => return Err(StoreError::Malformed("audit entry".into())),
         };
         let sort = keys::audit_sort(&self.at, &self.id);
-        item.insert(PK.into(), Value::String(keys::audit_log(tenant)));
+        item.insert(
+            PK.into(),
+            Value::String(keys::audit_log_shard(
+                tenant,
+                keys::audit_shard_of(&self.id),
+            )),
+        );
         item.insert(SK.into(), Value::String(sort.clone()));
         item.insert(
             GSI1PK.into(),
@@ -183,6 +189,57 @@ impl AuditEntry {
                 .map_err(|e| StoreError::Malformed(format!("audit entry: {e}"))),
         )
     }
+}
+
+/// One page of the whole tenant's audit trail, newest first: the entries
+/// sorting before `before` (an audit sort key; None: the newest), at most
+/// `limit`, and whether more follow. Reads every shard and the unsharded
+/// trail older entries are in, and merges them by sort key, so the answer is
+/// the one a single partition would give.
+pub async fn read_log(
+    table: &dyn Table,
+    tenant: &str,
+    before: Option<&str>,
+    limit: usize,
+) -> StoreResult<(Vec<(String, Item)>, bool)> {
+    let partitions = std::iter::once(keys::audit_log(tenant))
+        .chain((0..keys::AUDIT_LOG_SHARDS).map(|n| keys::audit_log_shard(tenant, n)));
+    let mut merged: Vec<(String, Item)> = Vec::new();
+    let mut more = false;
+    for pk in partitions {
+        let mut q = Query::new(Index::Table, pk).backward().limit(limit + 1);
+        if let Some(b) = before {
+            q = q.sk(SkCondition::AtMost(b.to_owned()));
+        }
+        let mut taken = 0;
+        loop {
+            let page = table.query(&q).await?;
+            for item in page.items {
+                let Some(sk) = item.get(SK).and_then(Value::as_str).map(str::to_owned) else {
+                    continue;
+                };
+                if Some(sk.as_str()) == before || !sk.starts_with(&keys::audit_prefix()) {
+                    continue;
+                }
+                merged.push((sk, item));
+                taken += 1;
+            }
+            match page.next {
+                Some(next) if taken <= limit => q = q.start_after(Some(next)),
+                Some(_) => {
+                    more = true;
+                    break;
+                }
+                None => break,
+            }
+        }
+    }
+    merged.sort_by(|a, b| b.0.cmp(&a.0));
+    if merged.len() > limit {
+        more = true;
+        merged.truncate(limit);
+    }
+    Ok((merged, more))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@
 //! | milestone | `T#t#PROJECT#p` | `MILESTONE#m` | | |
 //! | intake request | `T#t#INTAKE` | `REQUEST#r` | | `T#t#CLIENT#c#INTAKE` / `REQUEST#r` |
 //! | idempotency record | `T#t#IDEM#k` | `IDEM` (ttl) | | |
-//! | audit record | `T#t#AUDIT` | `AT#ts#id` | `T#t#AUDIT#kind#id` / `AT#ts#id` | |
+//! | audit record | `T#t#AUDIT#LOG#0..7` (by id) | `AT#ts#id` | `T#t#AUDIT#kind#id` / `AT#ts#id` | |
 //! | time entry | `T#t#PERSON#u#TIME` | `ENTRY#date#id` | `T#t#PROJECT#p#TIME` / `ENTRY#date#id` | unbilled: `T#t#UNBILLED` / `PROJECT#p#ENTRY#date#id` |
 //! | time entry reference | `T#t#ENTRY#id` | `REF` | | |
 //! | day total | `T#t#PERSON#u#TIME` | `DAY#date` | | |
@@ -80,9 +80,8 @@
 //! - the next number of a series: the counter item, read then written under
 //!   the value it had, in the issuing transaction, so numbers have no gaps.
 //!
-//! Known ceiling: a tenant's audit trail is one partition (about 1,000 writes/s in
-//! DynamoDB). Far above an agency's rate of change; shard `T#t#AUDIT` by day if a
-//! tenant ever nears it.
+//! A tenant's audit trail is sharded over [`AUDIT_LOG_SHARDS`] partitions (see
+//! the README's "Scale" for every partition one tenant can make hot).
 
 use crate::table::Key;
 
@@ -236,8 +235,29 @@ pub fn idempotency(tenant: &str, key_hash: &str) -> Key {
     Key::new(format!("{}#IDEM#{key_hash}", t(tenant)), "IDEM")
 }
 
+/// The tenant's audit trail as written before it was sharded; still read,
+/// so older entries stay in the log.
 pub fn audit_log(tenant: &str) -> String {
     format!("{}#AUDIT", t(tenant))
+}
+/// How many partitions a tenant's audit trail is spread over: every state
+/// change writes one entry, so an unsharded trail is the first partition a
+/// large agency makes hot (a week approval writes hundreds of entries at
+/// once). Eight lift the ceiling to about 8,000 writes/s; the whole-tenant log
+/// reads one query per shard and merges them (`audit::read_log`).
+pub const AUDIT_LOG_SHARDS: u32 = 8;
+/// One shard of the tenant's audit trail.
+pub fn audit_log_shard(tenant: &str, shard: u32) -> String {
+    format!("{}#AUDIT#LOG#{shard}", t(tenant))
+}
+/// The shard an audit entry is written to: from its id (random in its low
+/// bits), so entries spread evenly and each always has the same one.
+pub fn audit_shard_of(entry_id: &str) -> u32 {
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let hash = entry_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    u32::try_from(hash % u64::from(AUDIT_LOG_SHARDS)).unwrap_or(0)
 }
 pub fn audit_entity(tenant: &str, kind: &str, id: &str) -> String {
     format!("{}#AUDIT#{kind}#{id}", t(tenant))

@@ -485,6 +485,80 @@ pub async fn start_keys_outside_the_query_are_refused(t: Arc<dyn Table>) {
     }
 }
 
+/// The audit trail spread over its shards (and the unsharded partition older
+/// entries are in) pages exactly as one partition would: every entry once,
+/// newest first, nothing of another tenant.
+pub async fn the_audit_trail_reads_the_same_over_its_shards(t: Arc<dyn Table>) {
+    use agencyops_store::audit::{read_log, Actor, AuditAction, AuditEntry};
+    use agencyops_store::keys;
+    let base = jiff::Timestamp::from_second(1_795_176_000).unwrap();
+    let entry = |n: i64| {
+        // Every third pair shares an instant: the id orders them.
+        let at = base + jiff::SignedDuration::from_secs(n - n % 3);
+        AuditEntry::new(
+            format!("0190aa{n:06}"),
+            at,
+            Actor {
+                id: "ana",
+                role: "admin",
+            },
+            AuditAction::Update,
+            ("project", "p1"),
+            None,
+            None,
+        )
+    };
+    let mut writes = Vec::new();
+    for n in 0..70 {
+        let mut w = entry(n).write("a").unwrap();
+        if n < 10 {
+            // Written before the trail was sharded.
+            if let Write::Put { item, .. } = &mut w {
+                item.insert(PK.into(), json!(keys::audit_log("a")));
+            }
+        }
+        writes.push(w);
+    }
+    writes.push(entry(999).write("b").unwrap());
+    for chunk in writes.chunks(25) {
+        t.transact(chunk.to_vec()).await.unwrap();
+    }
+    let mut expected: Vec<String> = (0..70)
+        .map(|n| {
+            let e = entry(n);
+            keys::audit_sort(&e.at, &e.id)
+        })
+        .collect();
+    expected.sort_by(|a, b| b.cmp(a));
+
+    let mut seen = Vec::new();
+    let mut before: Option<String> = None;
+    loop {
+        let (page, more) = read_log(&*t, "a", before.as_deref(), 7).await.unwrap();
+        assert!(page.len() <= 7);
+        seen.extend(page.iter().map(|(sk, _)| sk.clone()));
+        if !more {
+            break;
+        }
+        before = page.last().map(|(sk, _)| sk.clone());
+        assert!(seen.len() < 200, "paging does not end");
+    }
+    assert_eq!(seen, expected, "newest first, each once, as one partition");
+    let used: std::collections::BTreeSet<u32> = (10..70)
+        .map(|n| keys::audit_shard_of(&format!("0190aa{n:06}")))
+        .collect();
+    assert!(
+        used.len() >= 6,
+        "60 entries spread over the shards: {used:?}"
+    );
+    let mut per_shard = 0;
+    for n in 0..keys::AUDIT_LOG_SHARDS {
+        let (items, _) = drain(&*t, Query::new(Index::Table, keys::audit_log_shard("a", n))).await;
+        per_shard += items.len();
+    }
+    assert_eq!(per_shard, 60, "new entries are written to the shards");
+}
+
 macro_rules! conformance {
     ($adapter:ident, $make:expr) => {
         mod $adapter {
@@ -494,7 +568,8 @@ macro_rules! conformance {
                 pages_cover_everything_once_in_order, gsi_queries_page_and_skip_items_without_index_keys,
                 concurrent_increments_lose_nothing, batch_get_returns_what_exists,
                 oversized_items_are_refused_before_sending, start_keys_outside_the_query_are_refused,
-                the_third_index_holds_only_items_that_carry_its_keys);
+                the_third_index_holds_only_items_that_carry_its_keys,
+                the_audit_trail_reads_the_same_over_its_shards);
         }
     };
     (@each $make:expr; $($case:ident),*) => {

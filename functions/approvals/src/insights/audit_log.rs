@@ -8,8 +8,8 @@ use agencyops_platform::cursor::ListScope;
 use agencyops_platform::extract::Query;
 use agencyops_platform::resource::{self, ListPage};
 use agencyops_platform::{ApiError, ApiResult, Caller, Services};
-use agencyops_store::audit::AuditEntry;
-use agencyops_store::{keys, Index, Query as StoreQuery};
+use agencyops_store::audit::{self, AuditEntry};
+use agencyops_store::{keys, Index, PageKey, Query as StoreQuery};
 use axum::extract::State;
 use serde::Deserialize;
 
@@ -87,6 +87,9 @@ pub async fn list_audit(
     // Bound like `resource::list`'s cursors; the entity filter is in the query.
     let scope = ListScope::new(&query, &())?;
     query.start_after = resource::resume(&s, &caller, &scope, &query, f.cursor.as_deref())?;
+    if f.entity_kind.is_none() {
+        return whole_log(&s, &caller, &scope, &query, limit).await;
+    }
     let mut items = Vec::new();
     // The partitions hold only audit items, so one read normally fills the
     // page; a few more guard against anything else stored beside them.
@@ -104,6 +107,34 @@ pub async fn list_audit(
         }
     }
     let next_cursor = resource::next_cursor(&s, &caller, &scope, query.start_after.as_ref())?;
+    Ok(axum::Json(ListPage { items, next_cursor }))
+}
+
+/// The whole tenant's trail, merged over its shards (`audit::read_log`);
+/// its cursor is the sort key of the last entry shown.
+async fn whole_log(
+    s: &Services,
+    caller: &Caller,
+    scope: &ListScope,
+    query: &StoreQuery,
+    limit: usize,
+) -> ApiResult<axum::Json<ListPage<AuditEntry>>> {
+    let before = query.start_after.as_ref().map(|at| at.sk.as_str());
+    let (found, more) = audit::read_log(&*s.table, &caller.tenant, before, limit).await?;
+    let next = match (more, found.last()) {
+        (true, Some((sk, _))) => Some(PageKey {
+            pk: query.pk.clone(),
+            sk: sk.clone(),
+            ipk: None,
+            isk: None,
+        }),
+        _ => None,
+    };
+    let items = found
+        .into_iter()
+        .filter_map(|(_, item)| AuditEntry::read(item))
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = resource::next_cursor(s, caller, scope, next.as_ref())?;
     Ok(axum::Json(ListPage { items, next_cursor }))
 }
 
