@@ -25,7 +25,12 @@ BIN="$TARGET/debug/agencyops"
 DATA=$(mktemp -d)
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 BASE="http://127.0.0.1:$PORT"
-"$BIN" serve --demo --data "$DATA" --addr "127.0.0.1:$PORT" 2>"$DATA/serve.log" &
+mkdir -p "$REPORTS"
+# The host counts each operation's DynamoDB calls over the demo set-up and the
+# fuzzing, and writes the table when it stops (README "Round trips").
+CALLS="$REPORTS/calls.md"
+rm -f "$CALLS"
+"$BIN" serve --demo --data "$DATA" --addr "127.0.0.1:$PORT" --count-calls "$CALLS" 2>"$DATA/serve.log" &
 SERVER=$!
 stop() {
   kill "$SERVER" 2>/dev/null || true
@@ -48,7 +53,6 @@ curl -fsS "$BASE/health" >/dev/null
 # serve --demo prints "  <role> <name> <token>" for each demo person.
 token() { awk -v r="$1" '$1 == r && NF >= 3 { print $NF; exit }' "$DATA/serve.log"; }
 
-mkdir -p "$REPORTS"
 # One schemathesis run as `role`, its output in $REPORTS/<role>.log; non-zero on any failure.
 run() {
   local role=$1
@@ -83,6 +87,16 @@ for i in "${!ROLES[@]}"; do
   printf '\n==> schemathesis as %s\n' "${ROLES[$i]}"
   cat "$REPORTS/${ROLES[$i]}.log"
 done
+
+kill "$SERVER" 2>/dev/null || true
+wait "$SERVER" 2>/dev/null || true
+if [ -f "$CALLS" ]; then
+  printf '\n==> DynamoDB calls per operation over this run (%s)\n' "$CALLS"
+  cat "$CALLS"
+else
+  echo "the host wrote no call table" >&2
+  failed+=(call-table)
+fi
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "schemathesis found contract failures as: ${failed[*]}" >&2

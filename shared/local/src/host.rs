@@ -2,6 +2,7 @@
 //! would run around them: SQS consumers (see `jobs`) and schedules (the TTL sweep).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,12 +11,14 @@ use agencyops_platform::blob::embedded::EmbeddedBlob;
 use agencyops_platform::clock::{Clock, SystemClock};
 use agencyops_platform::queue::embedded::EmbeddedQueue;
 use agencyops_platform::Services;
+use agencyops_store::counting::{counted, CountingTable};
 use agencyops_store::EmbeddedTable;
 use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use axum::Router;
 use utoipa::OpenApi;
 
+use crate::calls::{count_request, Tally};
 use crate::datadir::DataDir;
 use crate::jobs::{Consumers, Handler};
 
@@ -25,6 +28,8 @@ pub struct Host {
     pub queue: Arc<EmbeddedQueue>,
     pub blob: Arc<EmbeddedBlob>,
     pub tokens: DevTokens,
+    /// `serve --count-calls`: DynamoDB calls per operation, and where to write them.
+    pub count_calls: Option<(Tally, PathBuf)>,
 }
 
 impl Host {
@@ -59,7 +64,16 @@ impl Host {
             queue,
             blob,
             tokens: data.tokens(),
+            count_calls: None,
         })
+    }
+
+    /// Counts every request's, message's and scheduled run's DynamoDB calls
+    /// from now on, and writes the table to `file` when the host stops.
+    pub fn count_calls(mut self, file: PathBuf) -> Host {
+        self.services.table = Arc::new(CountingTable::new(self.services.table.clone()));
+        self.count_calls = Some((Tally::default(), file));
+        self
     }
 
     /// Every function's API behind dev-token authentication, plus the open routes.
@@ -70,8 +84,11 @@ impl Host {
             .merge(agencyops_receipts::routes())
             .merge(agencyops_invoicing::routes())
             .merge(agencyops_ar_followups::routes());
-        let api = agencyops_platform::http::finish(routes, self.services.clone(), "local")
+        let mut api = agencyops_platform::http::finish(routes, self.services.clone(), "local")
             .layer(from_fn_with_state(self.tokens.clone(), require_dev_token));
+        if let Some((tally, _)) = &self.count_calls {
+            api = api.route_layer(from_fn_with_state(tally.clone(), count_request));
+        }
         Router::new()
             .route("/openapi.json", get(|| async { axum::Json(openapi()) }))
             .route("/health", get(|| async { "ok" }))
@@ -83,7 +100,12 @@ impl Host {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         tracing::info!(%addr, "agencyops listening");
         eprintln!("agencyops serving on http://{addr} (OpenAPI at /openapi.json)");
-        let schedules = tokio::spawn(run_schedules(self.table.clone(), self.services.clone()));
+        let tally = self.count_calls.as_ref().map(|(t, _)| t.clone());
+        let schedules = tokio::spawn(run_schedules(
+            self.table.clone(),
+            self.services.clone(),
+            tally,
+        ));
         let consumers = tokio::spawn(self.consumers().run());
         let app = self.app();
         axum::serve(listener, app)
@@ -91,6 +113,10 @@ impl Host {
             .await?;
         schedules.abort();
         consumers.abort();
+        if let Some((tally, file)) = &self.count_calls {
+            std::fs::write(file, tally.table())?;
+            eprintln!("DynamoDB calls per operation written to {}", file.display());
+        }
         Ok(())
     }
 }
@@ -183,7 +209,7 @@ impl Host {
                     .map(|_| ())
             })
         });
-        Consumers::new(self.queue.clone())
+        let consumers = Consumers::new(self.queue.clone())
             .on(agencyops_platform::events::APPROVED_QUEUE, budget)
             .on(agencyops_invoicing::BUILDER_QUEUE, builder)
             .on(agencyops_platform::events::MILESTONES_QUEUE, milestones)
@@ -191,7 +217,11 @@ impl Host {
             .on(
                 agencyops_platform::blob::embedded::BLOB_EVENTS_QUEUE,
                 receipts,
-            )
+            );
+        match &self.count_calls {
+            Some((tally, _)) => consumers.counted(tally.clone()),
+            None => consumers,
+        }
     }
 }
 
@@ -225,7 +255,7 @@ fn utc_today(clock: &dyn Clock) -> jiff::civil::Date {
 /// Schedules the local host runs in place of EventBridge and DynamoDB's TTL
 /// sweeper: the sweep each minute, and the daily AR run once per UTC day (at
 /// start and whenever the date turns; the run itself is once-only per date).
-async fn run_schedules(table: EmbeddedTable, services: Services) {
+async fn run_schedules(table: EmbeddedTable, services: Services, tally: Option<Tally>) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     let mut last_daily = None;
     loop {
@@ -236,7 +266,11 @@ async fn run_schedules(table: EmbeddedTable, services: Services) {
         }
         let today = utc_today(&*clock);
         if last_daily != Some(today) {
-            match agencyops_ar_followups::daily::run(&services, today).await {
+            let (run, calls) = counted(agencyops_ar_followups::daily::run(&services, today)).await;
+            if let Some(t) = &tally {
+                t.record("schedule ar-daily", run.is_ok(), calls);
+            }
+            match run {
                 Ok(run) => {
                     tracing::info!(as_of = %today, tenants = run.tenants.len(), "daily AR run done");
                     last_daily = Some(today);
@@ -247,8 +281,19 @@ async fn run_schedules(table: EmbeddedTable, services: Services) {
     }
 }
 
+/// Ctrl-C, or the SIGTERM a script or service manager stops the host with.
 async fn shutdown() {
-    let _ = tokio::signal::ctrl_c().await;
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(t) => t,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,26 @@ impl Consumers {
         self
     }
 
+    /// Every handler's DynamoDB calls counted per message, as `sqs <queue>`.
+    pub fn counted(mut self, tally: crate::calls::Tally) -> Self {
+        for (name, handler) in &mut self.handlers {
+            let inner = handler.clone();
+            let operation = format!("sqs {name}");
+            let tally = tally.clone();
+            *handler = Arc::new(move |body| {
+                let inner = inner.clone();
+                let operation = operation.clone();
+                let tally = tally.clone();
+                Box::pin(async move {
+                    let (outcome, calls) = agencyops_store::counting::counted(inner(body)).await;
+                    tally.record(&operation, outcome.is_ok(), calls);
+                    outcome
+                })
+            });
+        }
+        self
+    }
+
     /// One poll of every queue; returns how many messages were handled successfully.
     pub async fn poll(&self) -> usize {
         let mut done = 0;

@@ -40,6 +40,10 @@ enum Command {
         /// a terminal, JSON otherwise.
         #[arg(long, value_parser = parse_log_format)]
         log_format: Option<LogFormat>,
+        /// Count DynamoDB calls per operation and write the table to FILE on
+        /// shutdown (Ctrl-C or SIGTERM).
+        #[arg(long, value_name = "FILE")]
+        count_calls: Option<std::path::PathBuf>,
     },
     /// Print a bearer token the local server accepts.
     Token {
@@ -86,11 +90,15 @@ async fn main() -> anyhow::Result<()> {
             addr,
             demo: load_demo,
             log_format,
+            count_calls,
         } => {
             if let Some(warning) = host::exposure_warning(addr) {
                 eprintln!("{warning}");
             }
-            let host = host::Host::open(&data, &format!("http://{addr}"))?;
+            let mut host = host::Host::open(&data, &format!("http://{addr}"))?;
+            if let Some(file) = count_calls {
+                host = host.count_calls(file);
+            }
             if load_demo {
                 // Before logging starts: the few dozen requests that set the
                 // demo up are no news to someone waiting for its tokens.

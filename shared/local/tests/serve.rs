@@ -460,3 +460,61 @@ fn token_refuses_unsafe_input() {
         assert!(!out.status.success(), "{args:?} should fail");
     }
 }
+
+/// `serve --count-calls FILE`: on SIGTERM the host writes each operation's
+/// DynamoDB calls, a success and a refusal apart.
+#[tokio::test]
+async fn serve_counts_each_operations_dynamodb_calls_and_writes_them_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let file = dir.path().join("calls.md");
+    let admin = token(&data, "acme", "ana", "admin");
+    let other = token(&data, "globex", "gus", "admin");
+    let http = reqwest::Client::new();
+    let mut server = Server::start_on(
+        &data,
+        "127.0.0.1",
+        &["--count-calls", &file.display().to_string()],
+        std::process::Stdio::null(),
+    );
+    let url = format!("{}/v1/clients", server.base);
+    let (status, created) = send(
+        http.post(&url)
+            .bearer_auth(&admin)
+            .json(&json!({"name": "Northwind", "currency": "EUR"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let one = format!("{url}/{}", created["id"].as_str().unwrap_or_default());
+    assert_eq!(send(http.get(&one).bearer_auth(&admin)).await.0, 200);
+    assert_eq!(send(http.get(&one).bearer_auth(&other)).await.0, 404);
+
+    let pid = server.child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let exit = server.child.wait().expect("wait");
+    assert!(exit.success(), "a clean stop on SIGTERM: {exit:?}");
+    let table = std::fs::read_to_string(&file).expect("the call table is written");
+    let row = |op: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{op}` |")))
+            .unwrap_or_else(|| panic!("no row for {op} in\n{table}"))
+            .to_owned()
+    };
+    // A single-item read: the caller's person record (so a deactivated
+    // person is refused at once) and the client; the other tenant's id costs
+    // the same two reads and finds nothing.
+    assert_eq!(
+        row("GET /v1/clients/{id}"),
+        "| `GET /v1/clients/{id}` | 1 | 2 / 2 / 2 | 2 / 0 | 1 | 2 |"
+    );
+    let create = row("POST /v1/clients");
+    assert!(
+        create.starts_with("| `POST /v1/clients` | 1 | "),
+        "{create}"
+    );
+}

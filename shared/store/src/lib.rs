@@ -1,6 +1,7 @@
 //! Persistence: the Table port, its two adapters, and the one module that builds keys.
 
 pub mod audit;
+pub mod counting;
 pub mod dynamo;
 #[cfg(feature = "embedded")]
 pub mod embedded;
