@@ -297,7 +297,7 @@ async fn costs(n: usize, with_projects: bool, via: Via) -> Costs {
     match via {
         Via::Operation => {
             let body = serde_json::from_value(payment).expect("a payment request");
-            agencyops_invoicing::payments::record_payment(&app.services, &caller, &id, body)
+            agencyops_invoicing::payments::record_payment(&app.services, &caller, &id, body, None)
                 .await
                 .expect("recorded");
         }

@@ -199,9 +199,13 @@ pub async fn record_payment(
     State(s): State<Services>,
     caller: Caller,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     Json(body): Json<NewPayment>,
 ) -> ApiResult<Response> {
-    let (inv, _) = payments::record_payment(&s, &caller, &id, body).await?;
+    let key = headers
+        .get(agencyops_platform::idempotency::HEADER)
+        .and_then(|v| v.to_str().ok());
+    let (inv, _) = payments::record_payment(&s, &caller, &id, body, key).await?;
     Ok(respond(
         StatusCode::CREATED,
         current(&s, &caller, &inv.id).await?,

@@ -10,7 +10,7 @@ use agencyops_platform::resource;
 use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Fails, Services, Tx};
 use agencyops_store::audit::AuditAction;
 use agencyops_store::keys;
-use agencyops_store::record::load;
+use agencyops_store::record::{from_item, is, load};
 use agencyops_store::records::{Invoice, Payment};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -73,15 +73,57 @@ async fn fetch(s: &Services, tenant: &str, id: &str) -> ApiResult<Invoice> {
         .ok_or(ApiError::NotFound("invoice"))
 }
 
+/// The invoice, and the payment a retry of this request (same person and
+/// Idempotency-Key) already recorded, in one read.
+async fn fetch_with_earlier(
+    s: &Services,
+    tenant: &str,
+    id: &str,
+    payment_id: Option<&str>,
+) -> ApiResult<(Invoice, Option<Payment>)> {
+    let Some(pid) = payment_id else {
+        return Ok((fetch(s, tenant, id).await?, None));
+    };
+    let items = s
+        .table
+        .batch_get(&[keys::invoice(tenant, id), keys::payment(tenant, id, pid)])
+        .await?;
+    let (mut inv, mut earlier) = (None, None);
+    for item in items {
+        if is::<Invoice>(&item) {
+            inv = Some(from_item::<Invoice>(item)?);
+        } else if is::<Payment>(&item) {
+            earlier = Some(from_item::<Payment>(item)?);
+        }
+    }
+    Ok((inv.ok_or(ApiError::NotFound("invoice"))?, earlier))
+}
+
+/// Records a payment. With an Idempotency-Key the payment's id comes from
+/// it: a retry after a lost reply (the payment written, the answer not)
+/// returns that payment instead of refusing a now-paid invoice or paying twice.
 pub async fn record_payment(
     s: &Services,
     caller: &Caller,
     id: &str,
     body: NewPayment,
+    idempotency_key: Option<&str>,
 ) -> ApiResult<(Invoice, Payment)> {
     access::require_bills(caller)?;
     let tenant = caller.tenant.as_str();
-    let inv = fetch(s, tenant, id).await?;
+    let keyed = idempotency_key.map(|k| resource::keyed_id(caller, k));
+    let (inv, earlier) = fetch_with_earlier(s, tenant, id, keyed.as_deref()).await?;
+    // A key reused for another payment once its record expired names a new one.
+    let keyed = keyed.filter(|_| earlier.is_none());
+    if let Some(earlier) = earlier {
+        let same = earlier.amount == body.amount
+            && earlier.date == body.date
+            && earlier.method == body.method.as_str()
+            && earlier.reversed_at.is_none();
+        if same {
+            return Ok((inv, earlier));
+        }
+    }
     let mut p = Problems::new();
     p.check(
         "amount",
@@ -106,7 +148,7 @@ pub async fn record_payment(
     }
     let now = s.clock.now();
     let payment = Payment {
-        id: resource::new_id(),
+        id: keyed.unwrap_or_else(resource::new_id),
         invoice_id: inv.id.clone(),
         amount: body.amount,
         currency: inv.currency,

@@ -55,6 +55,19 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// The id of what a request with this Idempotency-Key creates: the same for
+/// the same person and key, so a retry whose first attempt was written but
+/// never answered finds it instead of doing the work again.
+pub fn keyed_id(caller: &Caller, key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [caller.person.as_bytes(), key.as_bytes()] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    format!("k{}", &hex::encode(h.finalize())[..32])
+}
+
 /// The audit write of a change the caller made to a record.
 pub fn audit<R: Record>(
     services: &Services,
