@@ -10,49 +10,13 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
+use agencyops_apitest::faults::FailKth;
 use agencyops_store::record::all;
 use agencyops_store::records::{Invoice, MailOutboxItem};
-use agencyops_store::{keys, Index, Item, Key, Page, Query, StoreError, StoreResult, Table, Write};
+use agencyops_store::{keys, Index, Query};
 use serde_json::json;
 use support::*;
-
-struct FailKth {
-    inner: Arc<dyn Table>,
-    k: usize,
-    after: bool,
-    seen: AtomicUsize,
-}
-
-#[async_trait::async_trait]
-impl Table for FailKth {
-    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
-        self.inner.get(key).await
-    }
-    async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
-        self.inner.batch_get(keys).await
-    }
-    async fn query(&self, query: &Query) -> StoreResult<Page> {
-        self.inner.query(query).await
-    }
-    async fn transact(&self, writes: Vec<Write>) -> StoreResult<()> {
-        let n = self.seen.fetch_add(1, Ordering::SeqCst) + 1;
-        if n == self.k {
-            if self.after {
-                self.inner.transact(writes).await?;
-            }
-            return Err(StoreError::Backend(format!(
-                "injected failure of write {n}"
-            )));
-        }
-        self.inner.transact(writes).await
-    }
-    async fn increment(&self, key: &Key, attr: &str, by: i64) -> StoreResult<i64> {
-        self.inner.increment(key, attr, by).await
-    }
-}
 
 /// The daily run of `day`, retried as the schedule retries a failed run.
 async fn run_until_done(app: &App, day: &str, k: usize) {
@@ -115,15 +79,7 @@ async fn scenario(k: usize, after: bool) -> usize {
     )
     .await
     .expect(201);
-    let fault = Arc::new(FailKth {
-        inner: app.services.table.clone(),
-        k,
-        after,
-        seen: AtomicUsize::new(0),
-    });
-    app.services.table = fault.clone();
-    app.table = app.services.table.clone();
-    app.router = agencyops_platform::http::finish(routes(), app.services.clone(), "test");
+    let fault = FailKth::install(&mut app, k, after);
 
     // The first invoice is paid in full before anything is chased.
     let paid = &invoices[0];
@@ -209,7 +165,7 @@ async fn scenario(k: usize, after: bool) -> usize {
     .await
     .unwrap();
     assert!(outbox.is_empty(), "k={k}: nothing left unqueued");
-    fault.seen.load(Ordering::SeqCst)
+    fault.seen()
 }
 
 #[tokio::test]

@@ -51,7 +51,7 @@ async fn world() -> World {
     app.services = app.services.clone().with_mail(outbox.clone());
     let switch = SwitchQueue::new(app.services.queue.clone());
     app.services.queue = switch.clone();
-    app.router = agencyops_platform::http::finish(routes(), app.services.clone(), "test");
+    app.rebuild_router();
     let s = studio(&app, "acme").await;
     app.patch(
         &s.admin,

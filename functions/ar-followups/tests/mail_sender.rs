@@ -43,7 +43,7 @@ async fn world() -> World {
     );
     app.services.blob = Some(Arc::new(blob));
     app.services = app.services.clone().with_mail(outbox.clone());
-    app.router = agencyops_platform::http::finish(routes(), app.services.clone(), "test");
+    app.rebuild_router();
     let s = studio(&app, "acme").await;
     World {
         app,

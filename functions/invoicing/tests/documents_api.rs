@@ -25,7 +25,7 @@ async fn setup_with_blob() -> (App, Studio, tempfile::TempDir) {
     )
     .unwrap();
     app.services.blob = Some(Arc::new(blob));
-    app.router = agencyops_platform::http::finish(routes(), app.services.clone(), "test");
+    app.rebuild_router();
     let s = studio(&app, "acme").await;
     app.put(&s.finance, "/v1/settings/invoicing", json!({
         "number_pattern": "INV-{YYYY}-{SEQ:3}",

@@ -7,48 +7,10 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
-use agencyops_store::{Item, Key, Page, Query, StoreError, StoreResult, Table, Write};
+use agencyops_apitest::faults::FailKth;
 use rust_decimal_macros::dec;
 use serde_json::json;
 use support::*;
-
-struct FailKth {
-    inner: Arc<dyn Table>,
-    k: usize,
-    after: bool,
-    seen: AtomicUsize,
-}
-
-#[async_trait::async_trait]
-impl Table for FailKth {
-    async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
-        self.inner.get(key).await
-    }
-    async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
-        self.inner.batch_get(keys).await
-    }
-    async fn query(&self, query: &Query) -> StoreResult<Page> {
-        self.inner.query(query).await
-    }
-    async fn transact(&self, writes: Vec<Write>) -> StoreResult<()> {
-        let n = self.seen.fetch_add(1, Ordering::SeqCst) + 1;
-        if n == self.k {
-            if self.after {
-                self.inner.transact(writes).await?;
-            }
-            return Err(StoreError::Backend(format!(
-                "injected failure of write {n}"
-            )));
-        }
-        self.inner.transact(writes).await
-    }
-    async fn increment(&self, key: &Key, attr: &str, by: i64) -> StoreResult<i64> {
-        self.inner.increment(key, attr, by).await
-    }
-}
 
 /// Retries `step` until it answers something other than 500.
 async fn until_answered<F, Fut>(mut step: F) -> Res
@@ -127,15 +89,7 @@ async fn scenario(k: usize, after: bool) -> usize {
     let s = studio(&app, "acme").await;
     approved_work(&app, &s, 400, 15, dec!(90)).await;
     // Arm the fault only now, so it falls inside billing.
-    let fault = Arc::new(FailKth {
-        inner: Arc::new(app.embedded.clone()),
-        k,
-        after,
-        seen: AtomicUsize::new(0),
-    });
-    app.services.table = fault.clone();
-    app.table = app.services.table.clone();
-    app.router = agencyops_platform::http::finish(routes(), app.services.clone(), "test");
+    let fault = FailKth::install(&mut app, k, after);
 
     let first = draft_all(&app, &s, k).await;
     invariant(&app, &s).await;
@@ -208,7 +162,7 @@ async fn scenario(k: usize, after: bool) -> usize {
         assert_eq!(numbers[1], "CN-2026-0002");
     }
     invariant(&app, &s).await;
-    fault.seen.load(Ordering::SeqCst)
+    fault.seen()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

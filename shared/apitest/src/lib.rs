@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod bench;
+pub mod faults;
 pub mod fixtures;
 pub mod outage;
 mod studio;
@@ -35,6 +36,8 @@ pub struct App {
     pub embedded: EmbeddedTable,
     pub queue: Arc<EmbeddedQueue>,
     pub clock: ManualClock,
+    /// The functions under test, kept to rebuild `router` over new services.
+    routes: Router<Services>,
     _dir: tempfile::TempDir,
 }
 
@@ -134,7 +137,8 @@ impl App {
         )
         .expect("services");
         App {
-            router: agencyops_platform::http::finish(routes, services.clone(), "test"),
+            router: agencyops_platform::http::finish(routes.clone(), services.clone(), "test"),
+            routes,
             table: services.table.clone(),
             services,
             embedded,
@@ -151,11 +155,17 @@ impl App {
         routes: Router<Services>,
         wrap: impl FnOnce(Arc<dyn Table>) -> Arc<dyn Table>,
     ) -> App {
-        let mut app = App::new(Router::new());
+        let mut app = App::new(routes);
         app.services.table = wrap(app.services.table.clone());
         app.table = app.services.table.clone();
-        app.router = agencyops_platform::http::finish(routes, app.services.clone(), "test");
+        app.rebuild_router();
         app
+    }
+
+    /// Serves the routes over the current `services` (after a test swapped a port).
+    pub fn rebuild_router(&mut self) {
+        self.router =
+            agencyops_platform::http::finish(self.routes.clone(), self.services.clone(), "test");
     }
 
     /// Any request; checks that every error is problem+json with a matching status.

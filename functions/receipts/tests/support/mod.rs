@@ -55,7 +55,7 @@ pub async fn local() -> Local {
     let served = blob.clone().router();
     tokio::spawn(async move { axum::serve(listener, served).await });
     app.services.blob = Some(blob.clone() as Arc<dyn Blob>);
-    app.router = agencyops_platform::http::finish(routes(), app.services.clone(), "test");
+    app.rebuild_router();
     Local {
         app,
         blob,
