@@ -441,8 +441,19 @@ async fn draft_times() {
     println!();
 }
 
+/// `cargo bench -p agencyops-invoicing --bench invoicing [-- round-trips|drafts]`:
+/// both parts, or the one named (the drafts part takes minutes).
 #[tokio::main]
 async fn main() {
-    round_trips().await;
-    draft_times().await;
+    let named: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wants = |part: &str| named.is_empty() || named.iter().any(|n| n == part);
+    if wants("round-trips") {
+        round_trips().await;
+    }
+    if wants("drafts") {
+        draft_times().await;
+    }
 }

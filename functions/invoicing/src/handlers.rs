@@ -129,12 +129,11 @@ pub async fn issue_invoice(
     Path(id): Path<String>,
     OptionalJson(_b): OptionalJson<IssueInvoice>,
 ) -> ApiResult<Response> {
-    let inv = lifecycle::issue(&s, &caller, &id).await?;
-    Ok(respond(
-        StatusCode::OK,
-        current(&s, &caller, &inv.id).await?,
-        false,
-    ))
+    let view = match lifecycle::issue::issue_with_parts(&s, &caller, &id).await? {
+        (inv, Some(parts)) => crate::view::invoice_view(&caller, &inv, &parts),
+        (inv, None) => current(&s, &caller, &inv.id).await?,
+    };
+    Ok(respond(StatusCode::OK, view, false))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -205,10 +204,10 @@ pub async fn record_payment(
     let key = headers
         .get(agencyops_platform::idempotency::HEADER)
         .and_then(|v| v.to_str().ok());
-    let (inv, _) = payments::record_payment(&s, &caller, &id, body, key).await?;
+    let done = payments::record_payment(&s, &caller, &id, body, key).await?;
     Ok(respond(
         StatusCode::CREATED,
-        current(&s, &caller, &inv.id).await?,
+        crate::view::invoice_view(&caller, &done.invoice, &done.parts),
         false,
     ))
 }

@@ -10,12 +10,14 @@ use agencyops_platform::resource;
 use agencyops_platform::{access, ApiError, ApiResult, Caller, Conflict, Fails, Services, Tx};
 use agencyops_store::audit::AuditAction;
 use agencyops_store::keys;
-use agencyops_store::record::{from_item, is, load};
+use agencyops_store::record::load;
 use agencyops_store::records::{Invoice, Payment};
 use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use crate::view::InvoiceParts;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -73,46 +75,34 @@ async fn fetch(s: &Services, tenant: &str, id: &str) -> ApiResult<Invoice> {
         .ok_or(ApiError::NotFound("invoice"))
 }
 
-/// The invoice, and the payment a retry of this request (same person and
-/// Idempotency-Key) already recorded, in one read.
-async fn fetch_with_earlier(
-    s: &Services,
-    tenant: &str,
-    id: &str,
-    payment_id: Option<&str>,
-) -> ApiResult<(Invoice, Option<Payment>)> {
-    let Some(pid) = payment_id else {
-        return Ok((fetch(s, tenant, id).await?, None));
-    };
-    let items = s
-        .table
-        .batch_get(&[keys::invoice(tenant, id), keys::payment(tenant, id, pid)])
-        .await?;
-    let (mut inv, mut earlier) = (None, None);
-    for item in items {
-        if is::<Invoice>(&item) {
-            inv = Some(from_item::<Invoice>(item)?);
-        } else if is::<Payment>(&item) {
-            earlier = Some(from_item::<Payment>(item)?);
-        }
-    }
-    Ok((inv.ok_or(ApiError::NotFound("invoice"))?, earlier))
+/// A recorded payment: the invoice after it and everything the invoice's
+/// view shows, so the answer needs no second read.
+pub struct Recorded {
+    pub invoice: Invoice,
+    pub payment: Payment,
+    pub parts: InvoiceParts,
 }
 
-/// Records a payment. With an Idempotency-Key the payment's id comes from
-/// it: a retry after a lost reply (the payment written, the answer not)
-/// returns that payment instead of refusing a now-paid invoice or paying twice.
+/// Records a payment: one query of the invoice's partition (the invoice, its
+/// payments and credits) and one transaction. With an Idempotency-Key the
+/// payment's id comes from it: a retry after a lost reply (the payment
+/// written, the answer not) returns that payment instead of refusing a
+/// now-paid invoice or paying twice.
 pub async fn record_payment(
     s: &Services,
     caller: &Caller,
     id: &str,
     body: NewPayment,
     idempotency_key: Option<&str>,
-) -> ApiResult<(Invoice, Payment)> {
+) -> ApiResult<Recorded> {
     access::require_bills(caller)?;
     let tenant = caller.tenant.as_str();
+    let (inv, mut parts) = crate::reads::load_visible(s, caller, id).await?;
     let keyed = idempotency_key.map(|k| resource::keyed_id(caller, k));
-    let (inv, earlier) = fetch_with_earlier(s, tenant, id, keyed.as_deref()).await?;
+    let earlier = keyed
+        .as_ref()
+        .and_then(|k| parts.payments.iter().find(|p| &p.id == k))
+        .cloned();
     // A key reused for another payment once its record expired names a new one.
     let keyed = keyed.filter(|_| earlier.is_none());
     if let Some(earlier) = earlier {
@@ -121,7 +111,11 @@ pub async fn record_payment(
             && earlier.method == body.method.as_str()
             && earlier.reversed_at.is_none();
         if same {
-            return Ok((inv, earlier));
+            return Ok(Recorded {
+                invoice: inv,
+                payment: earlier,
+                parts,
+            });
         }
     }
     let mut p = Problems::new();
@@ -183,7 +177,15 @@ pub async fn record_payment(
         &inv.id,
     )?;
     tx.commit(s).await?;
-    Ok((next, payment))
+    parts.payments.push(payment.clone());
+    parts
+        .payments
+        .sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+    Ok(Recorded {
+        invoice: next,
+        payment,
+        parts,
+    })
 }
 
 pub async fn reverse_payment(

@@ -85,6 +85,10 @@ pub async fn count_request(State(tally): State<Tally>, req: Request, next: Next)
     };
     let (response, calls) = counted(next.run(req)).await;
     let status = response.status();
+    // A method the route does not have is no operation of ours.
+    if status == axum::http::StatusCode::METHOD_NOT_ALLOWED {
+        return response;
+    }
     tally.record(
         &operation,
         status.is_success() || status.is_redirection(),

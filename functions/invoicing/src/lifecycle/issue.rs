@@ -17,6 +17,7 @@ use jiff::tz::TimeZone;
 
 use crate::documents::store as docs;
 use crate::numbers::{self, ATTEMPTS};
+use crate::view::InvoiceParts;
 
 fn take<R: agencyops_store::record::Record>(
     found: &mut HashMap<Key, Item>,
@@ -29,6 +30,18 @@ fn take<R: agencyops_store::record::Record>(
 }
 
 pub async fn issue(s: &Services, caller: &Caller, id: &str) -> ApiResult<Invoice> {
+    Ok(issue_with_parts(s, caller, id).await?.0)
+}
+
+/// Issues the draft; with it, when this call issued it, what its view shows
+/// (a draft has no payments or credits; its claim batches only matter when
+/// detailed, and then they were read to render it), so the answer needs no
+/// second read. An invoice issued before comes back without them.
+pub async fn issue_with_parts(
+    s: &Services,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<(Invoice, Option<InvoiceParts>)> {
     access::require_bills(caller)?;
     let tenant = caller.tenant.as_str();
     let inv_key = keys::invoice(tenant, id);
@@ -62,7 +75,7 @@ pub async fn issue(s: &Services, caller: &Caller, id: &str) -> ApiResult<Invoice
                 return Err(Conflict::StillBuilding.into());
             }
             // Issuing twice is the same issue.
-            _ if inv.number.is_some() => return Ok(inv),
+            _ if inv.number.is_some() => return Ok((inv, None)),
             _ => return Err(Conflict::NotADraft("only a draft can be issued".into()).into()),
         }
         let settings: InvoicingSettings = take(&mut found, &settings_key)?
@@ -126,7 +139,13 @@ pub async fn issue(s: &Services, caller: &Caller, id: &str) -> ApiResult<Invoice
             (),
         );
         match tx.run(&*s.table).await {
-            Ok(()) => return Ok(next),
+            Ok(()) => {
+                let parts = InvoiceParts {
+                    batches,
+                    ..InvoiceParts::default()
+                };
+                return Ok((next, Some(parts)));
+            }
             Err(TxError::Failed(())) => continue,
             Err(TxError::Store(e)) => return Err(e.into()),
         }
