@@ -30,6 +30,8 @@ pub struct Host {
     pub tokens: DevTokens,
     /// `serve --count-calls`: DynamoDB calls per operation, and where to write them.
     pub count_calls: Option<(Tally, PathBuf)>,
+    /// Queue messages delivered twice and out of order (see [`Consumers::disorderly`]).
+    pub disorderly: bool,
 }
 
 impl Host {
@@ -65,6 +67,7 @@ impl Host {
             blob,
             tokens: data.tokens(),
             count_calls: None,
+            disorderly: false,
         })
     }
 
@@ -218,6 +221,10 @@ impl Host {
                 agencyops_platform::blob::embedded::BLOB_EVENTS_QUEUE,
                 receipts,
             );
+        let consumers = match self.disorderly {
+            true => consumers.disorderly(),
+            false => consumers,
+        };
         match &self.count_calls {
             Some((tally, _)) => consumers.counted(tally.clone()),
             None => consumers,

@@ -24,6 +24,9 @@ pub const VISIBILITY: Duration = Duration::from_secs(30);
 pub struct Consumers {
     queue: Arc<EmbeddedQueue>,
     handlers: Vec<(String, Handler)>,
+    /// Each batch delivered in reverse, every message twice: what SQS may do
+    /// (at-least-once, no order on a standard queue), made the rule.
+    disorderly: bool,
 }
 
 impl Consumers {
@@ -31,7 +34,14 @@ impl Consumers {
         Consumers {
             queue,
             handlers: Vec::new(),
+            disorderly: false,
         }
+    }
+
+    /// Delivers each batch last message first, every message twice.
+    pub fn disorderly(mut self) -> Self {
+        self.disorderly = true;
+        self
     }
 
     /// Routes messages of logical queue `name` to `handler`.
@@ -71,6 +81,15 @@ impl Consumers {
                     continue;
                 }
             };
+            let mut messages = messages;
+            if self.disorderly {
+                messages.reverse();
+                for m in &messages {
+                    if let Err(why) = handler(m.body.clone()).await {
+                        tracing::warn!(queue = %name, message = %m.id, error = %why, "first of two deliveries failed");
+                    }
+                }
+            }
             for m in messages {
                 match handler(m.body).await {
                     Ok(()) => match self.queue.delete(&m.receipt).await {
