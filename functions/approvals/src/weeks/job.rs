@@ -14,7 +14,7 @@
 //!
 //! Until step 4 readers see the week "in progress" rather than half moved.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use agencyops_domain::timesheet::{week_status, IsoWeek, WeekStatus, WorkStatus};
 use agencyops_platform::events::APPROVED_QUEUE;
@@ -23,8 +23,8 @@ use agencyops_platform::resource::{self, new_id};
 use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Fails, Services, Tx};
 use agencyops_store::audit::AuditAction;
 use agencyops_store::keys;
-use agencyops_store::record::{self, load, Record};
-use agencyops_store::records::{Person, Project, TimeEntry, TimesheetWeek, WeekJob};
+use agencyops_store::record::{self, from_item, is, Record};
+use agencyops_store::records::{LockDate, Person, Project, TimeEntry, TimesheetWeek, WeekJob};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -70,16 +70,28 @@ pub async fn run(s: &Services, caller: &Caller, req: WeekRequest) -> ApiResult<W
         resource::fetch::<Project>(s, &keys::project(tenant, p)).await?;
         require_manages(s, caller, [p.as_str()], NAME_PROJECT).await?;
     }
+    // The week, the person and the lock date in one read; the entries in one query.
     let week_key = keys::week(tenant, &req.person_id, &req.week.to_string());
-    let stored = load::<TimesheetWeek>(&*s.table, &week_key).await?;
+    let (stored, person, lock) = load_three::<TimesheetWeek, Person, LockDate>(
+        s,
+        [
+            week_key,
+            keys::person(tenant, &req.person_id),
+            keys::lock_date(tenant),
+        ],
+    )
+    .await?;
+    let period = Period::of(lock, s.clock.now());
     let entries = read_entries(s, tenant, &req.person_id, req.week).await?;
-    let person = load::<Person>(&*s.table, &keys::person(tenant, &req.person_id)).await?;
     if person.is_none() && stored.is_none() && entries.is_empty() {
         // Another tenant's person, or nobody at all.
         return Err(ApiError::NotFound("person"));
     }
     let week =
         stored.unwrap_or_else(|| TimesheetWeek::empty(&req.person_id, req.week, s.clock.now()));
+    // A job already pending holds the week: its entries cannot have changed
+    // since they were read. A job started now must read them after it starts.
+    let held = week.job.is_some();
     let (job, week) = match &week.job {
         Some(job) if job.action == req.action && job.project_id == req.project_id => {
             // The same request again: finish what was started, if the caller may.
@@ -124,15 +136,35 @@ pub async fn run(s: &Services, caller: &Caller, req: WeekRequest) -> ApiResult<W
                 entry_ids: Vec::new(),
             });
         }
-        None => start(s, caller, &req, week, &entries).await?,
+        None => start(s, caller, &req, week, &entries, &period).await?,
     };
     let mut book = RateBook {
         person,
         ..RateBook::default()
     };
-    let (week, entries) = move_in_batches(s, tenant, job.clone(), week, &mut book).await?;
+    let known = held.then_some(entries);
+    let (week, entries) =
+        move_in_batches(s, tenant, job.clone(), week, known, &period, &mut book).await?;
     announce(s, tenant, &job, &entries).await?;
     finish(s, caller, &job, week, &entries).await
+}
+
+/// Three records of different kinds in one batch read, each if it exists.
+async fn load_three<A: Record, B: Record, C: Record>(
+    s: &Services,
+    keys: [agencyops_store::Key; 3],
+) -> ApiResult<(Option<A>, Option<B>, Option<C>)> {
+    let (mut a, mut b, mut c) = (None, None, None);
+    for item in s.table.batch_get(&keys).await? {
+        if is::<A>(&item) {
+            a = Some(from_item(item)?);
+        } else if is::<B>(&item) {
+            b = Some(from_item(item)?);
+        } else if is::<C>(&item) {
+            c = Some(from_item(item)?);
+        }
+    }
+    Ok((a, b, c))
 }
 
 /// Validates the action against the week as it is and records the job.
@@ -142,6 +174,7 @@ async fn start(
     req: &WeekRequest,
     week: TimesheetWeek,
     entries: &[TimeEntry],
+    period: &Period,
 ) -> ApiResult<(WeekJob, TimesheetWeek)> {
     let tenant = &caller.tenant;
     let project = req.project_id.as_deref();
@@ -166,7 +199,6 @@ async fn start(
     if req.action == Action::Approve {
         plan::check_makers(caller, todo.iter().copied())?;
     }
-    let period = Period::load(s, tenant).await?;
     for e in &todo {
         period.check(e.date)?;
     }
@@ -206,19 +238,28 @@ async fn start(
 }
 
 /// Commits the job's batches until nothing is left in its from-state; returns
-/// the week and its entries as they are then.
+/// the week and its entries as they are then. Each batch reads the entries
+/// (`known`: read while the job already held the week, so still current), so
+/// a resumed job takes only what is still to move; after the last batch they
+/// are known without reading them once more.
 async fn move_in_batches(
     s: &Services,
     tenant: &str,
     job: WeekJob,
     mut week: TimesheetWeek,
+    known: Option<Vec<TimeEntry>>,
+    period: &Period,
     book: &mut RateBook,
 ) -> ApiResult<(TimesheetWeek, Vec<TimeEntry>)> {
     let (person, week_of) = (week.person_id.clone(), week.week);
     let action = job.action;
-    let period = Period::load(s, tenant).await?;
+    let mut known = known;
     loop {
-        let entries = read_entries(s, tenant, &person, week_of).await?;
+        let mut entries = match known.take() {
+            Some(e) => e,
+            None => read_entries(s, tenant, &person, week_of).await?,
+        };
+        let left = plan::to_move(action, job.project_id.as_deref(), &entries).count();
         let todo: Vec<&TimeEntry> = plan::to_move(action, job.project_id.as_deref(), &entries)
             .take(BATCH)
             .collect();
@@ -240,6 +281,7 @@ async fn move_in_batches(
             job.action
         ));
         let mut tx = Tx::new(tenant).contended(moved.clone());
+        let mut after: HashMap<String, TimeEntry> = HashMap::new();
         for e in &todo {
             let approval = match action {
                 Action::Approve => Some(book.approval(e, &job, now)?),
@@ -247,6 +289,7 @@ async fn move_in_batches(
             };
             let next = plan::moved(e, &job, approval, now);
             tx.replace(&next, e.version, moved.clone())?;
+            after.insert(next.id.clone(), next);
         }
         let mut next = week.clone();
         if let Some(j) = next.job.as_mut() {
@@ -257,6 +300,15 @@ async fn move_in_batches(
             .push(period.pin(tenant), moved);
         tx.commit(s).await?;
         week = next;
+        if left <= BATCH {
+            // That was the last batch: the week holds nothing else to move.
+            for e in &mut entries {
+                if let Some(n) = after.remove(&e.id) {
+                    *e = n;
+                }
+            }
+            return Ok((week, entries));
+        }
     }
 }
 

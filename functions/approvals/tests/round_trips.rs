@@ -1,0 +1,37 @@
+//! What approving a week costs in DynamoDB calls, counted as the counting
+//! adapter counts them (README "Round trips"): the caller's person record;
+//! one batch read of the week, its person and the lock date; the entries
+//! (read again once the job holds the week); the projects and clients that
+//! price it; and three transactions (the job starts, the batch, the job
+//! finishes). A resumed job reads its entries once.
+
+mod support;
+
+use std::sync::Arc;
+
+use agencyops_store::counting::{counted, CallCount, CountingTable};
+use support::*;
+
+#[tokio::test]
+async fn approving_a_small_week_takes_one_batch_read_two_queries_and_three_transactions() {
+    let app = App::with_table(routes(), |inner| Arc::new(CountingTable::new(inner)));
+    let s = studio(&app, "acme").await;
+    for day in [MONDAY, WEDNESDAY, FRIDAY] {
+        record(&app, &s.member, &s.project, day, 60).await;
+    }
+    let (submitted, _) = counted(submit(&app, &s.member)).await;
+    submitted.expect(200);
+    let (approved, calls) = counted(approve(&app, &s.admin, &s.member, None)).await;
+    assert_eq!(approved.expect(200).body["moved"], 3);
+    assert_eq!(
+        calls,
+        CallCount {
+            gets: 1,
+            batch_gets: 3,
+            queries: 2,
+            transactions: 3,
+            increments: 0,
+        },
+        "{calls:?}"
+    );
+}
