@@ -51,11 +51,16 @@ pub async fn create_invoice(
     caller: Caller,
     Json(body): Json<NewInvoice>,
 ) -> ApiResult<Response> {
-    let (status, id) = match create::create(&s, &caller, body).await? {
-        Created::Draft(inv) => (StatusCode::CREATED, inv.id),
-        Created::Building(inv) => (StatusCode::ACCEPTED, inv.id),
+    let (created, parts) = create::create_with_parts(&s, &caller, body).await?;
+    let (status, inv) = match created {
+        Created::Draft(inv) => (StatusCode::CREATED, inv),
+        Created::Building(inv) => (StatusCode::ACCEPTED, inv),
     };
-    Ok(respond(status, current(&s, &caller, &id).await?, true))
+    let view = match parts {
+        Some(parts) => crate::view::invoice_view(&caller, &inv, &parts),
+        None => current(&s, &caller, &inv.id).await?,
+    };
+    Ok(respond(status, view, true))
 }
 
 #[utoipa::path(get, path = "/v1/invoices", tag = "invoicing", params(InvoiceFilter),

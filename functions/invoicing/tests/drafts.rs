@@ -525,3 +525,49 @@ async fn bad_input_is_a_named_400_and_writes_nothing() {
         "no invoice was written"
     );
 }
+
+/// The answers to creating, issuing and paying are built from what each
+/// operation holds rather than read again: each is exactly the invoice a
+/// GET returns right after, entries of a detailed draft included.
+#[tokio::test]
+async fn what_draft_issue_and_payment_answer_is_the_invoice_as_stored() {
+    let (app, s) = setup().await;
+    approved_work(&app, &s, 6, 45, dec!(120)).await;
+    let created = draft(
+        &app,
+        &s,
+        json!({"time_grouping": "person", "detail": "detailed"}),
+    )
+    .await
+    .expect(201);
+    let path = format!("/v1/invoices/{}", created.id());
+    let stored = app.get(&s.finance, &path).await.expect(200);
+    assert_eq!(created.body, stored.body);
+    assert_eq!(created.etag(), stored.etag());
+    assert!(
+        created.body["lines"][0]["entries"]
+            .as_array()
+            .is_some_and(|e| e.len() == 6),
+        "{}",
+        created.body
+    );
+    let issued = app
+        .post(&s.finance, &format!("{path}/issue"), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(
+        issued.body,
+        app.get(&s.finance, &path).await.expect(200).body
+    );
+    let paid = app
+        .post(
+            &s.finance,
+            &format!("{path}/payments"),
+            json!({"amount": "100.00", "date": "2026-11-20", "method": "card"}),
+        )
+        .await
+        .expect(201);
+    let after = app.get(&s.finance, &path).await.expect(200);
+    assert_eq!(paid.body, after.body);
+    assert_eq!(paid.etag(), after.etag());
+}

@@ -22,6 +22,7 @@ use super::lines::{self, Names};
 use super::request::{NewInvoice, NewLine};
 use crate::claims::{self, ClaimFails, Work};
 use crate::context::{self, BillingContext};
+use crate::view::InvoiceParts;
 
 /// Work a draft claims in its own transaction: the transaction also holds
 /// the invoice, its audit record and its claim batch (and any milestones).
@@ -320,6 +321,17 @@ pub fn work_into_lines(
 }
 
 pub async fn create(s: &Services, caller: &Caller, body: NewInvoice) -> ApiResult<Created> {
+    Ok(create_with_parts(s, caller, body).await?.0)
+}
+
+/// Creates the draft; with a draft written at once, what its view shows (no
+/// payments or credits yet, the one claim batch it wrote), so the answer needs
+/// no second read. A `building` draft comes back without them.
+pub async fn create_with_parts(
+    s: &Services,
+    caller: &Caller,
+    body: NewInvoice,
+) -> ApiResult<(Created, Option<InvoiceParts>)> {
     access::require_drafts_invoices(caller)?;
     body.check()?;
     let tenant = caller.tenant.as_str();
@@ -375,7 +387,7 @@ pub async fn create(s: &Services, caller: &Caller, body: NewInvoice) -> ApiResul
     }
 
     if work.len() + ms.len() > INLINE_CLAIMS {
-        return building(s, caller, ctx, inv, fixed, &ms, work).await;
+        return Ok((building(s, caller, ctx, inv, fixed, &ms, work).await?, None));
     }
 
     let roundings = claims::roundings(&ctx.projects, ctx.client.rounding);
@@ -421,7 +433,16 @@ pub async fn create(s: &Services, caller: &Caller, body: NewInvoice) -> ApiResul
         Ok(tx)
     })
     .await?;
-    Ok(Created::Draft(compose(&claimed)?.0))
+    let (inv, work) = compose(&claimed)?;
+    let batches = match work.is_empty() {
+        true => Vec::new(),
+        false => vec![claims::new_batch(&inv.id, 1, work, now)],
+    };
+    let parts = InvoiceParts {
+        batches,
+        ..InvoiceParts::default()
+    };
+    Ok((Created::Draft(inv), Some(parts)))
 }
 
 /// A draft too large for one transaction: written `building` (claiming
