@@ -455,3 +455,44 @@ async fn unreadable_events_fail_so_they_are_retried_and_dead_lettered() {
     assert_eq!(dead.len(), 1, "{dead:?}");
     assert_eq!(dead[0].body, "{\"Records\": 7}");
 }
+
+/// Two uploads for one expense (the first file replaced before it was
+/// processed), their events delivered newest first and then both again: the
+/// expense keeps the file asked for last, once, and the first is never served.
+#[tokio::test]
+async fn a_replaced_upload_whose_events_arrive_out_of_order_and_twice_keeps_the_newer_file() {
+    let l = local().await;
+    let (app, s) = (&l.app, &l.studio);
+    let x = new_expense(app, &s.member, &s.project).await;
+    drain(&l).await;
+    let mut put = Vec::new();
+    for (ct, bytes) in [("image/jpeg", jpeg(7)), ("application/pdf", cafe_receipt())] {
+        let ticket = app
+            .post(
+                &s.member,
+                &format!("/v1/expenses/{x}/receipt"),
+                json!({"content_type": ct, "size": bytes.len()}),
+            )
+            .await
+            .expect(201)
+            .body;
+        assert!(upload(&ticket, bytes.clone()).await.status().is_success());
+        put.push(bytes);
+    }
+    let events = blob_events(app).await;
+    assert_eq!(events.len(), 2, "two uploads, two events");
+    for e in events.iter().rev().chain(events.iter().rev()) {
+        process_event_json(&app.services, e).await.unwrap();
+    }
+    drain(&l).await;
+    let r = receipt(&l, &s.member, &x).await;
+    assert_eq!(r["status"], "accepted", "{r}");
+    assert_eq!(r["sha256"], sha256_hex(&put[1]), "the newer file: {r}");
+    assert_eq!(r["content_type"], "application/pdf", "{r}");
+    let stored_once = stored(&*app.table, &s.tenant, &x).await;
+    for e in &events {
+        process_event_json(&app.services, e).await.unwrap();
+    }
+    drain(&l).await;
+    assert_eq!(stored(&*app.table, &s.tenant, &x).await, stored_once);
+}
