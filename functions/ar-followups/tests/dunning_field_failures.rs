@@ -409,3 +409,27 @@ async fn issuing_an_invoice_registers_the_tenant_for_the_daily_run() {
         ["acme"]
     );
 }
+
+/// Schedule events arrive late and out of order (EventBridge retries a
+/// failed target for up to a day): after the run of the 24th sent the late
+/// stage and charged its fee, the runs of the 7th and the 10th delivered
+/// afterwards, and the 24th's again, send no earlier stage and charge nothing.
+#[tokio::test]
+async fn daily_runs_delivered_late_and_out_of_order_never_send_an_earlier_stage() {
+    let (app, s) = setup().await;
+    set_policy(&app, &s, policy()).await;
+    let id = issued(&app, &s, "100.00", "2026-12-10").await;
+    run(&app, "2026-12-24", 1).await;
+    assert_eq!(steps(&mails(&app).await), ["STAGE#late"]);
+    for day in ["2026-12-07", "2026-12-10", "2026-12-24", "2026-12-10"] {
+        run(&app, day, 2).await;
+        assert!(
+            mails(&app).await.is_empty(),
+            "{day} delivered late sent mail"
+        );
+    }
+    assert_eq!(markers(&app, &s.tenant, &id).await.len(), 1);
+    assert_eq!(fee_invoices(&app, &s.tenant).await.len(), 1, "one fee");
+    run(&app, "2026-12-31", 1).await;
+    assert_eq!(steps(&mails(&app).await), ["REPEAT#1"], "the clock goes on");
+}

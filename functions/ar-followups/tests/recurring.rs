@@ -740,3 +740,28 @@ async fn a_run_stopped_between_claim_batches_is_finished_by_the_next_run() {
     run_days(&app, date(2026, 11, 2), date(2026, 11, 3), 2).await;
     assert_one_exact_october_invoice(&app, &s).await;
 }
+
+/// Schedule events delivered late and out of order: the run of March 1st
+/// first, then January's and February's (twice each), then March's again:
+/// each period is billed once, on its own date.
+#[tokio::test]
+async fn runs_delivered_out_of_order_bill_each_period_once() {
+    let (app, s) = setup().await;
+    app.put(&s.finance, &path(&s.project), monthly(1, "2026-01-01"))
+        .await
+        .expect(201);
+    for day in [
+        date(2026, 3, 1),
+        date(2026, 1, 1),
+        date(2026, 2, 1),
+        date(2026, 1, 1),
+        date(2026, 2, 1),
+        date(2026, 3, 1),
+    ] {
+        run_days(&app, day, day, 2).await;
+    }
+    assert_eq!(
+        issue_dates(&invoices(&app, &s).await),
+        ["2026-01-01", "2026-02-01", "2026-03-01"]
+    );
+}
