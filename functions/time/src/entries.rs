@@ -144,8 +144,14 @@ pub async fn create(
             s.clock.now(),
         )
     };
-    commit(&s, &caller, Change::Create(&entry), false, vec![]).await?;
-    let policy = rounding_of(&s, &caller.tenant, &project).await?;
+    // The rounding only shapes the answer, so its read runs beside the commit
+    // rather than after it.
+    let (committed, policy) = tokio::join!(
+        commit(&s, &caller, Change::Create(&entry), false, vec![]),
+        rounding_of(&s, &caller.tenant, &project),
+    );
+    committed?;
+    let policy = policy?;
     Ok(view::respond(
         StatusCode::CREATED,
         &view::view(entry, policy, Audience::of(&caller)),

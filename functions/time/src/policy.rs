@@ -5,13 +5,12 @@
 use agencyops_domain::timesheet::WorkStatus;
 use agencyops_domain::{Id, Role};
 use agencyops_platform::access;
-use agencyops_platform::access::on_team;
 use agencyops_platform::error::Problems;
 use agencyops_platform::extract::IfMatch;
 use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
-use agencyops_store::keys;
-use agencyops_store::record::load;
-use agencyops_store::records::{Person, Project, Task};
+use agencyops_store::record::{self, load};
+use agencyops_store::records::{Person, Project, ProjectMember, Task};
+use agencyops_store::{keys, Key};
 use jiff::civil::Date;
 
 /// Longest note kept on an entry or expense.
@@ -59,19 +58,38 @@ pub async fn worker(s: &Services, caller: &Caller, person_id: Option<&str>) -> A
 }
 
 /// The project work is booked on: it exists (404), members and contractors are
-/// on its team (403), and it still takes work (409 once closed).
+/// on its team (403), and it still takes work (409 once closed). For them the
+/// project and their team membership are one batch read, not two round trips.
 pub async fn project_for_work(
     s: &Services,
     caller: &Caller,
     project_id: &str,
     worker: &Worker,
 ) -> ApiResult<Project> {
-    let project = load::<Project>(&*s.table, &keys::project(&caller.tenant, project_id))
+    let project_key = keys::project(&caller.tenant, project_id);
+    if !access::books_only_on_own_team(worker.role) {
+        let project = load::<Project>(&*s.table, &project_key)
+            .await?
+            .ok_or(ApiError::NotFound("project"))?;
+        return open_project(project);
+    }
+    let member_key = keys::member(&caller.tenant, project_id, &worker.id);
+    let mut project = None;
+    let mut on_team = false;
+    for item in s
+        .table
+        .batch_get(&[project_key.clone(), member_key.clone()])
         .await?
-        .ok_or(ApiError::NotFound("project"))?;
-    if access::books_only_on_own_team(worker.role)
-        && !on_team(s, &caller.tenant, project_id, &worker.id).await?
     {
+        let key = Key::of(&item);
+        if key.as_ref() == Some(&project_key) && record::is::<Project>(&item) {
+            project = Some(record::from_item::<Project>(item)?);
+        } else if key.as_ref() == Some(&member_key) && record::is::<ProjectMember>(&item) {
+            on_team = true;
+        }
+    }
+    let project = project.ok_or(ApiError::NotFound("project"))?;
+    if !on_team {
         return Err(ApiError::forbidden("not assigned to this project"));
     }
     open_project(project)

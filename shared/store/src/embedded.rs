@@ -1,24 +1,53 @@
 //! Embedded adapter of the Table port: one SQLite database file.
 //!
 //! WAL with `synchronous=FULL` makes each committed transaction survive a crash;
-//! every `transact` is one SQLite transaction, so it is all-or-nothing. Key
-//! columns are copied out of the JSON body so queries use real indexes, and text
-//! comparison is bytewise on UTF-8, which is DynamoDB's sort order for strings.
-
+//! every `transact` is all-or-nothing. Key columns are copied out of the JSON
+//! body so queries use real indexes, and text comparison is bytewise on UTF-8,
+//! which is DynamoDB's sort order for strings.
+//!
+//! Group commit: one writer thread owns the write connection. Concurrent
+//! `transact`/`increment` calls queue up while it commits; it then runs every
+//! queued call in one SQLite transaction, each inside its own SAVEPOINT (a
+//! failed condition rolls back that call alone), commits once — one fsync for
+//! the group — and only then answers each caller. So every acknowledged write
+//! is durable, and a burst of N writes costs one fsync instead of N.
+//! Reads go to a few reader threads with connections of their own (WAL lets
+//! them read while the writer writes); each read is its own read transaction
+//! started after the call, so it sees every write acknowledged before it.
+use std::collections::VecDeque;
 use std::path::Path;
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde_json::Value;
+use tokio::sync::oneshot;
 
 use crate::table::*;
 
+/// Reader threads. Two cores here: three readers keep both busy while the
+/// writer waits on fsync, and each reader costs a page cache.
+const READERS: usize = 3;
+/// Most calls one group commit takes (each at most [`MAX_TRANSACT_ITEMS`] writes).
+const MAX_GROUP: usize = 64;
+
+/// Cheap to clone: every clone talks to the same writer and readers, which stop
+/// when the last clone is dropped.
 #[derive(Clone)]
 pub struct EmbeddedTable {
-    conn: Arc<Mutex<Connection>>,
+    inner: Arc<Shared>,
 }
+
+struct Shared {
+    writer: mpsc::Sender<Pending>,
+    readers: mpsc::Sender<ReadJob>,
+    /// A connection outside the writer, for the local queue's own tables.
+    aux: Arc<Mutex<Connection>>,
+}
+
+type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 
 /// The third index, created after [`migrate`] has added its columns to a
 /// file made before it existed.
@@ -45,63 +74,291 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+fn stopped() -> StoreError {
+    StoreError::Backend("embedded store threads stopped".into())
+}
+
 impl EmbeddedTable {
-    /// Opens (creating if needed) the database file at `path`.
+    /// Opens (creating if needed) the database file at `path` and starts its
+    /// writer and reader threads.
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let conn = Connection::open(path).map_err(backend)?;
-        Self::init(conn)
-    }
+        let write = Connection::open(path).map_err(backend)?;
+        configure(&write)?;
+        write.execute_batch(SCHEMA).map_err(backend)?;
+        migrate(&write)?;
 
-    /// Shares an already open connection (the local host keeps queues in the same file).
-    pub fn from_shared(conn: Arc<Mutex<Connection>>) -> StoreResult<Self> {
-        {
-            let c = conn.lock().map_err(backend)?;
-            c.execute_batch(SCHEMA).map_err(backend)?;
-            migrate(&c)?;
+        let mut reads = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let c = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(backend)?;
+            c.busy_timeout(std::time::Duration::from_secs(5))
+                .map_err(backend)?;
+            reads.push(c);
         }
-        Ok(EmbeddedTable { conn })
-    }
+        let aux = Connection::open(path).map_err(backend)?;
+        configure(&aux)?;
 
-    fn init(conn: Connection) -> StoreResult<Self> {
-        configure(&conn)?;
-        conn.execute_batch(SCHEMA).map_err(backend)?;
-        migrate(&conn)?;
+        let (writer, write_rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || write_loop(write, write_rx))
+            .map_err(backend)?;
+        let (readers, read_rx) = mpsc::channel::<ReadJob>();
+        let read_rx = Arc::new(Mutex::new(read_rx));
+        for (n, c) in reads.into_iter().enumerate() {
+            let rx = read_rx.clone();
+            std::thread::Builder::new()
+                .name(format!("store-reader-{n}"))
+                .spawn(move || read_loop(c, rx))
+                .map_err(backend)?;
+        }
         Ok(EmbeddedTable {
-            conn: Arc::new(Mutex::new(conn)),
+            inner: Arc::new(Shared {
+                writer,
+                readers,
+                aux: Arc::new(Mutex::new(aux)),
+            }),
         })
     }
 
+    /// A connection of its own to the same file, for the local host's queue
+    /// tables. Its writes take SQLite's write lock alongside the store's writer
+    /// (the busy timeout waits for a group commit to finish).
     pub fn connection(&self) -> Arc<Mutex<Connection>> {
-        self.conn.clone()
+        self.inner.aux.clone()
     }
 
     /// Deletes items whose TTL has passed, as DynamoDB's TTL sweeper eventually does.
     pub async fn purge_expired(&self, now_epoch: i64) -> StoreResult<usize> {
-        self.with_conn(move |c| {
-            c.execute(
-                "DELETE FROM items WHERE ttl IS NOT NULL AND ttl < ?1",
-                [now_epoch],
-            )
-            .map_err(backend)
-        })
-        .await
+        let (reply, rx) = oneshot::channel();
+        self.submit(Pending::Purge {
+            before: now_epoch,
+            reply,
+        })?;
+        rx.await.map_err(|_| stopped())?
     }
 
-    async fn with_conn<T, F>(&self, f: F) -> StoreResult<T>
+    fn submit(&self, p: Pending) -> StoreResult<()> {
+        self.inner.writer.send(p).map_err(|_| stopped())
+    }
+
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn
-                .lock()
-                .map_err(|_| StoreError::Backend("embedded store lock poisoned".into()))?;
-            f(&mut guard)
-        })
-        .await
-        .map_err(backend)?
+        let (tx, rx) = oneshot::channel();
+        self.inner
+            .readers
+            .send(Box::new(move |c| {
+                let _ = tx.send(f(c));
+            }))
+            .map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
     }
+}
+
+/// Takes read jobs off the shared channel until every table handle is gone.
+fn read_loop(conn: Connection, jobs: Arc<Mutex<mpsc::Receiver<ReadJob>>>) {
+    loop {
+        let job = match jobs.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        match job {
+            // A panicking job drops its reply (the caller gets an error) and
+            // must not take a reader with it.
+            Ok(job) => {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&conn)));
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+/// A write call waiting for the next group commit.
+enum Pending {
+    Transact {
+        writes: Vec<Write>,
+        keys: Vec<Key>,
+        reply: oneshot::Sender<StoreResult<()>>,
+    },
+    Increment {
+        key: Key,
+        attr: String,
+        by: i64,
+        reply: oneshot::Sender<StoreResult<i64>>,
+    },
+    Purge {
+        before: i64,
+        reply: oneshot::Sender<StoreResult<usize>>,
+    },
+}
+
+/// What an applied call will answer once its group is committed.
+enum Done {
+    Written,
+    Counter(i64),
+    Purged(usize),
+}
+
+impl Pending {
+    fn apply(&self, c: &Connection) -> StoreResult<Done> {
+        match self {
+            Pending::Transact { writes, keys, .. } => {
+                transact_in(c, writes, keys).map(|()| Done::Written)
+            }
+            Pending::Increment { key, attr, by, .. } => {
+                add_in(c, key, attr, *by).map(Done::Counter)
+            }
+            Pending::Purge { before, .. } => c
+                .prepare_cached("DELETE FROM items WHERE ttl IS NOT NULL AND ttl < ?1")
+                .and_then(|mut s| s.execute([before]))
+                .map(Done::Purged)
+                .map_err(backend),
+        }
+    }
+
+    /// Answers the caller; one that stopped waiting is no one's concern.
+    fn answer(self, result: StoreResult<Done>) {
+        let mismatch = || StoreError::Backend("embedded writer answered the wrong kind".into());
+        match self {
+            Pending::Transact { reply, .. } => {
+                let _ = reply.send(result.map(|_| ()));
+            }
+            Pending::Increment { reply, .. } => {
+                let _ = reply.send(result.and_then(|d| match d {
+                    Done::Counter(n) => Ok(n),
+                    _ => Err(mismatch()),
+                }));
+            }
+            Pending::Purge { reply, .. } => {
+                let _ = reply.send(result.and_then(|d| match d {
+                    Done::Purged(n) => Ok(n),
+                    _ => Err(mismatch()),
+                }));
+            }
+        }
+    }
+}
+
+/// The writer thread: waits for a call, takes whatever else queued up
+/// meanwhile, and commits them as one group, until every table handle is gone.
+fn write_loop(conn: Connection, calls: mpsc::Receiver<Pending>) {
+    let mut queue = VecDeque::new();
+    loop {
+        if queue.is_empty() {
+            match calls.recv() {
+                Ok(p) => queue.push_back(p),
+                Err(_) => return,
+            }
+        }
+        while queue.len() < MAX_GROUP {
+            match calls.try_recv() {
+                Ok(p) => queue.push_back(p),
+                Err(_) => break,
+            }
+        }
+        commit_group(&conn, &mut queue);
+    }
+}
+
+/// Runs the queued calls in one transaction and answers them after its commit.
+/// Calls left in `queue` (after SQLite itself abandoned the transaction) go
+/// into the next group.
+fn commit_group(conn: &Connection, queue: &mut VecDeque<Pending>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let e = backend(e);
+        for p in queue.drain(..) {
+            p.answer(Err(e.clone()));
+        }
+        return;
+    }
+    let mut applied: Vec<(Pending, Done)> = Vec::with_capacity(queue.len());
+    while let Some(p) = queue.pop_front() {
+        match in_savepoint(conn, &p) {
+            Ok(done) => applied.push((p, done)),
+            Err(e) if conn.is_autocommit() => {
+                // SQLite rolled the whole transaction back (I/O error, full
+                // disk): the calls applied before it are undone as well.
+                p.answer(Err(e.clone()));
+                for (p, _) in applied {
+                    p.answer(Err(e.clone()));
+                }
+                return;
+            }
+            Err(e) => p.answer(Err(e)),
+        }
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => {
+            for (p, done) in applied {
+                p.answer(Ok(done));
+            }
+        }
+        Err(e) => {
+            let e = backend(e);
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            for (p, _) in applied {
+                p.answer(Err(e.clone()));
+            }
+        }
+    }
+}
+
+/// One call inside its own savepoint: on failure only its writes are undone.
+fn in_savepoint(conn: &Connection, p: &Pending) -> StoreResult<Done> {
+    conn.execute_batch("SAVEPOINT call").map_err(backend)?;
+    let result = p.apply(conn).and_then(|done| {
+        conn.execute_batch("RELEASE call")
+            .map(|()| done)
+            .map_err(backend)
+    });
+    if result.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK TO call; RELEASE call");
+    }
+    result
+}
+
+/// Every condition is checked against the state before the call, as DynamoDB
+/// does, before anything is written.
+fn transact_in(c: &Connection, writes: &[Write], keys: &[Key]) -> StoreResult<()> {
+    for (index, (w, key)) in writes.iter().zip(keys).enumerate() {
+        let condition = match w {
+            Write::Put { condition, .. } | Write::Delete { condition, .. } => condition.as_ref(),
+            Write::Check { condition, .. } => Some(condition),
+            Write::Add { .. } => None,
+        };
+        if let Some(condition) = condition {
+            let current = get_in(c, key)?;
+            if !condition.holds(current.as_ref()) {
+                return Err(StoreError::ConditionFailed {
+                    index,
+                    key: key.clone(),
+                });
+            }
+        }
+    }
+    for w in writes {
+        match w {
+            Write::Put { item, .. } => put_in(c, item)?,
+            Write::Delete { key, .. } => {
+                c.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
+                    .and_then(|mut s| s.execute(params![key.pk, key.sk]))
+                    .map_err(backend)?;
+            }
+            Write::Check { .. } => {}
+            Write::Add { key, attr, by } => {
+                add_in(c, key, attr, *by)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Brings a database file made by an older build up to the current columns:
@@ -146,12 +403,11 @@ fn parse_body(body: String) -> StoreResult<Item> {
 
 fn get_in(conn: &Connection, key: &Key) -> StoreResult<Option<Item>> {
     let body: Option<String> = conn
-        .query_row(
-            "SELECT body FROM items WHERE pk = ?1 AND sk = ?2",
-            params![key.pk, key.sk],
-            |r| r.get(0),
-        )
-        .optional()
+        .prepare_cached("SELECT body FROM items WHERE pk = ?1 AND sk = ?2")
+        .and_then(|mut s| {
+            s.query_row(params![key.pk, key.sk], |r| r.get(0))
+                .optional()
+        })
         .map_err(backend)?;
     body.map(parse_body).transpose()
 }
@@ -164,22 +420,24 @@ fn put_in(conn: &Connection, item: &Item) -> StoreResult<()> {
     let key = Key::of(item).ok_or_else(|| StoreError::Malformed("item has no pk/sk".into()))?;
     let ttl = item.get(TTL).and_then(Value::as_i64);
     let body = serde_json::to_string(item).map_err(|e| StoreError::Malformed(e.to_string()))?;
-    conn.execute(
-        "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, ttl, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            key.pk,
-            key.sk,
-            str_attr(item, GSI1PK),
-            str_attr(item, GSI1SK),
-            str_attr(item, GSI2PK),
-            str_attr(item, GSI2SK),
-            str_attr(item, GSI3PK),
-            str_attr(item, GSI3SK),
-            ttl,
-            body
-        ],
-    )
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, gsi2pk, gsi2sk, gsi3pk, gsi3sk, ttl, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )
+        .map_err(backend)?;
+    stmt.execute(params![
+        key.pk,
+        key.sk,
+        str_attr(item, GSI1PK),
+        str_attr(item, GSI1SK),
+        str_attr(item, GSI2PK),
+        str_attr(item, GSI2SK),
+        str_attr(item, GSI3PK),
+        str_attr(item, GSI3SK),
+        ttl,
+        body
+    ])
     .map_err(backend)?;
     Ok(())
 }
@@ -209,7 +467,7 @@ fn add_in(conn: &Connection, key: &Key, attr: &str, by: i64) -> StoreResult<i64>
 impl Table for EmbeddedTable {
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
         let key = key.clone();
-        self.with_conn(move |c| get_in(c, &key)).await
+        self.read(move |c| get_in(c, &key)).await
     }
 
     async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
@@ -221,7 +479,7 @@ impl Table for EmbeddedTable {
             }
         }
         let keys = unique;
-        self.with_conn(move |c| {
+        self.read(move |c| {
             let mut out = Vec::with_capacity(keys.len());
             for key in &keys {
                 if let Some(item) = get_in(c, key)? {
@@ -235,7 +493,7 @@ impl Table for EmbeddedTable {
 
     async fn query(&self, query: &Query) -> StoreResult<Page> {
         let q = query.clone();
-        self.with_conn(move |c| run_query(c, &q)).await
+        self.read(move |c| run_query(c, &q)).await
     }
 
     async fn transact(&self, writes: Vec<Write>) -> StoreResult<()> {
@@ -243,63 +501,24 @@ impl Table for EmbeddedTable {
         if writes.is_empty() {
             return Ok(());
         }
-        self.with_conn(move |c| {
-            let tx = c
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            // Every condition is checked against the state before the transaction,
-            // as DynamoDB does, before anything is written.
-            for (index, (w, key)) in writes.iter().zip(&keys).enumerate() {
-                let condition = match w {
-                    Write::Put { condition, .. } | Write::Delete { condition, .. } => {
-                        condition.as_ref()
-                    }
-                    Write::Check { condition, .. } => Some(condition),
-                    Write::Add { .. } => None,
-                };
-                if let Some(condition) = condition {
-                    let current = get_in(&tx, key)?;
-                    if !condition.holds(current.as_ref()) {
-                        return Err(StoreError::ConditionFailed {
-                            index,
-                            key: key.clone(),
-                        });
-                    }
-                }
-            }
-            for w in &writes {
-                match w {
-                    Write::Put { item, .. } => put_in(&tx, item)?,
-                    Write::Delete { key, .. } => {
-                        tx.execute(
-                            "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
-                            params![key.pk, key.sk],
-                        )
-                        .map_err(backend)?;
-                    }
-                    Write::Check { .. } => {}
-                    Write::Add { key, attr, by } => {
-                        add_in(&tx, key, attr, *by)?;
-                    }
-                }
-            }
-            tx.commit().map_err(backend)
-        })
-        .await
+        let (reply, rx) = oneshot::channel();
+        self.submit(Pending::Transact {
+            writes,
+            keys,
+            reply,
+        })?;
+        rx.await.map_err(|_| stopped())?
     }
 
     async fn increment(&self, key: &Key, attr: &str, by: i64) -> StoreResult<i64> {
-        let key = key.clone();
-        let attr = attr.to_owned();
-        self.with_conn(move |c| {
-            let tx = c
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
-            let next = add_in(&tx, &key, &attr, by)?;
-            tx.commit().map_err(backend)?;
-            Ok(next)
-        })
-        .await
+        let (reply, rx) = oneshot::channel();
+        self.submit(Pending::Increment {
+            key: key.clone(),
+            attr: attr.to_owned(),
+            by,
+            reply,
+        })?;
+        rx.await.map_err(|_| stopped())?
     }
 }
 

@@ -285,7 +285,8 @@ impl Write {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq)]
+/// `Clone` so one failed group commit can answer every caller that shared it.
+#[derive(Clone, Debug, thiserror::Error, PartialEq)]
 pub enum StoreError {
     /// The write at position `index` of the transaction failed its condition; nothing was written.
     #[error("condition failed on write {index} ({key})")]

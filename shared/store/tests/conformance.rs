@@ -559,6 +559,125 @@ pub async fn the_audit_trail_reads_the_same_over_its_shards(t: Arc<dyn Table>) {
     assert_eq!(per_shard, 60, "new entries are written to the shards");
 }
 
+/// Concurrent transactions share commits on the embedded adapter: the ones
+/// whose condition fails must fail alone, with nothing of theirs written,
+/// while every other one commits in full.
+pub async fn concurrent_transactions_fail_alone(t: Arc<dyn Table>) {
+    const N: usize = 24;
+    for i in (1..N).step_by(2) {
+        t.transact(vec![Write::put(item(
+            json!({"pk": "T#a#G", "sk": format!("k-{i:02}"), "v": "old"}),
+        ))])
+        .await
+        .unwrap();
+    }
+    let start = Arc::new(tokio::sync::Barrier::new(N));
+    let mut handles = Vec::new();
+    for i in 0..N {
+        let (t, start) = (t.clone(), start.clone());
+        handles.push(tokio::spawn(async move {
+            start.wait().await;
+            t.transact(vec![
+                Write::put(item(json!({"pk": "T#a#G", "sk": format!("side-{i:02}")}))),
+                Write::put_new(item(
+                    json!({"pk": "T#a#G", "sk": format!("k-{i:02}"), "v": "new"}),
+                )),
+            ])
+            .await
+        }));
+    }
+    for (i, h) in handles.into_iter().enumerate() {
+        let result = h.await.unwrap();
+        let key = Key::new("T#a#G", format!("k-{i:02}"));
+        let side = t
+            .get(&Key::new("T#a#G", format!("side-{i:02}")))
+            .await
+            .unwrap();
+        let stored = t.get(&key).await.unwrap().map(|it| it["v"].clone());
+        if i % 2 == 1 {
+            assert_eq!(
+                result,
+                Err(StoreError::ConditionFailed { index: 1, key }),
+                "{i}"
+            );
+            assert_eq!(side, None, "a failed transaction writes nothing ({i})");
+            assert_eq!(stored, Some(json!("old")), "{i}");
+        } else {
+            assert_eq!(result, Ok(()), "{i}");
+            assert!(
+                side.is_some(),
+                "a transaction beside failed ones commits in full ({i})"
+            );
+            assert_eq!(stored, Some(json!("new")), "{i}");
+        }
+    }
+    let (all, _) = drain(&*t, Query::new(Index::Table, "T#a#G")).await;
+    assert_eq!(
+        all.len(),
+        N + N / 2,
+        "N keys and a side item per committed transaction"
+    );
+}
+
+/// A write that was acknowledged is what the very next read returns, from
+/// any task: by key, in its partition, and a counter's new value.
+pub async fn acknowledged_writes_are_read_at_once(t: Arc<dyn Table>) {
+    let mut handles = Vec::new();
+    for w in 0..6 {
+        let t = t.clone();
+        handles.push(tokio::spawn(async move {
+            let pk = format!("T#a#R{w}");
+            for n in 0..8 {
+                let it = item(json!({"pk": pk, "sk": format!("{n:02}"), "n": n}));
+                t.transact(vec![Write::put_new(it.clone())]).await.unwrap();
+                assert_eq!(t.get(&Key::of(&it).unwrap()).await.unwrap(), Some(it));
+                let page = t
+                    .query(&Query::new(Index::Table, pk.clone()))
+                    .await
+                    .unwrap();
+                assert_eq!(page.items.len(), n + 1, "writer {w} after write {n}");
+                let counter = Key::new(format!("T#a#RC{w}"), "counter");
+                let next = t.increment(&counter, "n", 1).await.unwrap();
+                assert_eq!(next, n as i64 + 1);
+                assert_eq!(t.get(&counter).await.unwrap().unwrap()["n"], json!(next));
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+}
+
+/// Many creates of one key at once: exactly one succeeds and its item is the
+/// one stored; every other is refused (DynamoDB may call a loser a conflict).
+pub async fn racing_creates_of_one_key_have_one_winner(t: Arc<dyn Table>) {
+    const N: usize = 12;
+    let key = Key::new("T#a#ONE", "entry");
+    let start = Arc::new(tokio::sync::Barrier::new(N));
+    let mut handles = Vec::new();
+    for i in 0..N {
+        let (t, start) = (t.clone(), start.clone());
+        handles.push(tokio::spawn(async move {
+            start.wait().await;
+            t.transact(vec![Write::put_new(item(
+                json!({"pk": "T#a#ONE", "sk": "entry", "by": i}),
+            ))])
+            .await
+        }));
+    }
+    let mut winners = Vec::new();
+    for (i, h) in handles.into_iter().enumerate() {
+        match h.await.unwrap() {
+            Ok(()) => winners.push(i),
+            Err(StoreError::ConditionFailed { index: 0, key: k }) => assert_eq!(k, key),
+            Err(StoreError::Conflict) => {}
+            Err(other) => panic!("creator {i}: {other}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "one winner: {winners:?}");
+    assert_eq!(t.get(&key).await.unwrap().unwrap()["by"], json!(winners[0]));
+}
+
 macro_rules! conformance {
     ($adapter:ident, $make:expr) => {
         mod $adapter {
@@ -569,7 +688,9 @@ macro_rules! conformance {
                 concurrent_increments_lose_nothing, batch_get_returns_what_exists,
                 oversized_items_are_refused_before_sending, start_keys_outside_the_query_are_refused,
                 the_third_index_holds_only_items_that_carry_its_keys,
-                the_audit_trail_reads_the_same_over_its_shards);
+                the_audit_trail_reads_the_same_over_its_shards,
+                concurrent_transactions_fail_alone, acknowledged_writes_are_read_at_once,
+                racing_creates_of_one_key_have_one_winner);
         }
     };
     (@each $make:expr; $($case:ident),*) => {
