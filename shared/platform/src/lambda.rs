@@ -16,7 +16,7 @@ use crate::services::Services;
 pub async fn services(config: &Config) -> Services {
     let sdk = match &config.aws_endpoint {
         Some(endpoint) => crate::aws::emulator_config(endpoint),
-        None => crate::aws::sdk_config().await,
+        None => crate::aws::lambda_config(),
     };
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
