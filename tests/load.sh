@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Load on the local host: builds the release `agencyops` and `agencyops-load`,
+# Load on the local host: builds `agencyops` and `agencyops-load` with the bench
+# profile (opt-level 3; the release profile is sized for Lambda packages),
 # starts `agencyops serve` on a fresh data dir (on a free loopback port) and
 # runs the bench's scenarios against it, printing a markdown table (the
 # README's "Load on the local host"). Each run gets a fresh server, so each
@@ -16,7 +17,8 @@ SECS=${LOAD_SECS:-10}
 CONNS=${CONNS:-16}
 SOAK_SECS=${SOAK_SECS:-0}
 
-cargo build --release --locked -p agencyops -p agencyops-load --quiet
+# The bench profile builds into target/release, as release does.
+cargo build --profile bench --locked -p agencyops -p agencyops-load --quiet
 BIN="$TARGET/release/agencyops"
 LOAD="$TARGET/release/agencyops-load"
 
