@@ -8,7 +8,6 @@ mod support;
 use std::collections::BTreeMap;
 
 use agencyops_domain::timesheet::WorkStatus;
-use agencyops_store::keys;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::json;
@@ -153,11 +152,6 @@ async fn a_week_bigger_than_a_transaction_survives_a_crash_and_resumes() {
             .unwrap();
     }
     for (project, minutes) in &minutes_by_project {
-        let burn: agencyops_store::records::ProjectBurn =
-            agencyops_store::record::load(&*app.table, &keys::project_burn("acme", project))
-                .await
-                .unwrap()
-                .unwrap();
-        assert_eq!(burn.minutes as i64, *minutes);
+        assert_eq!(burned_minutes(&app, "acme", project).await, *minutes);
     }
 }

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use agencyops_apitest::faults::FailKth;
 use agencyops_domain::timesheet::WorkStatus;
-use agencyops_store::keys;
 use serde_json::json;
 use support::*;
 
@@ -104,12 +103,11 @@ async fn scenario(k: usize, after: bool) -> usize {
         }
     }
     for (project, want) in &minutes {
-        let burn: agencyops_store::records::ProjectBurn =
-            agencyops_store::record::load(&*app.table, &keys::project_burn("acme", project))
-                .await
-                .unwrap()
-                .unwrap();
-        assert_eq!(burn.minutes as i64, *want, "k={k} after={after}: {project}");
+        assert_eq!(
+            burned_minutes(&app, "acme", project).await,
+            *want,
+            "k={k} after={after}: {project}"
+        );
     }
     fault.seen()
 }

@@ -149,6 +149,16 @@ pub async fn burn_changes(app: &App) -> Vec<BurnChange> {
     }
 }
 
+/// The approved minutes the budget consumer has counted on `project`.
+pub async fn burned_minutes(app: &App, tenant: &str, project: &str) -> i64 {
+    let burn: agencyops_store::records::ProjectBurn =
+        load(&*app.table, &keys::project_burn(tenant, project))
+            .await
+            .unwrap()
+            .expect("the project has a burn record");
+    burn.minutes as i64
+}
+
 /// How many pieces of work are waiting to be billed (in WIP), across the tenant.
 pub async fn unbilled_count(app: &App, tenant: &str) -> usize {
     let mut q = Query::new(agencyops_store::Index::Gsi2, keys::unbilled(tenant)).limit(1000);
