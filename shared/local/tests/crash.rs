@@ -54,41 +54,6 @@ struct Acked {
     date: String,
 }
 
-async fn setup(http: &reqwest::Client, base: &str, data: &Path) -> (String, String, String) {
-    let admin = token(data, "acme", "ana", "admin");
-    let (status, rui) = send(
-        http.post(format!("{base}/v1/people"))
-            .bearer_auth(&admin)
-            .json(
-                &json!({"name": "Rui", "email": "rui@acme.io", "role": "member",
-                "time_zone": "Europe/Lisbon", "job_role": "designer",
-                "cost_rate": {"amount": "40.00", "currency": "EUR"}}),
-            ),
-    )
-    .await;
-    assert_eq!(status, 201, "{rui}");
-    let member_id = rui["id"].as_str().unwrap_or_default().to_owned();
-    let (status, client) = send(
-        http.post(format!("{base}/v1/clients"))
-            .bearer_auth(&admin)
-            .json(&json!({"name": "Northwind", "currency": "EUR"})),
-    )
-    .await;
-    assert_eq!(status, 201, "{client}");
-    let (status, project) = send(
-        http.post(format!("{base}/v1/projects"))
-            .bearer_auth(&admin)
-            .json(&json!({"client_id": client["id"], "name": "Rebrand",
-                "billing_model": "time_and_materials", "team": [member_id],
-                "rate_card": {"default_rate": "100.00"}})),
-    )
-    .await;
-    assert_eq!(status, 201, "{project}");
-    let member = token(data, "acme", &member_id, "member");
-    let project = project["id"].as_str().unwrap_or_default().to_owned();
-    (member, member_id, project)
-}
-
 /// Creates entries until the server goes away; records each one answered 201.
 async fn create_until_killed(
     http: reqwest::Client,
@@ -174,7 +139,8 @@ async fn acknowledged_entries_survive_kill_minus_nine_ten_times() {
 
     let (member, member_id, project) = {
         let server = Server::start(&data);
-        setup(&http, &server.base, &data).await
+        let a = agency(&http, &server.base, &data).await;
+        (a.member, a.member_id, a.project)
     };
     for round in 0..ROUNDS {
         let mut server = Server::start(&data);

@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -13,51 +12,6 @@ use support::*;
 
 /// The week these tests record time in (2026-11-16 is its Monday).
 const WEEK: &str = "2026-W47";
-
-struct Agency {
-    admin: String,
-    member: String,
-    member_id: String,
-    project: String,
-}
-
-async fn agency(http: &reqwest::Client, base: &str, data: &Path) -> Agency {
-    let admin = token(data, "acme", "ana", "admin");
-    let (status, rui) = send(
-        http.post(format!("{base}/v1/people"))
-            .bearer_auth(&admin)
-            .json(
-                &json!({"name": "Rui", "email": "rui@acme.io", "role": "member",
-                "time_zone": "Europe/Lisbon", "job_role": "designer",
-                "cost_rate": {"amount": "40.00", "currency": "EUR"}}),
-            ),
-    )
-    .await;
-    assert_eq!(status, 201, "{rui}");
-    let member_id = rui["id"].as_str().unwrap_or_default().to_owned();
-    let (_, client) = send(
-        http.post(format!("{base}/v1/clients"))
-            .bearer_auth(&admin)
-            .json(&json!({"name": "Northwind", "currency": "EUR"})),
-    )
-    .await;
-    let (status, project) = send(
-        http.post(format!("{base}/v1/projects"))
-            .bearer_auth(&admin)
-            .json(&json!({"client_id": client["id"], "name": "Rebrand",
-                "billing_model": "time_and_materials", "team": [member_id],
-                "rate_card": {"default_rate": "100.00"},
-                "budget": {"hours": "10", "fees": "1000.00", "alert_thresholds": [80, 100]}})),
-    )
-    .await;
-    assert_eq!(status, 201, "{project}");
-    Agency {
-        admin,
-        member: token(data, "acme", &member_id, "member"),
-        member_id,
-        project: project["id"].as_str().unwrap_or_default().to_owned(),
-    }
-}
 
 /// Asks until `done` holds: the consumers run in the background, about once a second.
 async fn eventually(

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_agencyops");
 
@@ -133,4 +133,51 @@ pub async fn send(req: reqwest::RequestBuilder) -> (u16, Value) {
     let status = res.status().as_u16();
     let body = res.json::<Value>().await.unwrap_or(Value::Null);
     (status, body)
+}
+
+/// A member on a time-and-materials project with a budget, and their tokens.
+pub struct Agency {
+    pub admin: String,
+    pub member: String,
+    pub member_id: String,
+    pub project: String,
+}
+
+/// Sets up the agency in tenant `acme` through the API.
+pub async fn agency(http: &reqwest::Client, base: &str, data: &Path) -> Agency {
+    let admin = token(data, "acme", "ana", "admin");
+    let (status, rui) = send(
+        http.post(format!("{base}/v1/people"))
+            .bearer_auth(&admin)
+            .json(
+                &json!({"name": "Rui", "email": "rui@acme.io", "role": "member",
+                "time_zone": "Europe/Lisbon", "job_role": "designer",
+                "cost_rate": {"amount": "40.00", "currency": "EUR"}}),
+            ),
+    )
+    .await;
+    assert_eq!(status, 201, "{rui}");
+    let member_id = rui["id"].as_str().unwrap_or_default().to_owned();
+    let (_, client) = send(
+        http.post(format!("{base}/v1/clients"))
+            .bearer_auth(&admin)
+            .json(&json!({"name": "Northwind", "currency": "EUR"})),
+    )
+    .await;
+    let (status, project) = send(
+        http.post(format!("{base}/v1/projects"))
+            .bearer_auth(&admin)
+            .json(&json!({"client_id": client["id"], "name": "Rebrand",
+                "billing_model": "time_and_materials", "team": [member_id],
+                "rate_card": {"default_rate": "100.00"},
+                "budget": {"hours": "10", "fees": "1000.00", "alert_thresholds": [80, 100]}})),
+    )
+    .await;
+    assert_eq!(status, 201, "{project}");
+    Agency {
+        admin,
+        member: token(data, "acme", &member_id, "member"),
+        member_id,
+        project: project["id"].as_str().unwrap_or_default().to_owned(),
+    }
 }
