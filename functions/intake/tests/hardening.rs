@@ -63,6 +63,88 @@ async fn deactivation_and_demotion_apply_to_existing_tokens() {
     );
 }
 
+/// The caller's record is read with each request's first read, not before
+/// it; a record that disagrees with the token still decides, and the run made
+/// under the token's word leaves nothing behind.
+#[tokio::test]
+async fn a_record_that_disagrees_with_the_token_decides_before_anything_is_written() {
+    let app = App::new();
+    let admin = who("acme", "boss", "admin");
+    let person = |email: &str, role: &str| json!({"name": "P", "email": email, "role": role, "time_zone": "UTC"});
+    let promoted = app
+        .create(&admin, "/v1/people", person("up@a.io", "member"))
+        .await;
+    let demoted = app
+        .create(&admin, "/v1/people", person("down@a.io", "admin"))
+        .await;
+    let leaver = app
+        .create(&admin, "/v1/people", person("gone@a.io", "member"))
+        .await;
+    for (id, change) in [
+        (&promoted, json!({"role": "admin"})),
+        (&demoted, json!({"role": "member"})),
+        (&leaver, json!({"active": false})),
+    ] {
+        app.patch(&admin, &format!("/v1/people/{id}"), change)
+            .await
+            .expect(200);
+    }
+    let clients = || async {
+        app.get(&admin, "/v1/clients").await.expect(200).body["items"]
+            .as_array()
+            .map(Vec::len)
+    };
+    let client = |name: &str| json!({"name": name, "currency": "EUR"});
+
+    // Still "member" in the token: refused as a member before any read, then
+    // answered once as the admin the record says, creating one client.
+    let up = who("acme", &promoted, "member");
+    app.post(&up, "/v1/clients", client("Promoted"))
+        .await
+        .expect(201);
+    assert_eq!(clients().await, Some(1));
+
+    // Still "admin" in the token: the record is read before the idempotency
+    // claim and the client, so the run as admin writes neither (a claim it
+    // left would make the run as a member a 409 "in progress"), and a
+    // member's 403 is the answer.
+    let down = who("acme", &demoted, "admin");
+    let res = app
+        .post_keyed(
+            &down,
+            "/v1/clients",
+            client("Demoted").to_string().into_bytes(),
+            "k-1",
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
+    assert_eq!(clients().await, Some(1));
+    // As a member they see their own record only, even in a list the token's
+    // role would have shown in full.
+    let listed = app.get(&down, "/v1/people").await.expect(200);
+    assert_eq!(listed.body["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(listed.body["items"][0]["id"], demoted.as_str());
+
+    // Deactivated: refused as such, whether the request reads or is refused
+    // by its role first.
+    let gone = who("acme", &leaver, "member");
+    for res in [
+        app.get(&gone, "/v1/people").await,
+        app.post(&gone, "/v1/clients", client("Leaver")).await,
+    ] {
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+        assert!(
+            res.body["detail"]
+                .as_str()
+                .unwrap_or("")
+                .contains("deactivated"),
+            "{}",
+            res.body
+        );
+    }
+    assert_eq!(clients().await, Some(1));
+}
+
 #[tokio::test]
 async fn ids_that_could_not_be_keys_are_refused() {
     let app = App::new();

@@ -89,8 +89,10 @@ async fn a_failed_read_of_the_client_is_not_no_such_client() {
 async fn a_failed_read_of_my_own_record_is_not_an_empty_list() {
     let (app, store) = App::failing();
     let a = agency(&app, "acme").await;
-    // The first read of the member's record identifies the caller; the list's own read fails.
-    store.arm(keys::person("acme", &a.member_id), 1);
+    // A member's list is their own record, and reading it also identifies
+    // them (the caller's record rides with the request's first read): that
+    // one read fails.
+    store.arm(keys::person("acme", &a.member_id), 0);
     let res = app.get(&a.member, "/v1/people").await;
     assert_internal(&res, "GET /v1/people as member");
     store.disarm();

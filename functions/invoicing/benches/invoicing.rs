@@ -395,7 +395,7 @@ async fn draft_times() {
     println!();
     println!("| entries | POST to draft | per 1,000 entries | total billed | = n × minutes × rate | goal | met |");
     println!("|---|---|---|---|---|---|---|");
-    for n in [1_000usize, 10_000, 100_000] {
+    for n in draft_sizes() {
         let app = App::new(routes());
         let s = studio(&app, "bench").await;
         approved_work(&app, &s, n).await;
@@ -439,6 +439,19 @@ async fn draft_times() {
         );
     }
     println!();
+}
+
+/// The drafts to time: 1,000, 10,000 and 100,000 entries, or the sizes
+/// `DRAFT_SIZES` lists (`DRAFT_SIZES=20000,40000`, to see how time grows or to
+/// profile one size).
+fn draft_sizes() -> Vec<usize> {
+    match std::env::var("DRAFT_SIZES") {
+        Ok(list) => list
+            .split(',')
+            .map(|n| n.trim().parse().expect("DRAFT_SIZES lists entry counts"))
+            .collect(),
+        Err(_) => vec![1_000, 10_000, 100_000],
+    }
 }
 
 /// `cargo bench -p agencyops-invoicing --bench invoicing [-- round-trips|drafts]`:

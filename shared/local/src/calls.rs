@@ -3,8 +3,9 @@
 //! Every request, queue message and scheduled run is one counted unit
 //! (`agencyops_store::counting`); on shutdown the host writes one markdown
 //! row per operation: how often it succeeded and the calls each success
-//! made (min, median, max; reads and writes at the median), then the most
-//! any refusal made, since bad input should cost little.
+//! made (min, median, max; reads and writes at the median), the SQL
+//! statements the embedded store ran for a success (median and most), then
+//! the most any refusal made, since bad input should cost little.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -47,7 +48,7 @@ impl Tally {
             Err(p) => p.into_inner(),
         };
         let mut out = String::from(
-            "| operation | successes | calls per success: min / median / max | reads / writes at the median | refusals | most calls of a refusal |\n|---|---|---|---|---|---|\n",
+            "| operation | successes | calls per success: min / median / max | reads / writes at the median | SQL statements per success: median / max | refusals | most calls of a refusal |\n|---|---|---|---|---|---|---|\n",
         );
         for (op, s) in seen.iter() {
             let mut ok = s.ok.clone();
@@ -59,6 +60,12 @@ impl Tally {
                 ),
                 _ => ("—".into(), "—".into()),
             };
+            let mut statements: Vec<u64> = s.ok.iter().map(|c| c.statements).collect();
+            statements.sort_unstable();
+            let sql = match (statements.get(statements.len() / 2), statements.last()) {
+                (Some(mid), Some(hi)) => format!("{mid} / {hi}"),
+                _ => "—".into(),
+            };
             let worst = s
                 .refused
                 .iter()
@@ -67,7 +74,7 @@ impl Tally {
                 .map_or_else(|| "—".into(), |n| n.to_string());
             let _ = writeln!(
                 out,
-                "| `{op}` | {} | {range} | {split} | {} | {worst} |",
+                "| `{op}` | {} | {range} | {split} | {sql} | {} | {worst} |",
                 s.ok.len(),
                 s.refused.len()
             );
@@ -105,6 +112,7 @@ mod tests {
         CallCount {
             gets,
             transactions,
+            statements: 3 * gets + 5 * transactions,
             ..CallCount::default()
         }
     }
@@ -119,11 +127,11 @@ mod tests {
         t.record("GET /v1/clients", false, calls(0, 0));
         let table = t.table();
         assert!(
-            table.contains("| `POST /v1/time-entries` | 3 | 2 / 3 / 4 | 2 / 1 | 1 | 1 |"),
+            table.contains("| `POST /v1/time-entries` | 3 | 2 / 3 / 4 | 2 / 1 | 11 / 14 | 1 | 1 |"),
             "{table}"
         );
         assert!(
-            table.contains("| `GET /v1/clients` | 0 | — | — | 1 | 0 |"),
+            table.contains("| `GET /v1/clients` | 0 | — | — | — | 1 | 0 |"),
             "{table}"
         );
     }

@@ -505,12 +505,13 @@ async fn serve_counts_each_operations_dynamodb_calls_and_writes_them_on_sigterm(
             .unwrap_or_else(|| panic!("no row for {op} in\n{table}"))
             .to_owned()
     };
-    // A single-item read: the caller's person record (so a deactivated
-    // person is refused at once) and the client; the other tenant's id costs
-    // the same two reads and finds nothing.
+    // A single-item read is one call: a batch read of the client and the
+    // caller's person record (so a deactivated person is refused at once),
+    // two SQL statements; the other tenant's id costs the same call and
+    // finds nothing.
     assert_eq!(
         row("GET /v1/clients/{id}"),
-        "| `GET /v1/clients/{id}` | 1 | 2 / 2 / 2 | 2 / 0 | 1 | 2 |"
+        "| `GET /v1/clients/{id}` | 1 | 1 / 1 / 1 | 1 / 0 | 2 / 2 | 1 | 1 |"
     );
     let create = row("POST /v1/clients");
     assert!(

@@ -37,7 +37,7 @@ pub struct VerifiedClaims(pub HashMap<String, String>);
 
 /// Who vouched for the claims of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Issuer {
+pub(crate) enum Issuer {
     /// The local host, which only signs tokens for whoever runs it.
     LocalHost,
     /// API Gateway's JWT authorizer (Cognito ID tokens).
@@ -106,7 +106,7 @@ impl Caller {
         Caller::claimed(parts).map(|(caller, _)| caller)
     }
 
-    fn claimed(parts: &Parts) -> Result<(Caller, Issuer), ApiError> {
+    pub(crate) fn claimed(parts: &Parts) -> Result<(Caller, Issuer), ApiError> {
         if let Some(VerifiedClaims(claims)) = parts.extensions.get::<VerifiedClaims>() {
             return Ok((Caller::from_claims(claims)?, Issuer::LocalHost));
         }
@@ -129,29 +129,35 @@ impl Caller {
             return Ok(c.clone());
         }
         let (claimed, issuer) = Caller::claimed(parts)?;
-        let key = agencyops_store::keys::person(&claimed.tenant, &claimed.person);
-        let caller = match load::<Person>(&*services.table, &key).await? {
-            None if issuer == Issuer::Gateway
-                && !services
-                    .bootstrap_admins
-                    .contains(&claimed.tenant, &claimed.person) =>
-            {
-                tracing::warn!(
-                    tenant = %claimed.tenant,
-                    person = %claimed.person,
-                    "refused a token that names no person of the agency"
-                );
-                return Err(ApiError::Unauthenticated);
+        let missing_refuses = issuer == Issuer::Gateway
+            && !services
+                .bootstrap_admins
+                .contains(&claimed.tenant, &claimed.person);
+        // Under the HTTP layers the record is read with the request's first
+        // read (`caller_record`); elsewhere, now.
+        let caller = if crate::caller_record::defer(&claimed, missing_refuses) {
+            claimed
+        } else {
+            let key = agencyops_store::keys::person(&claimed.tenant, &claimed.person);
+            match load::<Person>(&*services.table, &key).await? {
+                None if missing_refuses => {
+                    tracing::warn!(
+                        tenant = %claimed.tenant,
+                        person = %claimed.person,
+                        "refused a token that names no person of the agency"
+                    );
+                    return Err(ApiError::Unauthenticated);
+                }
+                None => claimed,
+                Some(p) if !p.active => {
+                    return Err(ApiError::forbidden("this account has been deactivated"))
+                }
+                Some(p) => Caller {
+                    role: p.role,
+                    client: p.client_id,
+                    ..claimed
+                },
             }
-            None => claimed,
-            Some(p) if !p.active => {
-                return Err(ApiError::forbidden("this account has been deactivated"))
-            }
-            Some(p) => Caller {
-                role: p.role,
-                client: p.client_id,
-                ..claimed
-            },
         };
         // Every log line of the request carries the tenant from here on.
         tracing::Span::current().record("tenant", caller.tenant.as_str());

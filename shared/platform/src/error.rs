@@ -299,6 +299,11 @@ impl From<StoreError> for ApiError {
                 Conflict::Changed("the resource was changed concurrently; retry".into()).into()
             }
             StoreError::ItemTooLarge(_) => ApiError::PayloadTooLarge,
+            // Never answered: `caller_record::middleware` drops the response.
+            StoreError::Abandoned => {
+                Conflict::Changed("the caller's record changed; the request runs again".into())
+                    .into()
+            }
             // Only a cursor supplies a start key from outside.
             StoreError::StartOutsideQuery => {
                 ApiError::field("query.cursor", "is not a cursor this list issued")

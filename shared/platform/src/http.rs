@@ -9,6 +9,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use std::sync::Arc;
+
+use crate::caller_record::{self, CallerCheckedTable};
 use crate::error::{fallback, ApiError};
 use crate::extract::MAX_BODY;
 use crate::idempotency;
@@ -17,13 +20,19 @@ use crate::services::Services;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps a function's routes with the cross-cutting layers and its state.
-pub fn finish(routes: Router<Services>, services: Services, function: &'static str) -> Router {
+pub fn finish(routes: Router<Services>, mut services: Services, function: &'static str) -> Router {
+    // Requests read their caller's record with their first read.
+    services.table = Arc::new(CallerCheckedTable::new(services.table));
     routes
         .fallback(fallback)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(from_fn_with_state(
             services.clone(),
             idempotency::middleware,
+        ))
+        .layer(from_fn_with_state(
+            services.clone(),
+            caller_record::middleware,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod aws;
 pub mod blob;
 pub mod caller;
+pub mod caller_record;
 pub mod clock;
 pub mod config;
 pub mod cursor;

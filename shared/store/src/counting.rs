@@ -3,7 +3,9 @@
 //! make them: a batch read of k keys is ⌈k/100⌉ BatchGetItem calls; every
 //! other port call is one DynamoDB call. The unit is a tokio task-local scope
 //! ([`counted`]), so concurrent requests never mix their counts; calls made
-//! outside a scope pass through uncounted.
+//! outside a scope pass through uncounted. The embedded adapter adds the SQL
+//! statements each call ran to the same scope ([`add_statements`]), so one
+//! unit reports both what it would cost in DynamoDB and what it costs SQLite.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,6 +30,7 @@ struct Calls {
     queries: AtomicU64,
     transactions: AtomicU64,
     increments: AtomicU64,
+    statements: AtomicU64,
 }
 
 /// The calls one unit of work made.
@@ -38,6 +41,9 @@ pub struct CallCount {
     pub queries: u64,
     pub transactions: u64,
     pub increments: u64,
+    /// SQL statements the embedded adapter ran for them (0 on DynamoDB);
+    /// not part of [`CallCount::total`], which counts DynamoDB calls.
+    pub statements: u64,
 }
 
 impl CallCount {
@@ -56,6 +62,11 @@ fn count(of: impl FnOnce(&Calls) -> &AtomicU64, by: u64) {
     let _ = CALLS.try_with(|c| of(c).fetch_add(by, Ordering::Relaxed));
 }
 
+/// Adds `n` SQL statements to the unit the caller runs in (nothing outside one).
+pub fn add_statements(n: u64) {
+    count(|c| &c.statements, n);
+}
+
 /// Runs `work` as one counted unit; its output and the calls it made.
 pub async fn counted<F: Future>(work: F) -> (F::Output, CallCount) {
     let calls = Arc::new(Calls::default());
@@ -67,6 +78,7 @@ pub async fn counted<F: Future>(work: F) -> (F::Output, CallCount) {
         queries: n(&calls.queries),
         transactions: n(&calls.transactions),
         increments: n(&calls.increments),
+        statements: n(&calls.statements),
     };
     (out, counted)
 }
@@ -151,6 +163,7 @@ mod tests {
             }),
             counted(async {
                 t.query(&Query::new(Index::Table, "T#a#X")).await.unwrap();
+                add_statements(3);
             }),
         );
         assert_eq!(
@@ -162,8 +175,10 @@ mod tests {
                 ..CallCount::default()
             }
         );
-        assert_eq!((b.1.queries, b.1.total()), (1, 1));
+        // Statements are reported beside the calls, not as calls.
+        assert_eq!((b.1.queries, b.1.statements, b.1.total()), (1, 3, 1));
         // Outside a unit nothing is counted, and nothing fails.
         t.get(&keys[0]).await.unwrap();
+        add_statements(1);
     }
 }

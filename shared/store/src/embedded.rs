@@ -14,17 +14,25 @@
 //! Reads go to a few reader threads with connections of their own (WAL lets
 //! them read while the writer writes); each read is its own read transaction
 //! started after the call, so it sees every write acknowledged before it.
-use std::collections::VecDeque;
+//!
+//! Every connection counts the SQL statements it runs (SQLite's statement
+//! trace, per thread), and each call reports its count to the caller's
+//! counted unit (`counting::add_statements`): a write its own savepoint's
+//! statements plus the group's BEGIN and COMMIT, as it would run alone.
+use std::cell::Cell;
+use std::collections::{HashSet, VecDeque};
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use rusqlite::trace::{TraceEvent, TraceEventCodes};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+use crate::counting::add_statements;
 use crate::table::*;
 
 /// Reader threads. Two cores here: three readers keep both busy while the
@@ -70,6 +78,29 @@ CREATE INDEX IF NOT EXISTS items_gsi2 ON items (gsi2pk, gsi2sk, pk, sk) WHERE gs
 CREATE INDEX IF NOT EXISTS items_ttl ON items (ttl) WHERE ttl IS NOT NULL;
 ";
 
+thread_local! {
+    /// SQL statements this thread's connection has started.
+    static STATEMENTS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn on_trace(event: TraceEvent<'_>) {
+    if let TraceEvent::Stmt(..) = event {
+        STATEMENTS.with(|n| n.set(n.get() + 1));
+    }
+}
+
+/// Counts every statement `conn` runs on the thread running it.
+fn count_statements(conn: &Connection) {
+    conn.trace_v2(TraceEventCodes::SQLITE_TRACE_STMT, Some(on_trace));
+}
+
+/// Runs `f` and answers how many statements it ran on this thread.
+fn statements_of<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let before = STATEMENTS.with(Cell::get);
+    let out = f();
+    (out, STATEMENTS.with(Cell::get).saturating_sub(before))
+}
+
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
@@ -86,6 +117,7 @@ impl EmbeddedTable {
         configure(&write)?;
         write.execute_batch(SCHEMA).map_err(backend)?;
         migrate(&write)?;
+        count_statements(&write);
 
         let mut reads = Vec::with_capacity(READERS);
         for _ in 0..READERS {
@@ -96,6 +128,7 @@ impl EmbeddedTable {
             .map_err(backend)?;
             c.busy_timeout(std::time::Duration::from_secs(5))
                 .map_err(backend)?;
+            count_statements(&c);
             reads.push(c);
         }
         let aux = Connection::open(path).map_err(backend)?;
@@ -138,7 +171,7 @@ impl EmbeddedTable {
             before: now_epoch,
             reply,
         })?;
-        rx.await.map_err(|_| stopped())?
+        answered(rx).await
     }
 
     fn submit(&self, p: Pending) -> StoreResult<()> {
@@ -154,11 +187,18 @@ impl EmbeddedTable {
         self.inner
             .readers
             .send(Box::new(move |c| {
-                let _ = tx.send(f(c));
+                let _ = tx.send(statements_of(|| f(c)));
             }))
             .map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
+        answered(rx).await
     }
+}
+
+/// A thread's answer, its statements added to the caller's counted unit.
+async fn answered<T>(rx: oneshot::Receiver<(StoreResult<T>, u64)>) -> StoreResult<T> {
+    let (result, statements) = rx.await.map_err(|_| stopped())?;
+    add_statements(statements);
+    result
 }
 
 /// Takes read jobs off the shared channel until every table handle is gone.
@@ -184,19 +224,25 @@ enum Pending {
     Transact {
         writes: Vec<Write>,
         keys: Vec<Key>,
-        reply: oneshot::Sender<StoreResult<()>>,
+        reply: Reply<()>,
     },
     Increment {
         key: Key,
         attr: String,
         by: i64,
-        reply: oneshot::Sender<StoreResult<i64>>,
+        reply: Reply<i64>,
     },
     Purge {
         before: i64,
-        reply: oneshot::Sender<StoreResult<usize>>,
+        reply: Reply<usize>,
     },
 }
+
+/// A call's result and the SQL statements it ran.
+type Reply<T> = oneshot::Sender<(StoreResult<T>, u64)>;
+
+/// The statements of a group every call in it shares: BEGIN and COMMIT.
+const GROUP_STATEMENTS: u64 = 2;
 
 /// What an applied call will answer once its group is committed.
 enum Done {
@@ -222,24 +268,32 @@ impl Pending {
         }
     }
 
-    /// Answers the caller; one that stopped waiting is no one's concern.
-    fn answer(self, result: StoreResult<Done>) {
+    /// Answers the caller, with the `statements` its call ran; one that
+    /// stopped waiting is no one's concern.
+    fn answer(self, result: StoreResult<Done>, statements: u64) {
         let mismatch = || StoreError::Backend("embedded writer answered the wrong kind".into());
+        let statements = statements + GROUP_STATEMENTS;
         match self {
             Pending::Transact { reply, .. } => {
-                let _ = reply.send(result.map(|_| ()));
+                let _ = reply.send((result.map(|_| ()), statements));
             }
             Pending::Increment { reply, .. } => {
-                let _ = reply.send(result.and_then(|d| match d {
-                    Done::Counter(n) => Ok(n),
-                    _ => Err(mismatch()),
-                }));
+                let _ = reply.send((
+                    result.and_then(|d| match d {
+                        Done::Counter(n) => Ok(n),
+                        _ => Err(mismatch()),
+                    }),
+                    statements,
+                ));
             }
             Pending::Purge { reply, .. } => {
-                let _ = reply.send(result.and_then(|d| match d {
-                    Done::Purged(n) => Ok(n),
-                    _ => Err(mismatch()),
-                }));
+                let _ = reply.send((
+                    result.and_then(|d| match d {
+                        Done::Purged(n) => Ok(n),
+                        _ => Err(mismatch()),
+                    }),
+                    statements,
+                ));
             }
         }
     }
@@ -273,30 +327,30 @@ fn commit_group(conn: &Connection, queue: &mut VecDeque<Pending>) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let e = backend(e);
         for p in queue.drain(..) {
-            p.answer(Err(e.clone()));
+            p.answer(Err(e.clone()), 0);
         }
         return;
     }
-    let mut applied: Vec<(Pending, Done)> = Vec::with_capacity(queue.len());
+    let mut applied: Vec<(Pending, Done, u64)> = Vec::with_capacity(queue.len());
     while let Some(p) = queue.pop_front() {
-        match in_savepoint(conn, &p) {
-            Ok(done) => applied.push((p, done)),
-            Err(e) if conn.is_autocommit() => {
+        match statements_of(|| in_savepoint(conn, &p)) {
+            (Ok(done), n) => applied.push((p, done, n)),
+            (Err(e), n) if conn.is_autocommit() => {
                 // SQLite rolled the whole transaction back (I/O error, full
                 // disk): the calls applied before it are undone as well.
-                p.answer(Err(e.clone()));
-                for (p, _) in applied {
-                    p.answer(Err(e.clone()));
+                p.answer(Err(e.clone()), n);
+                for (p, _, n) in applied {
+                    p.answer(Err(e.clone()), n);
                 }
                 return;
             }
-            Err(e) => p.answer(Err(e)),
+            (Err(e), n) => p.answer(Err(e), n),
         }
     }
     match conn.execute_batch("COMMIT") {
         Ok(()) => {
-            for (p, done) in applied {
-                p.answer(Ok(done));
+            for (p, done, n) in applied {
+                p.answer(Ok(done), n);
             }
         }
         Err(e) => {
@@ -304,8 +358,8 @@ fn commit_group(conn: &Connection, queue: &mut VecDeque<Pending>) {
             if !conn.is_autocommit() {
                 let _ = conn.execute_batch("ROLLBACK");
             }
-            for (p, _) in applied {
-                p.answer(Err(e.clone()));
+            for (p, _, n) in applied {
+                p.answer(Err(e.clone()), n);
             }
         }
     }
@@ -472,12 +526,12 @@ impl Table for EmbeddedTable {
 
     async fn batch_get(&self, keys: &[Key]) -> StoreResult<Vec<Item>> {
         // Each item once, however often its key is asked for (as DynamoDB does).
-        let mut unique: Vec<Key> = Vec::with_capacity(keys.len());
-        for k in keys {
-            if !unique.contains(k) {
-                unique.push(k.clone());
-            }
-        }
+        let mut seen = HashSet::with_capacity(keys.len());
+        let unique: Vec<Key> = keys
+            .iter()
+            .filter(|k| seen.insert((k.pk.as_str(), k.sk.as_str())))
+            .cloned()
+            .collect();
         let keys = unique;
         self.read(move |c| {
             let mut out = Vec::with_capacity(keys.len());
@@ -507,7 +561,7 @@ impl Table for EmbeddedTable {
             keys,
             reply,
         })?;
-        rx.await.map_err(|_| stopped())?
+        answered(rx).await
     }
 
     async fn increment(&self, key: &Key, attr: &str, by: i64) -> StoreResult<i64> {
@@ -518,7 +572,7 @@ impl Table for EmbeddedTable {
             by,
             reply,
         })?;
-        rx.await.map_err(|_| stopped())?
+        answered(rx).await
     }
 }
 

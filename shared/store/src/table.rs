@@ -307,6 +307,10 @@ pub enum StoreError {
     StartOutsideQuery,
     #[error("store backend failed: {0}")]
     Backend(String),
+    /// The unit of work this call belongs to was given up (its request runs
+    /// again as another caller, or is refused); nothing more of it may run.
+    #[error("the request this call belongs to was abandoned")]
+    Abandoned,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

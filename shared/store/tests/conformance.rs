@@ -794,3 +794,49 @@ async fn an_older_database_file_gains_the_third_index_on_open() {
     // Opening it again is a no-op.
     EmbeddedTable::open(&path).unwrap();
 }
+
+/// The embedded adapter reports the SQL statements each call ran to the
+/// counted unit it ran in, exactly: a get is one SELECT; a transaction of two
+/// conditioned puts is BEGIN, SAVEPOINT, a SELECT per condition, an INSERT
+/// per put, RELEASE and COMMIT; a failed condition stops before any write
+/// and rolls its savepoint back (ROLLBACK TO and RELEASE).
+#[tokio::test]
+async fn embedded_calls_report_the_statements_they_ran() {
+    use agencyops_store::counting::counted;
+    let dir = tempfile::tempdir().unwrap();
+    let t = EmbeddedTable::open(&dir.path().join("store.db")).unwrap();
+    let ((), write) = counted(async {
+        t.transact(vec![
+            Write::put_new(item(json!({"pk": "T#a#X", "sk": "1"}))),
+            Write::put_new(item(json!({"pk": "T#a#X", "sk": "2"}))),
+        ])
+        .await
+        .unwrap();
+    })
+    .await;
+    assert_eq!(write.statements, 8);
+    let (_, read) = counted(async { t.get(&Key::new("T#a#X", "1")).await.unwrap() }).await;
+    assert_eq!(read.statements, 1);
+    let (_, batch) = counted(async {
+        t.batch_get(&[
+            Key::new("T#a#X", "1"),
+            Key::new("T#a#X", "2"),
+            Key::new("T#a#X", "1"),
+        ])
+        .await
+        .unwrap()
+    })
+    .await;
+    assert_eq!(batch.statements, 2, "each distinct key once");
+    let (refused, failed) = counted(async {
+        t.transact(vec![Write::put_new(item(
+            json!({"pk": "T#a#X", "sk": "1"}),
+        ))])
+        .await
+    })
+    .await;
+    assert!(refused.is_err());
+    assert_eq!(failed.statements, 6);
+    // Outside a counted unit the calls work and count nowhere.
+    assert!(t.get(&Key::new("T#a#X", "2")).await.unwrap().is_some());
+}
