@@ -39,3 +39,39 @@ async fn approving_a_small_week_takes_one_batch_read_two_queries_and_three_trans
         "{calls:?}"
     );
 }
+
+/// Recording time reads once and writes once: one batch of the caller's
+/// record, the project, the worker's team membership, the lock date, the
+/// week and the day's total, then one transaction. The project here has no
+/// rounding of its own, so its client's is read beside the commit (for the
+/// answer's billed minutes); with its own rounding that read goes too.
+#[tokio::test]
+async fn recording_time_is_one_batch_read_and_one_transaction() {
+    let app = App::with_table(routes(), |inner| Arc::new(CountingTable::new(inner)));
+    let s = studio(&app, "acme").await;
+    let (id, calls) = counted(record(&app, &s.member, &s.project, MONDAY, 60)).await;
+    assert!(!id.is_empty());
+    assert_eq!(
+        CallCount {
+            statements: 0,
+            ..calls
+        },
+        CallCount {
+            gets: 1,
+            batch_gets: 1,
+            queries: 0,
+            transactions: 1,
+            increments: 0,
+            statements: 0,
+        },
+        "{calls:?}"
+    );
+    // A manager recording for a member reads the member's record and the
+    // manager's own membership in the same batch.
+    let body = serde_json::json!({
+        "project_id": s.project, "date": "2026-11-10", "minutes": 30, "person_id": s.member.person,
+    });
+    let (res, calls) = counted(app.post(&s.manager, "/v1/time-entries", body)).await;
+    res.expect(201);
+    assert_eq!((calls.batch_gets, calls.transactions), (1, 1), "{calls:?}");
+}

@@ -17,8 +17,8 @@ use jiff::civil::Date;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::entry_writes::{commit, draft, Change};
-use crate::policy::{self, check_date, check_id, check_note, check_target, Worker};
+use crate::entry_writes::{commit, commit_read, draft, guard_keys, Change, Reads};
+use crate::policy::{self, check_date, check_id, check_note, check_target, Booking};
 use crate::view::{self, rounding_of, Audience, EntryView};
 use crate::work_list::WorkFilter;
 
@@ -121,33 +121,40 @@ pub async fn create(
     check_minutes(&mut p, "minutes", body.minutes);
     check_note(&mut p, "note", &body.note);
     p.finish()?;
-    let worker: Worker = policy::worker(&s, &caller, body.person_id.as_deref()).await?;
-    let project = policy::project_for_work(&s, &caller, &body.project_id, &worker).await?;
-    policy::require_records_for(&s, &caller, &worker.id, &project.id).await?;
-    let task = match &body.task_id {
-        Some(t) => Some(policy::open_task(&s, &caller, &project.id, t).await?),
-        None => None,
-    };
-    let entry = TimeEntry {
-        task_id: task.as_ref().map(|t| t.id.clone()),
-        note: body.note.trim().to_owned(),
-        billable: body
-            .billable
-            .unwrap_or_else(|| policy::default_billable(&project, task.as_ref())),
-        ..draft(
-            &caller.person,
-            worker.id,
-            project.id.clone(),
-            body.date,
-            u32::try_from(body.minutes).unwrap_or(MINUTES_PER_DAY),
-            EntrySource::Manual,
-            s.clock.now(),
-        )
-    };
+    // One batch reads where the entry is booked and what its guards check.
+    let worker_id = body
+        .person_id
+        .clone()
+        .unwrap_or_else(|| caller.person.clone());
+    let mut entry = draft(
+        &caller.person,
+        worker_id,
+        body.project_id.clone(),
+        body.date,
+        u32::try_from(body.minutes).unwrap_or(MINUTES_PER_DAY),
+        EntrySource::Manual,
+        s.clock.now(),
+    );
+    let task_id = body.task_id.as_deref();
+    let person_id = body.person_id.as_deref();
+    let mut wanted = policy::booking_keys(&caller, &body.project_id, person_id, task_id);
+    wanted.extend(guard_keys(&caller.tenant, &Change::Create(&entry))?);
+    let mut reads = Reads::read(&s, &wanted).await?;
+    let Booking {
+        worker,
+        project,
+        task,
+    } = Booking::from_reads(&caller, &body.project_id, person_id, task_id, &mut reads)?;
+    entry.person_id = worker.id;
+    entry.task_id = task.as_ref().map(|t| t.id.clone());
+    entry.note = body.note.trim().to_owned();
+    entry.billable = body
+        .billable
+        .unwrap_or_else(|| policy::default_billable(&project, task.as_ref()));
     // The rounding only shapes the answer, so its read runs beside the commit
     // rather than after it.
     let (committed, policy) = tokio::join!(
-        commit(&s, &caller, Change::Create(&entry), false, vec![]),
+        commit_read(&s, &caller, Change::Create(&entry), false, vec![], reads),
         rounding_of(&s, &caller.tenant, &project),
     );
     committed?;

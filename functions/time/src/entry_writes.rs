@@ -5,7 +5,7 @@
 //! the entry under its version, its id reference, and the audit record. A
 //! concurrent approval, lock or entry makes one side fail cleanly.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use agencyops_domain::timesheet::{IsoWeek, WorkStatus, MINUTES_PER_DAY};
 use agencyops_platform::period::Period;
@@ -128,24 +128,33 @@ pub fn next_day_total(current: u32, delta: i64, date: Date) -> ApiResult<u32> {
     Ok(u32::try_from(next).unwrap_or(MINUTES_PER_DAY))
 }
 
-/// What the guards read, all in one batch: the lock date, each touched week
-/// and each touched day's total, by key.
-struct Guards(HashMap<Key, Item>);
+/// Records read in one batch, by key: the guards' (the lock date, each
+/// touched week and day total) and whatever else the operation read with
+/// them. Only keys that were asked for may be taken, so a guard is never
+/// mistaken for missing because nobody read it.
+pub struct Reads {
+    asked: HashSet<Key>,
+    found: HashMap<Key, Item>,
+}
 
-impl Guards {
-    async fn read(s: &Services, keys: &[Key]) -> ApiResult<Guards> {
+impl Reads {
+    pub async fn read(s: &Services, keys: &[Key]) -> ApiResult<Reads> {
         let items = s.table.batch_get(keys).await?;
-        Ok(Guards(
-            items
+        Ok(Reads {
+            asked: keys.iter().cloned().collect(),
+            found: items
                 .into_iter()
                 .filter_map(|item| Some((Key::of(&item)?, item)))
                 .collect(),
-        ))
+        })
     }
 
     /// The stored record at `key`, as `record::load` would read it.
-    fn take<R: Record>(&mut self, key: &Key) -> ApiResult<Option<R>> {
-        match self.0.remove(key) {
+    pub fn take<R: Record>(&mut self, key: &Key) -> ApiResult<Option<R>> {
+        if !self.asked.contains(key) {
+            return Err(ApiError::Internal(format!("{key} was not read")));
+        }
+        match self.found.remove(key) {
             Some(item) if record::is::<R>(&item) => Ok(Some(record::from_item(item)?)),
             _ => Ok(None),
         }
@@ -212,6 +221,47 @@ fn entry_writes(change: &Change<'_>, tx: &mut Tx) -> ApiResult<()> {
     Ok(())
 }
 
+/// The weeks and days `change` touches, with their keys.
+struct Touched {
+    weeks: Vec<(IsoWeek, Key)>,
+    days: Vec<((Date, i64), Key)>,
+}
+
+impl Touched {
+    fn of(tenant: &str, change: &Change<'_>) -> ApiResult<Touched> {
+        let Some(entry) = change.after().or(change.before()) else {
+            return Err(ApiError::Internal("an entry change names no entry".into()));
+        };
+        let person = entry.person_id.as_str();
+        Ok(Touched {
+            weeks: change
+                .before()
+                .into_iter()
+                .chain(change.after())
+                .map(TimeEntry::week)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .map(|w| (w, keys::week(tenant, person, &w.to_string())))
+                .collect(),
+            days: day_deltas(change)
+                .into_iter()
+                .map(|(d, delta)| ((d, delta), keys::day_total(tenant, person, &d.to_string())))
+                .collect(),
+        })
+    }
+}
+
+/// What the guards of `change` read: the lock date, each touched week and
+/// each touched day's total. An operation that reads these with its own
+/// records passes them to [`commit_read`].
+pub fn guard_keys(tenant: &str, change: &Change<'_>) -> ApiResult<Vec<Key>> {
+    let touched = Touched::of(tenant, change)?;
+    Ok(std::iter::once(keys::lock_date(tenant))
+        .chain(touched.weeks.into_iter().map(|(_, k)| k))
+        .chain(touched.days.into_iter().map(|(_, k)| k))
+        .collect())
+}
+
 /// Writes `change` with every guard, plus `extra` writes (each with what a
 /// failure of it means), all or nothing. `if_match` says the caller named the
 /// version they edited: losing that race is 412, not 409.
@@ -222,35 +272,29 @@ pub async fn commit(
     if_match: bool,
     extra: Vec<(Write, Fails)>,
 ) -> ApiResult<()> {
+    let reads = Reads::read(s, &guard_keys(&caller.tenant, &change)?).await?;
+    commit_read(s, caller, change, if_match, extra, reads).await
+}
+
+/// [`commit`] with the guards already read (`reads` holds [`guard_keys`]).
+pub async fn commit_read(
+    s: &Services,
+    caller: &Caller,
+    change: Change<'_>,
+    if_match: bool,
+    extra: Vec<(Write, Fails)>,
+    mut guards: Reads,
+) -> ApiResult<()> {
     let tenant = caller.tenant.as_str();
     let Some(entry) = change.after().or(change.before()) else {
         return Err(ApiError::Internal("an entry change names no entry".into()));
     };
     let (person, id) = (entry.person_id.clone(), entry.id.clone());
     let mut tx = Tx::new(tenant).if_match(if_match);
-
-    let lock_key = keys::lock_date(tenant);
-    let weeks: Vec<(IsoWeek, Key)> = change
-        .before()
-        .into_iter()
-        .chain(change.after())
-        .map(TimeEntry::week)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .map(|w| (w, keys::week(tenant, &person, &w.to_string())))
-        .collect();
-    let days: Vec<((Date, i64), Key)> = day_deltas(&change)
-        .into_iter()
-        .map(|(d, delta)| ((d, delta), keys::day_total(tenant, &person, &d.to_string())))
-        .collect();
-    let wanted: Vec<Key> = std::iter::once(lock_key.clone())
-        .chain(weeks.iter().map(|(_, k)| k.clone()))
-        .chain(days.iter().map(|(_, k)| k.clone()))
-        .collect();
-    let mut guards = Guards::read(s, &wanted).await?;
+    let Touched { weeks, days } = Touched::of(tenant, &change)?;
     let now = s.clock.now();
 
-    let period = Period::of(guards.take(&lock_key)?, now);
+    let period = Period::of(guards.take(&keys::lock_date(tenant))?, now);
     for e in change.before().into_iter().chain(change.after()) {
         period.check(e.date)?;
     }

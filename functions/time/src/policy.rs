@@ -11,6 +11,8 @@ use agencyops_platform::{ApiError, ApiResult, Caller, Conflict, Services};
 use agencyops_store::record::{self, load};
 use agencyops_store::records::{Person, Project, ProjectMember, Task};
 use agencyops_store::{keys, Key};
+
+use crate::entry_writes::Reads;
 use jiff::civil::Date;
 
 /// Longest note kept on an entry or expense.
@@ -128,6 +130,100 @@ pub async fn open_task(
         Some(t) if !t.archived => Ok(t),
         Some(_) => Err(ApiError::field("task_id", "the task is archived")),
         None => Err(ApiError::field("task_id", "is not a task of this project")),
+    }
+}
+
+/// Where a new entry is booked, all of it read in one batch with the
+/// entry's guards: whose work it is ([`worker`]), the project and team
+/// ([`project_for_work`]), a manager's own membership when they book for
+/// someone else ([`require_records_for`]) and the task ([`open_task`]),
+/// refused in that order and for the same reasons.
+pub struct Booking {
+    pub worker: Worker,
+    pub project: Project,
+    pub task: Option<Task>,
+}
+
+/// What [`Booking::from_reads`] needs read: who (when someone else), the
+/// project, the worker's and the caller's team memberships, and the task.
+pub fn booking_keys(
+    caller: &Caller,
+    project_id: &str,
+    person_id: Option<&str>,
+    task_id: Option<&str>,
+) -> Vec<Key> {
+    let tenant = caller.tenant.as_str();
+    let mut keys = vec![keys::project(tenant, project_id)];
+    let worker = person_id.unwrap_or(&caller.person);
+    if worker != caller.person {
+        keys.push(keys::person(tenant, worker));
+        keys.push(keys::member(tenant, project_id, &caller.person));
+    }
+    keys.push(keys::member(tenant, project_id, worker));
+    if let Some(t) = task_id {
+        keys.push(keys::task(tenant, project_id, t));
+    }
+    keys
+}
+
+impl Booking {
+    pub fn from_reads(
+        caller: &Caller,
+        project_id: &str,
+        person_id: Option<&str>,
+        task_id: Option<&str>,
+        reads: &mut Reads,
+    ) -> ApiResult<Booking> {
+        let tenant = caller.tenant.as_str();
+        let worker = match person_id {
+            Some(id) if id != caller.person => {
+                access::require_records_for_others(caller)?;
+                let person = reads
+                    .take::<Person>(&keys::person(tenant, id))?
+                    .filter(|p| p.active && p.role.works_for_the_agency())
+                    .ok_or_else(|| {
+                        ApiError::field("person_id", "is not an active person who records time")
+                    })?;
+                Worker {
+                    id: person.id,
+                    role: person.role,
+                }
+            }
+            _ => Worker::caller(caller),
+        };
+        let project = reads
+            .take::<Project>(&keys::project(tenant, project_id))?
+            .ok_or(ApiError::NotFound("project"))?;
+        let on_team = reads
+            .take::<ProjectMember>(&keys::member(tenant, project_id, &worker.id))?
+            .is_some();
+        if access::books_only_on_own_team(worker.role) && !on_team {
+            return Err(ApiError::forbidden("not assigned to this project"));
+        }
+        let project = open_project(project)?;
+        if worker.id != caller.person && caller.role == Role::Manager {
+            let caller_on_team = reads
+                .take::<ProjectMember>(&keys::member(tenant, project_id, &caller.person))?
+                .is_some();
+            if !caller_on_team {
+                return Err(ApiError::forbidden(
+                    "managers record and change someone else's work only on projects they are on",
+                ));
+            }
+        }
+        let task = match task_id {
+            None => None,
+            Some(id) => match reads.take::<Task>(&keys::task(tenant, project_id, id))? {
+                Some(t) if !t.archived => Some(t),
+                Some(_) => return Err(ApiError::field("task_id", "the task is archived")),
+                None => return Err(ApiError::field("task_id", "is not a task of this project")),
+            },
+        };
+        Ok(Booking {
+            worker,
+            project,
+            task,
+        })
     }
 }
 
