@@ -188,3 +188,44 @@ async fn the_local_hosts_dev_tokens_need_no_person_record() {
     .await;
     assert_eq!(body["role"], "manager");
 }
+
+/// The caller's record rides with a request's first read and is never
+/// handed to an operation that did not ask for it: a batch read of other
+/// keys answers only those, one that names the caller's own record keeps
+/// it, and either way the request costs that one call.
+#[tokio::test]
+async fn the_callers_record_rides_with_the_first_read_and_only_shows_when_asked_for() {
+    use agencyops_store::counting::{counted, CountingTable};
+    use agencyops_store::{keys, Key};
+    use axum::extract::State;
+    let h = host("").await;
+    let mut services = h.services.clone();
+    services.table = Arc::new(CountingTable::new(services.table.clone()));
+    let read = |asked: Vec<Key>| {
+        move |_caller: Caller, State(s): State<Services>| async move {
+            let items = s.table.batch_get(&asked).await.expect("read");
+            let sks: Vec<Value> = items.iter().map(|i| i["sk"].clone()).collect();
+            axum::Json(json!(sks))
+        }
+    };
+    let own = keys::person("acme", "rui");
+    let elsewhere = Key::new("T#acme#NOTHING", "here");
+    let routes = Router::new()
+        .route("/v1/mine", get(read(vec![own.clone(), elsewhere.clone()])))
+        .route("/v1/other", get(read(vec![elsewhere])));
+    let app = http::finish(routes, services, "identity-test");
+    for (path, expected) in [("/v1/mine", json!([own.sk])), ("/v1/other", json!([]))] {
+        let mut req = axum::http::Request::get(path)
+            .body(Body::empty())
+            .expect("request");
+        req.extensions_mut()
+            .insert(VerifiedClaims(claims("acme", "rui", "manager")));
+        let ((status, _, body), calls) = counted(send(&app, req)).await;
+        assert_eq!((status, body), (200, expected), "{path}");
+        assert_eq!(
+            (calls.batch_gets, calls.total()),
+            (1, 1),
+            "{path}: {calls:?}"
+        );
+    }
+}
