@@ -602,53 +602,95 @@ fn prefix_end(prefix: &str) -> String {
     s
 }
 
+/// One end of a sort-key range: a value, and whether it is in the range.
+struct Bound {
+    value: String,
+    inclusive: bool,
+}
+
+impl Bound {
+    fn at(value: &str) -> Bound {
+        Bound {
+            value: value.to_owned(),
+            inclusive: true,
+        }
+    }
+    fn after(value: &str) -> Bound {
+        Bound {
+            value: value.to_owned(),
+            inclusive: false,
+        }
+    }
+}
+
+/// The narrower of two bounds on the same end: the larger lower bound (`lower`)
+/// or the smaller upper bound; at the same value, the exclusive one.
+fn narrower(current: Option<Bound>, other: Bound, lower: bool) -> Bound {
+    match current {
+        None => other,
+        Some(c) if c.value == other.value => Bound {
+            inclusive: c.inclusive && other.inclusive,
+            value: c.value,
+        },
+        Some(c) if (other.value > c.value) == lower => other,
+        Some(c) => c,
+    }
+}
+
+/// Pages are read by key: the cursor narrows the range itself, so each page
+/// starts where the last ended. (Given as a second bound beside the sort-key
+/// condition's, SQLite seeks on the condition's and scans every earlier page
+/// again: a 100-page query read ~5 million index entries instead of 100,000.)
 fn run_query(conn: &Connection, q: &Query) -> StoreResult<Page> {
     let (pcol, scol) = q.index.key_attrs();
     let mut sql = format!("SELECT body FROM items WHERE {pcol} = ?");
     let mut args: Vec<SqlValue> = vec![SqlValue::Text(q.pk.clone())];
-    match &q.sk {
-        SkCondition::Any => {}
-        SkCondition::BeginsWith(p) => {
-            sql.push_str(&format!(" AND {scol} >= ? AND {scol} < ?"));
-            args.push(SqlValue::Text(p.clone()));
-            args.push(SqlValue::Text(prefix_end(p)));
-        }
-        SkCondition::Between(a, b) => {
-            sql.push_str(&format!(" AND {scol} >= ? AND {scol} <= ?"));
-            args.push(SqlValue::Text(a.clone()));
-            args.push(SqlValue::Text(b.clone()));
-        }
-        SkCondition::AtLeast(a) => {
-            sql.push_str(&format!(" AND {scol} >= ?"));
-            args.push(SqlValue::Text(a.clone()));
-        }
-        SkCondition::AtMost(b) => {
-            sql.push_str(&format!(" AND {scol} <= ?"));
-            args.push(SqlValue::Text(b.clone()));
-        }
-    }
+    let (mut lo, mut hi) = match &q.sk {
+        SkCondition::Any => (None, None),
+        SkCondition::BeginsWith(p) => (Some(Bound::at(p)), Some(Bound::after(&prefix_end(p)))),
+        SkCondition::Between(a, b) => (Some(Bound::at(a)), Some(Bound::at(b))),
+        SkCondition::AtLeast(a) => (Some(Bound::at(a)), None),
+        SkCondition::AtMost(b) => (None, Some(Bound::at(b))),
+    };
     let cmp = if q.forward { ">" } else { "<" };
     let dir = if q.forward { "ASC" } else { "DESC" };
+    let mut tie_break = None;
     if let Some(start) = &q.start_after {
         if !start.belongs_to(q) {
             return Err(StoreError::StartOutsideQuery);
         }
-        match q.index {
-            Index::Table => {
-                sql.push_str(&format!(" AND sk {cmp} ?"));
-                args.push(SqlValue::Text(start.sk.clone()));
-            }
+        let from = match q.index {
+            // The sort key is unique in a partition: strictly after it.
+            Index::Table => Bound::after(&start.sk),
             _ => {
                 let isk = start
                     .isk
                     .clone()
                     .ok_or_else(|| StoreError::Malformed("cursor lacks its index key".into()))?;
-                sql.push_str(&format!(" AND ({scol}, pk, sk) {cmp} (?, ?, ?)"));
-                args.push(SqlValue::Text(isk));
-                args.push(SqlValue::Text(start.pk.clone()));
-                args.push(SqlValue::Text(start.sk.clone()));
+                // Index keys repeat: from it, and past the item by its table key.
+                tie_break = Some([isk.clone(), start.pk.clone(), start.sk.clone()]);
+                Bound::at(&isk)
             }
+        };
+        if q.forward {
+            lo = Some(narrower(lo, from, true));
+        } else {
+            hi = Some(narrower(hi, from, false));
         }
+    }
+    if let Some(b) = lo {
+        let op = if b.inclusive { ">=" } else { ">" };
+        sql.push_str(&format!(" AND {scol} {op} ?"));
+        args.push(SqlValue::Text(b.value));
+    }
+    if let Some(b) = hi {
+        let op = if b.inclusive { "<=" } else { "<" };
+        sql.push_str(&format!(" AND {scol} {op} ?"));
+        args.push(SqlValue::Text(b.value));
+    }
+    if let Some(key) = tie_break {
+        sql.push_str(&format!(" AND ({scol}, pk, sk) {cmp} (?, ?, ?)"));
+        args.extend(key.into_iter().map(SqlValue::Text));
     }
     match q.index {
         Index::Table => sql.push_str(&format!(" ORDER BY sk {dir}")),

@@ -240,6 +240,57 @@ pub async fn pages_cover_everything_once_in_order(t: Arc<dyn Table>) {
     );
 }
 
+/// Pages that end among items sharing an index sort key, inside a prefix,
+/// both ways: each item of the range once, in index order, none outside it.
+/// (The embedded adapter starts each page from the cursor's own position.)
+pub async fn index_pages_resume_inside_a_range_among_equal_sort_keys(t: Arc<dyn Table>) {
+    let mut writes = Vec::new();
+    for i in 0..30 {
+        writes.push(Write::put(item(json!({
+            "pk": format!("T#a#ENTRY#{i:02}"), "sk": "META",
+            "gsi1pk": "T#a#WIP", "gsi1sk": format!("P#1#{}", i / 10),
+        }))));
+    }
+    for (pk, gsi1sk) in [("T#a#ENTRY#low", "P#0#9"), ("T#a#ENTRY#high", "P#2#0")] {
+        writes.push(Write::put(item(
+            json!({"pk": pk, "sk": "META", "gsi1pk": "T#a#WIP", "gsi1sk": gsi1sk}),
+        )));
+    }
+    t.transact(writes).await.unwrap();
+    let range = Query::new(Index::Gsi1, "T#a#WIP")
+        .sk(SkCondition::BeginsWith("P#1#".into()))
+        .limit(4);
+    for forward in [true, false] {
+        let q = if forward {
+            range.clone()
+        } else {
+            range.clone().backward()
+        };
+        let (items, pages) = drain(&*t, q).await;
+        let keys: Vec<String> = items
+            .iter()
+            .map(|i| i["gsi1sk"].as_str().unwrap_or("").to_owned())
+            .collect();
+        let mut ordered = keys.clone();
+        ordered.sort();
+        if !forward {
+            ordered.reverse();
+        }
+        assert_eq!(keys, ordered, "index order, forward = {forward}");
+        let mut pks: Vec<String> = items
+            .iter()
+            .map(|i| i[PK].as_str().unwrap_or("").to_owned())
+            .collect();
+        pks.sort();
+        let want: Vec<String> = (0..30).map(|i| format!("T#a#ENTRY#{i:02}")).collect();
+        assert_eq!(
+            pks, want,
+            "each item of the range once, forward = {forward}"
+        );
+        assert!(pages >= 8, "{pages} pages of 4");
+    }
+}
+
 pub async fn gsi_queries_page_and_skip_items_without_index_keys(t: Arc<dyn Table>) {
     let mut writes = Vec::new();
     for i in 0..12 {
@@ -685,6 +736,7 @@ macro_rules! conformance {
             conformance!(@each $make; round_trip, failed_condition_changes_nothing_and_names_the_item,
                 conditions_hold_when_they_should, more_than_100_writes_are_refused_before_sending,
                 pages_cover_everything_once_in_order, gsi_queries_page_and_skip_items_without_index_keys,
+                index_pages_resume_inside_a_range_among_equal_sort_keys,
                 concurrent_increments_lose_nothing, batch_get_returns_what_exists,
                 oversized_items_are_refused_before_sending, start_keys_outside_the_query_are_refused,
                 the_third_index_holds_only_items_that_carry_its_keys,
