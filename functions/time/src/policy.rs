@@ -49,14 +49,37 @@ pub async fn worker(s: &Services, caller: &Caller, person_id: Option<&str>) -> A
         Some(id) => id,
     };
     access::require_records_for_others(caller)?;
-    let person = load::<Person>(&*s.table, &keys::person(&caller.tenant, id))
-        .await?
+    other_worker(load::<Person>(&*s.table, &keys::person(&caller.tenant, id)).await?)
+}
+
+/// Someone else as the worker: an active person of the agency who records time.
+fn other_worker(person: Option<Person>) -> ApiResult<Worker> {
+    let person = person
         .filter(|p| p.active && p.role.works_for_the_agency())
         .ok_or_else(|| ApiError::field("person_id", "is not an active person who records time"))?;
     Ok(Worker {
         id: person.id,
         role: person.role,
     })
+}
+
+/// The project as found, for a worker who is `on_team` or not: it exists,
+/// members and contractors are on its team, and it still takes work.
+fn bookable(project: Option<Project>, worker: &Worker, on_team: bool) -> ApiResult<Project> {
+    let project = project.ok_or(ApiError::NotFound("project"))?;
+    if access::books_only_on_own_team(worker.role) && !on_team {
+        return Err(ApiError::forbidden("not assigned to this project"));
+    }
+    open_project(project)
+}
+
+/// A task of the project, as found, that still takes time.
+fn open_task_found(task: Option<Task>) -> ApiResult<Task> {
+    match task {
+        Some(t) if !t.archived => Ok(t),
+        Some(_) => Err(ApiError::field("task_id", "the task is archived")),
+        None => Err(ApiError::field("task_id", "is not a task of this project")),
+    }
 }
 
 /// The project work is booked on: it exists (404), members and contractors are
@@ -70,10 +93,8 @@ pub async fn project_for_work(
 ) -> ApiResult<Project> {
     let project_key = keys::project(&caller.tenant, project_id);
     if !access::books_only_on_own_team(worker.role) {
-        let project = load::<Project>(&*s.table, &project_key)
-            .await?
-            .ok_or(ApiError::NotFound("project"))?;
-        return open_project(project);
+        let project = load::<Project>(&*s.table, &project_key).await?;
+        return bookable(project, worker, false);
     }
     let member_key = keys::member(&caller.tenant, project_id, &worker.id);
     let mut project = None;
@@ -90,11 +111,7 @@ pub async fn project_for_work(
             on_team = true;
         }
     }
-    let project = project.ok_or(ApiError::NotFound("project"))?;
-    if !on_team {
-        return Err(ApiError::forbidden("not assigned to this project"));
-    }
-    open_project(project)
+    bookable(project, worker, on_team)
 }
 
 /// Refuses work on a closed project.
@@ -126,11 +143,7 @@ pub async fn open_task(
     id: &str,
 ) -> ApiResult<Task> {
     let id = Id::parse(id).map_err(|why| ApiError::invalid("task_id", why))?;
-    match load::<Task>(&*s.table, &keys::task(&caller.tenant, project_id, &id)).await? {
-        Some(t) if !t.archived => Ok(t),
-        Some(_) => Err(ApiError::field("task_id", "the task is archived")),
-        None => Err(ApiError::field("task_id", "is not a task of this project")),
-    }
+    open_task_found(load::<Task>(&*s.table, &keys::task(&caller.tenant, project_id, &id)).await?)
 }
 
 /// Where a new entry is booked, all of it read in one batch with the
@@ -178,46 +191,26 @@ impl Booking {
         let worker = match person_id {
             Some(id) if id != caller.person => {
                 access::require_records_for_others(caller)?;
-                let person = reads
-                    .take::<Person>(&keys::person(tenant, id))?
-                    .filter(|p| p.active && p.role.works_for_the_agency())
-                    .ok_or_else(|| {
-                        ApiError::field("person_id", "is not an active person who records time")
-                    })?;
-                Worker {
-                    id: person.id,
-                    role: person.role,
-                }
+                other_worker(reads.take::<Person>(&keys::person(tenant, id))?)?
             }
             _ => Worker::caller(caller),
         };
-        let project = reads
-            .take::<Project>(&keys::project(tenant, project_id))?
-            .ok_or(ApiError::NotFound("project"))?;
+        let project = reads.take::<Project>(&keys::project(tenant, project_id))?;
         let on_team = reads
             .take::<ProjectMember>(&keys::member(tenant, project_id, &worker.id))?
             .is_some();
-        if access::books_only_on_own_team(worker.role) && !on_team {
-            return Err(ApiError::forbidden("not assigned to this project"));
-        }
-        let project = open_project(project)?;
+        let project = bookable(project, &worker, on_team)?;
         if worker.id != caller.person && caller.role == Role::Manager {
             let caller_on_team = reads
                 .take::<ProjectMember>(&keys::member(tenant, project_id, &caller.person))?
                 .is_some();
-            if !caller_on_team {
-                return Err(ApiError::forbidden(
-                    "managers record and change someone else's work only on projects they are on",
-                ));
-            }
+            access::require_manager_on_team(caller_on_team)?;
         }
         let task = match task_id {
             None => None,
-            Some(id) => match reads.take::<Task>(&keys::task(tenant, project_id, id))? {
-                Some(t) if !t.archived => Some(t),
-                Some(_) => return Err(ApiError::field("task_id", "the task is archived")),
-                None => return Err(ApiError::field("task_id", "is not a task of this project")),
-            },
+            Some(id) => Some(open_task_found(
+                reads.take::<Task>(&keys::task(tenant, project_id, id))?,
+            )?),
         };
         Ok(Booking {
             worker,

@@ -250,7 +250,12 @@ pub async fn require_records_for(
     if person == caller.person || caller.role != Role::Manager {
         return Ok(());
     }
-    if is_member(services, caller, project_id).await? {
+    require_manager_on_team(is_member(services, caller, project_id).await?)
+}
+
+/// A manager recording someone else's work must be on the project's team.
+pub fn require_manager_on_team(on_team: bool) -> ApiResult<()> {
+    if on_team {
         Ok(())
     } else {
         Err(ApiError::forbidden(

@@ -139,25 +139,8 @@ impl Caller {
             claimed
         } else {
             let key = agencyops_store::keys::person(&claimed.tenant, &claimed.person);
-            match load::<Person>(&*services.table, &key).await? {
-                None if missing_refuses => {
-                    tracing::warn!(
-                        tenant = %claimed.tenant,
-                        person = %claimed.person,
-                        "refused a token that names no person of the agency"
-                    );
-                    return Err(ApiError::Unauthenticated);
-                }
-                None => claimed,
-                Some(p) if !p.active => {
-                    return Err(ApiError::forbidden("this account has been deactivated"))
-                }
-                Some(p) => Caller {
-                    role: p.role,
-                    client: p.client_id,
-                    ..claimed
-                },
-            }
+            let record = load::<Person>(&*services.table, &key).await?;
+            crate::caller_record::decide(claimed, missing_refuses, record)?
         };
         // Every log line of the request carries the tenant from here on.
         tracing::Span::current().record("tenant", caller.tenant.as_str());

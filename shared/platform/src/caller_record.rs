@@ -61,21 +61,47 @@ enum Outcome {
 }
 
 impl Outcome {
-    fn of(p: &Pending, record: Option<Person>) -> Outcome {
+    /// The one rule: what `record` says of `claimed`.
+    fn of(claimed: &Caller, missing_refuses: bool, record: Option<Person>) -> Outcome {
         match record {
-            None if p.missing_refuses => Outcome::Unknown,
+            None if missing_refuses => Outcome::Unknown,
             None => Outcome::Agrees,
             Some(r) if !r.active => Outcome::Deactivated,
-            Some(r) if r.role == p.claimed.role && r.client_id == p.claimed.client => {
-                Outcome::Agrees
-            }
+            Some(r) if r.role == claimed.role && r.client_id == claimed.client => Outcome::Agrees,
             Some(r) => Outcome::Differs(Caller {
                 role: r.role,
                 client: r.client_id,
-                ..p.claimed.clone()
+                ..claimed.clone()
             }),
         }
     }
+
+    /// The caller the request runs as, or its refusal.
+    fn caller(self, claimed: Caller) -> Result<Caller, ApiError> {
+        match self {
+            Outcome::Agrees => Ok(claimed),
+            Outcome::Differs(caller) => Ok(caller),
+            Outcome::Deactivated => Err(ApiError::forbidden("this account has been deactivated")),
+            Outcome::Unknown => {
+                tracing::warn!(
+                    tenant = %claimed.tenant,
+                    person = %claimed.person,
+                    "refused a token that names no person of the agency"
+                );
+                Err(ApiError::Unauthenticated)
+            }
+        }
+    }
+}
+
+/// The caller `record` makes of `claimed`, checked at once (outside the
+/// HTTP layers, where nothing defers it).
+pub(crate) fn decide(
+    claimed: Caller,
+    missing_refuses: bool,
+    record: Option<Person>,
+) -> Result<Caller, ApiError> {
+    Outcome::of(&claimed, missing_refuses, record).caller(claimed)
 }
 
 /// Leaves `claimed` waiting for their record, if the request runs under
@@ -142,7 +168,7 @@ fn settle(record: Option<Item>) -> StoreResult<()> {
     let outcome = match &p.outcome {
         Some(o) => o.clone(),
         None => {
-            let o = Outcome::of(p, person);
+            let o = Outcome::of(&p.claimed, p.missing_refuses, person);
             p.outcome = Some(o.clone());
             o
         }
@@ -290,21 +316,14 @@ pub async fn middleware(State(s): State<Services>, req: Request, next: Next) -> 
     };
     match outcome {
         None | Some(Outcome::Agrees) => response,
-        Some(Outcome::Deactivated) => {
-            ApiError::forbidden("this account has been deactivated").into_response()
-        }
-        Some(Outcome::Unknown) => {
-            tracing::warn!(
-                tenant = %claimed.tenant,
-                person = %claimed.person,
-                "refused a token that names no person of the agency"
-            );
-            ApiError::Unauthenticated.into_response()
-        }
-        Some(Outcome::Differs(caller)) => {
-            parts.extensions.insert(caller);
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
-        }
+        Some(other) => match other.caller(claimed) {
+            // The record's caller: the request runs again as them.
+            Ok(caller) => {
+                parts.extensions.insert(caller);
+                next.run(Request::from_parts(parts, Body::from(bytes)))
+                    .await
+            }
+            Err(refused) => refused.into_response(),
+        },
     }
 }
